@@ -1,0 +1,36 @@
+"""marketsql: marketing analytics inside the database.
+
+    import marketsql
+    project = marketsql.Project.load(".")
+    project.build()
+    con = project.connect()
+"""
+
+from .errors import (
+    ConfigError,
+    DatabaseLockedError,
+    DependencyError,
+    MarketsqlError,
+    SourceError,
+    SqlError,
+    UdfError,
+)
+from .project import Project, connect, init
+from .udfs import udf
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DatabaseLockedError",
+    "DependencyError",
+    "MarketsqlError",
+    "Project",
+    "SourceError",
+    "SqlError",
+    "UdfError",
+    "__version__",
+    "connect",
+    "init",
+    "udf",
+]

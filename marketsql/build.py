@@ -1,0 +1,177 @@
+"""Building a project: load sources, create every view in dependency order, all or nothing.
+
+The build writes a new database file next to the old one and renames it into place only when
+everything succeeded, so a failed or killed build leaves the previous database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from . import database, manifest
+from .config import ProjectConfig
+from .errors import MarketsqlError, SqlError
+from .manifest import ObjectBuilt, QualityRow
+from .sources import SourceLoad, load_source
+from .sqltext import quote_ident
+from .udfs import Udf, register
+from .views import ViewFile
+
+Progress = Callable[[str], None]
+DISPOSITIONS = ("purchase", "return", "quarantine")
+_LINE_RE = re.compile(r"LINE (\d+):")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced."""
+
+    database: Path
+    build_id: int
+    seconds: float
+    sources: Sequence[SourceLoad]
+    objects: Sequence[ObjectBuilt]
+    quality: Sequence[QualityRow]
+
+    def accounting(self) -> dict[str, str]:
+        """One line per cleaned source: raw rows → where each of them went."""
+        lines = {}
+        for source in sorted({q.source for q in self.quality}):
+            rows = [q for q in self.quality if q.source == source]
+            raw = next(s.rows for s in self.sources if s.name == source)
+            totals = {d: sum(q.rows for q in rows if q.disposition == d) for d in DISPOSITIONS}
+            reasons = sorted((q for q in rows if q.disposition == "quarantine"), key=lambda q: -q.rows)
+            detail = ", ".join(f"{q.reason} {q.rows:,}" for q in reasons)
+            lines[source] = (
+                f"{raw:,} raw → {totals['purchase']:,} purchases, {totals['return']:,} returns, "
+                f"{totals['quarantine']:,} quarantined" + (f" ({detail})" if detail else "")
+            )
+        return lines
+
+
+def build(
+    config: ProjectConfig,
+    views: Mapping[str, ViewFile],
+    order: Sequence[str],
+    udfs: Mapping[str, Udf],
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the project database from scratch into a new file and swap it in atomically."""
+    say = progress or (lambda message: None)
+    target = config.database
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with database.build_lock(target):
+        database.ensure_unlocked(target)
+        database.remove_stale_temps(target)
+        temp = database.temp_path(target)
+        database.discard(temp)
+        con = database.create(temp)
+        try:
+            result = _build_into(con, config, views, order, udfs, say)
+            con.execute("CHECKPOINT")
+            con.close()
+            database.replace(temp, target)
+            return result
+        except BaseException:
+            con.close()
+            database.discard(temp)
+            raise
+
+
+def _build_into(
+    con: duckdb.DuckDBPyConnection,
+    config: ProjectConfig,
+    views: Mapping[str, ViewFile],
+    order: Sequence[str],
+    udfs: Mapping[str, Udf],
+    say: Progress,
+) -> BuildResult:
+    started_at, started = datetime.now(), time.perf_counter()
+    if config.memory_limit:
+        con.execute(f"SET memory_limit = '{config.memory_limit}'")
+    register(con, udfs.values())
+    manifest.carry_over(con, config.database)
+    build_id = manifest.next_build_id(con)
+    con.execute("CREATE SCHEMA raw")
+    loads = []
+    for name, source in config.sources.items():
+        say(f"loading source {name}")
+        loads.append(load_source(con, source))
+    _write_settings(con, config.settings)
+    objects = []
+    for position, name in enumerate(order, 1):
+        view = views[name]
+        materialized = view.materialized or bool(view.functions & udfs.keys())
+        say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
+        objects.append(_create(con, view, materialized))
+    quality = _quality(con, views, {s.name: s.rows for s in loads})
+    seconds = time.perf_counter() - started
+    manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, objects, quality)
+    return BuildResult(config.database, build_id, seconds, loads, objects, quality)
+
+
+def _write_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str]) -> None:
+    con.execute("CREATE TABLE raw.settings (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    if settings:
+        con.executemany("INSERT INTO raw.settings VALUES (?, ?)", [[k, v] for k, v in settings.items()])
+
+
+def _create(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) -> ObjectBuilt:
+    started = time.perf_counter()
+    kind = "table" if materialized else "view"
+    name = quote_ident(view.name)
+    try:
+        con.execute(f"CREATE {kind.upper()} {name} AS {view.sql}\n")
+        rows = int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+    except duckdb.Error as exc:
+        raise _sql_error(view, exc) from exc
+    return ObjectBuilt(view.name, kind, view.label, rows, time.perf_counter() - started)
+
+
+def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
+    text = str(exc)
+    match = _LINE_RE.search(text)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return SqlError(f"{view.where(int(match.group(1)) if match else None)}: {first} — fix the SQL")
+
+
+def _quality(
+    con: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], raw_rows: Mapping[str, int]
+) -> list[QualityRow]:
+    """Account for every raw row of each source that has a ``dq_<source>`` view.
+
+    Such a view must hold one row per raw row with columns ``disposition`` and ``reason``; the
+    build fails if rows are lost or counted twice.
+    """
+    rows: list[QualityRow] = []
+    for source, raw in raw_rows.items():
+        view = views.get(f"dq_{source}")
+        if view is None:
+            continue
+        try:
+            counts = con.execute(
+                f"SELECT disposition, reason, count(*) FROM {quote_ident(view.name)} GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise SqlError(
+                f"{view.label}: a dq_ view needs columns disposition and reason ({str(exc).splitlines()[0]})"
+            ) from exc
+        found = [QualityRow(source, d, r, int(n)) for d, r, n in counts]
+        odd = {q.disposition for q in found} - set(DISPOSITIONS)
+        if odd:
+            raise SqlError(f"{view.label}: unknown disposition {sorted(odd)[0]!r} — use one of {DISPOSITIONS}")
+        total = sum(q.rows for q in found)
+        if total != raw:
+            raise MarketsqlError(
+                f"{view.label}: classifies {total:,} rows but raw.{source} has {raw:,} — every raw row must"
+                " appear exactly once (purchase, return or quarantine)"
+            )
+        rows.extend(found)
+    return rows

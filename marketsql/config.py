@@ -1,0 +1,158 @@
+"""Reading a project's configuration: ``marketsql.toml`` or ``[tool.marketsql]`` in pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .sqltext import is_simple_name, is_type_name
+
+CONFIG_FILE = "marketsql.toml"
+RESERVED_SOURCES = {"settings"}
+CSV_OPTIONS = {"delim", "header", "quote", "escape", "encoding", "dateformat", "timestampformat", "skip"}
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One raw input, loaded into ``raw.<name>`` at build."""
+
+    name: str
+    paths: tuple[str, ...]
+    format: str  # "csv" or "parquet"
+    columns: Mapping[str, str] = field(default_factory=dict)  # required columns and their SQL types
+    options: Mapping[str, Any] = field(default_factory=dict)  # extra read_csv options
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Everything a project's TOML declares, with paths made absolute."""
+
+    root: Path
+    config_file: Path
+    database: Path
+    sources: Mapping[str, SourceConfig]
+    settings: Mapping[str, str]
+    extends: Path | None = None
+    memory_limit: str | None = None
+
+
+def find_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
+    """Return (file, table) of the project config in ``root``, or None if there is none."""
+    toml_file = root / CONFIG_FILE
+    if toml_file.is_file():
+        return toml_file, _read_toml(toml_file)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("marketsql")
+        if table is not None:
+            return pyproject, table
+    return None
+
+
+def load_config(
+    root: str | Path,
+    source_overrides: Mapping[str, str] | None = None,
+    setting_overrides: Mapping[str, str] | None = None,
+) -> ProjectConfig:
+    """Read and validate the configuration of the project in ``root``.
+
+    ``source_overrides`` maps a source name to a path (relative to the current directory) that
+    replaces the configured one, as ``--source name=PATH`` does on the command line.
+    """
+    root = Path(root).resolve()
+    found = find_config(root)
+    if found is None:
+        raise ConfigError(
+            f"{root} is not a marketsql project: no {CONFIG_FILE} and no [tool.marketsql] in pyproject.toml"
+            " — run `marketsql init DIR` to start one"
+        )
+    config_file, table = found
+    where = config_file.name
+    sources = {name: _source(name, spec, root, where) for name, spec in table.get("sources", {}).items()}
+    for name, path in (source_overrides or {}).items():
+        if name not in sources:
+            known = ", ".join(sorted(sources)) or "none"
+            raise ConfigError(f"--source {name}=…: no source named {name!r} in {where} (known: {known})")
+        sources[name] = _with_path(sources[name], str(Path(path).resolve()))
+    settings = {str(k): str(v) for k, v in table.get("settings", {}).items()}
+    settings.update({str(k): str(v) for k, v in (setting_overrides or {}).items()})
+    _check_settings(settings, where)
+    extends = table.get("extends")
+    return ProjectConfig(
+        root=root,
+        config_file=config_file,
+        database=(root / str(table.get("database", "marketsql.duckdb"))).resolve(),
+        sources=sources,
+        settings=settings,
+        extends=(root / extends).resolve() if extends else None,
+        memory_limit=table.get("memory_limit"),
+    )
+
+
+def _check_settings(settings: Mapping[str, str], where: str) -> None:
+    value = settings.get("analysis_date")
+    if value is not None:
+        try:
+            date.fromisoformat(value)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: settings.analysis_date {value!r} is not a date — write it as YYYY-MM-DD"
+            ) from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc}) — fix the syntax") from exc
+
+
+def _source(name: str, spec: Any, root: Path, where: str) -> SourceConfig:
+    if not is_simple_name(name) or name in RESERVED_SOURCES:
+        raise ConfigError(
+            f"{where}: source name {name!r} is not allowed — use letters, digits and _ (not 'settings')"
+        )
+    if isinstance(spec, str):
+        spec = {"path": spec}
+    if not isinstance(spec, dict) or "path" not in spec:
+        raise ConfigError(f"{where}: [sources.{name}] needs a path — e.g. path = \"data/{name}.csv\"")
+    raw_paths = spec["path"] if isinstance(spec["path"], list) else [spec["path"]]
+    paths = tuple(str((root / p).resolve()) if not Path(p).is_absolute() else p for p in raw_paths)
+    fmt = spec.get("format") or _infer_format(paths[0])
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"{where}: source {name}: format {fmt!r} unknown — use 'csv' or 'parquet'")
+    columns = {str(c): str(t) for c, t in spec.get("columns", {}).items()}
+    for column, type_name in columns.items():
+        if not is_type_name(type_name):
+            raise ConfigError(f"{where}: source {name}, column {column}: {type_name!r} is not a SQL type")
+    options = {k: v for k, v in spec.items() if k not in ("path", "format", "columns")}
+    unknown = set(options) - CSV_OPTIONS
+    if unknown:
+        raise ConfigError(
+            f"{where}: source {name}: unknown option(s) {', '.join(sorted(unknown))}"
+            f" — allowed: {', '.join(sorted(CSV_OPTIONS))}"
+        )
+    return SourceConfig(name=name, paths=paths, format=fmt, columns=columns, options=options)
+
+
+def _infer_format(path: str) -> str:
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        return "parquet"
+    if lower.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        return "csv"
+    raise ConfigError(f"cannot tell the format of {path} — add format = 'csv' or 'parquet' to the source")
+
+
+def _with_path(source: SourceConfig, path: str) -> SourceConfig:
+    fmt = source.format
+    try:
+        fmt = _infer_format(path)
+    except ConfigError:
+        pass
+    return SourceConfig(source.name, (path,), fmt, source.columns, source.options)

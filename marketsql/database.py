@@ -1,0 +1,127 @@
+"""Opening, creating and atomically replacing the project's DuckDB file.
+
+Files are written with ``STORAGE_VERSION 'v1.4.0'`` so that the DuckDB command-line tool from
+PyPI (duckdb-cli 1.5.x) opens them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from .errors import DatabaseLockedError, MarketsqlError
+
+STORAGE_VERSION = "v1.4.0"
+_PID_RE = re.compile(r"\(PID (\d+)\)")
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open an existing database file, turning a lock conflict into DatabaseLockedError."""
+    if not path.exists():
+        raise MarketsqlError(f"no database at {path} — run `marketsql build` (or `marketsql demo`) first")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _locked(path, exc) from exc
+
+
+def create(path: Path) -> duckdb.DuckDBPyConnection:
+    """Create a new database file readable by older DuckDB clients and return a connection to it."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{_escape(path)}' AS project (STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute("USE project")
+    return con
+
+
+def ensure_unlocked(path: Path) -> None:
+    """Fail early if another process holds the database; fold a left-over WAL into the file.
+
+    After this the file has no WAL, so replacing it cannot pair the new file with a stale log.
+    """
+    if not path.exists():
+        return
+    wal = Path(str(path) + ".wal")
+    try:
+        con = duckdb.connect(str(path), read_only=not wal.exists())
+    except duckdb.IOException as exc:
+        raise _locked(path, exc) from exc
+    try:
+        if wal.exists():
+            con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def build_lock(path: Path) -> Iterator[None]:
+    """Serialise builds of one database file across processes."""
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise DatabaseLockedError(
+                f"another marketsql build of {path} is running — wait for it to finish"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def temp_path(path: Path) -> Path:
+    """The file a build writes before it replaces ``path``."""
+    return path.with_name(f"{path.name}.building-{os.getpid()}")
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Delete what killed builds left behind (their process is gone)."""
+    for leftover in path.parent.glob(f"{path.name}.building-*"):
+        pid = leftover.name.rsplit("-", 1)[-1].removesuffix(".wal")
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def discard(temp: Path) -> None:
+    """Remove a build's temporary file and its WAL."""
+    temp.unlink(missing_ok=True)
+    Path(str(temp) + ".wal").unlink(missing_ok=True)
+
+
+def replace(temp: Path, path: Path) -> None:
+    """Atomically put the finished build in place of the previous database."""
+    if Path(str(temp) + ".wal").exists():
+        raise MarketsqlError(f"internal: {temp} still has a WAL after CHECKPOINT; not replacing {path}")
+    os.replace(temp, path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _locked(path: Path, exc: Exception) -> MarketsqlError:
+    text = str(exc)
+    if "lock" not in text.lower():
+        return MarketsqlError(f"cannot open {path}: {text.splitlines()[0]}")
+    match = _PID_RE.search(text)
+    holder = f" (PID {match.group(1)})" if match else ""
+    return DatabaseLockedError(
+        f"{path} is locked by another process{holder} — close that program (DuckDB CLI, notebook, BI tool)"
+        " and retry"
+    )
+
+
+def _escape(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,39 @@
+"""One error hierarchy. The library raises these; only the CLI prints them.
+
+Every message reads as ``<what went wrong> — <how to fix it>`` and names the file, column or
+value involved, so the CLI can print it on one line.
+"""
+
+from __future__ import annotations
+
+
+class MarketsqlError(Exception):
+    """Base class of every error marketsql raises on purpose."""
+
+
+class ConfigError(MarketsqlError):
+    """The project configuration (marketsql.toml / [tool.marketsql]) is missing or wrong."""
+
+
+class SourceError(MarketsqlError):
+    """A raw source cannot be loaded: missing file, missing column, unparseable value, empty."""
+
+
+class SqlError(MarketsqlError):
+    """A SQL file is invalid or fails in the database; names the file and line."""
+
+
+class DependencyError(SqlError):
+    """The views' dependencies cannot be ordered: a cycle or an unknown table."""
+
+
+class UdfError(MarketsqlError):
+    """A UDF module fails to import or declares a function wrongly."""
+
+
+class DatabaseLockedError(MarketsqlError):
+    """Another process holds the project database open."""
+
+
+class BuildInterrupted(MarketsqlError):
+    """The build was interrupted; the previous database is untouched."""

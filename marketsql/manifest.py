@@ -1,0 +1,110 @@
+"""The build manifest, kept in the database's ``marketsql`` schema.
+
+History accumulates: each build copies the previous database's ``marketsql`` tables (the
+manifest and, later, the model registry) before adding its own rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from .sources import SourceLoad
+
+SCHEMA = "marketsql"
+
+DDL = [
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.builds (
+        build_id INTEGER, started_at TIMESTAMP, finished_at TIMESTAMP, seconds DOUBLE,
+        project VARCHAR, marketsql_version VARCHAR, duckdb_version VARCHAR, settings JSON)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.build_sources (
+        build_id INTEGER, source VARCHAR, files VARCHAR[], bytes BIGINT, sha256 VARCHAR,
+        rows BIGINT, seconds DOUBLE)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.build_objects (
+        build_id INTEGER, name VARCHAR, kind VARCHAR, file VARCHAR, rows BIGINT, seconds DOUBLE,
+        position INTEGER)""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.build_quality (
+        build_id INTEGER, source VARCHAR, disposition VARCHAR, reason VARCHAR, rows BIGINT)""",
+]
+
+
+@dataclass(frozen=True)
+class ObjectBuilt:
+    """One view or table created by a build."""
+
+    name: str
+    kind: str  # "view" or "table"
+    file: str
+    rows: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class QualityRow:
+    """How many raw rows of a source ended in a disposition, for one reason."""
+
+    source: str
+    disposition: str  # purchase / return / quarantine …
+    reason: str | None
+    rows: int
+
+
+def carry_over(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
+    """Copy the ``marketsql`` schema of the previous database (if any) into the new one."""
+    for statement in DDL:
+        con.execute(statement)
+    if not previous.exists():
+        return
+    con.execute(f"ATTACH '{str(previous).replace(chr(39), chr(39) * 2)}' AS previous (READ_ONLY)")
+    try:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'previous' AND schema_name = ?",
+            [SCHEMA],
+        ).fetchall()
+        for (table,) in tables:
+            con.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{table}"')
+            con.execute(f'CREATE TABLE {SCHEMA}."{table}" AS SELECT * FROM previous.{SCHEMA}."{table}"')
+    finally:
+        con.execute("DETACH previous")
+
+
+def next_build_id(con: duckdb.DuckDBPyConnection) -> int:
+    """One more than the last recorded build."""
+    return int(con.execute(f"SELECT coalesce(max(build_id), 0) + 1 FROM {SCHEMA}.builds").fetchall()[0][0])
+
+
+def record(
+    con: duckdb.DuckDBPyConnection,
+    build_id: int,
+    started: datetime,
+    seconds: float,
+    project: Path,
+    settings: dict[str, str],
+    sources: Sequence[SourceLoad],
+    objects: Sequence[ObjectBuilt],
+    quality: Sequence[QualityRow],
+) -> None:
+    """Write this build's rows into the manifest tables."""
+    from . import __version__
+
+    con.execute(
+        f"INSERT INTO {SCHEMA}.builds VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+        [build_id, started, seconds, str(project), __version__, duckdb.__version__, json.dumps(settings)],
+    )
+    _insert(con, "build_sources", [[build_id, s.name, list(s.files), s.bytes, s.sha256, s.rows, s.seconds]
+                                   for s in sources])
+    _insert(con, "build_objects", [[build_id, o.name, o.kind, o.file, o.rows, o.seconds, i]
+                                   for i, o in enumerate(objects, 1)])
+    _insert(con, "build_quality", [[build_id, q.source, q.disposition, q.reason, q.rows] for q in quality])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[list[object]]) -> None:
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        con.executemany(f"INSERT INTO {SCHEMA}.{table} VALUES ({marks})", rows)

@@ -1,0 +1,127 @@
+"""The library's entry point: a marketsql project folder (config, ``sql/``, ``udfs/``).
+
+    project = marketsql.Project.load(".")
+    result = project.build()
+    con = project.connect()
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+
+import duckdb
+
+from . import database
+from .build import BuildResult, Progress, build
+from .config import ProjectConfig, find_config, load_config
+from .dag import build_order
+from .errors import ConfigError
+from .udfs import Udf, discover as discover_udfs, register
+from .views import ViewFile, discover as discover_views
+
+
+class Project:
+    """A marketsql project: what its config, SQL files and UDF modules declare."""
+
+    def __init__(self, config: ProjectConfig) -> None:
+        self.config = config
+
+    @classmethod
+    def load(
+        cls,
+        root: str | Path = ".",
+        sources: Mapping[str, str] | None = None,
+        settings: Mapping[str, str] | None = None,
+    ) -> Project:
+        """Read the project in ``root``; ``sources`` overrides source paths, ``settings`` settings."""
+        return cls(load_config(root, sources, settings))
+
+    @property
+    def root(self) -> Path:
+        """The project folder."""
+        return self.config.root
+
+    @property
+    def database(self) -> Path:
+        """The DuckDB file the project builds."""
+        return self.config.database
+
+    @cached_property
+    def roots(self) -> list[Path]:
+        """Project folders whose sql/ and udfs/ make up this project: bases first, this one last."""
+        chain = [self.root]
+        config = self.config
+        while config.extends is not None:
+            if config.extends in chain:
+                raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}")
+            chain.append(config.extends)
+            config = load_config(config.extends)
+        return list(reversed(chain))
+
+    @cached_property
+    def views(self) -> dict[str, ViewFile]:
+        """Every SQL view of the project, by name (parsed, not yet built)."""
+        return discover_views(self.roots)
+
+    @cached_property
+    def order(self) -> list[str]:
+        """View names in dependency order."""
+        return build_order(self.views, self.config.sources)
+
+    @cached_property
+    def udfs(self) -> dict[str, Udf]:
+        """Every Python UDF of the project, by lower-case name."""
+        return discover_udfs(self.roots)
+
+    def check(self) -> list[str]:
+        """Parse everything and resolve the dependency order without touching the database."""
+        _ = self.udfs
+        return self.order
+
+    def build(self, progress: Progress | None = None) -> BuildResult:
+        """Load every source and build every view, atomically; see :mod:`marketsql.build`."""
+        order = self.check()
+        return build(self.config, self.views, order, self.udfs, progress)
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection to the built database with every UDF registered."""
+        con = database.connect(self.database, read_only=read_only)
+        try:
+            register(con, self.udfs.values())
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+
+def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Shortcut for ``Project.load(root).connect()``."""
+    return Project.load(root).connect(read_only=read_only)
+
+
+def standard_pipeline() -> Path:
+    """The folder holding the standard pipeline's ``sql/`` and ``udfs/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_pipeline", here.parent):
+        if all((candidate / part).exists() for part in ("sql", "udfs", "marketsql.toml")):
+            return candidate
+    raise ConfigError("the standard pipeline (sql/, udfs/) is missing from this installation — reinstall marketsql")
+
+
+def init(directory: str | Path) -> Project:
+    """Start a new project in ``directory`` from the standard pipeline (demo sources configured)."""
+    target = Path(directory).resolve()
+    if find_config(target) is not None:
+        raise ConfigError(f"{target} is already a marketsql project — edit it, or choose another folder")
+    if target.exists() and any(target.iterdir()):
+        raise ConfigError(f"{target} is not empty — choose a new or empty folder")
+    source = standard_pipeline()
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / "sql", target / "sql")
+    shutil.copytree(source / "udfs", target / "udfs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(source / "marketsql.toml", target / "marketsql.toml")
+    (target / ".gitignore").write_text("*.duckdb\n*.duckdb.wal\n*.lock\ndata/\n", encoding="utf-8")
+    return Project.load(target)
