@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -75,9 +75,7 @@ def check(project: ProjectDir = Path(".")) -> None:
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Argument(help="Project folder (created from the standard pipeline if new).")] = Path(
-        "."
-    ),
+    directory: Annotated[Path, typer.Argument(help="Project folder (created from the pipeline if new).")] = Path("."),
     customers: Annotated[int, typer.Option(help="Number of demo customers (~10 order lines each).")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
 ) -> None:
@@ -154,7 +152,7 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 
 @contextmanager
-def _status(title: str) -> Iterator[object]:
+def _status(title: str) -> Iterator[Callable[[str], None]]:
     with err.status(title) as status:
         yield lambda message: status.update(message)
 

@@ -58,11 +58,13 @@ def load_config(
     root: str | Path,
     source_overrides: Mapping[str, str] | None = None,
     setting_overrides: Mapping[str, str] | None = None,
+    database: str | Path | None = None,
 ) -> ProjectConfig:
     """Read and validate the configuration of the project in ``root``.
 
     ``source_overrides`` maps a source name to a path (relative to the current directory) that
-    replaces the configured one, as ``--source name=PATH`` does on the command line.
+    replaces the configured one, as ``--source name=PATH`` does on the command line;
+    ``database`` replaces the configured database file.
     """
     root = Path(root).resolve()
     found = find_config(root)
@@ -86,7 +88,7 @@ def load_config(
     return ProjectConfig(
         root=root,
         config_file=config_file,
-        database=(root / str(table.get("database", "marketsql.duckdb"))).resolve(),
+        database=Path(database or root / str(table.get("database", "marketsql.duckdb"))).resolve(),
         sources=sources,
         settings=settings,
         extends=(root / extends).resolve() if extends else None,
@@ -150,9 +152,8 @@ def _infer_format(path: str) -> str:
 
 
 def _with_path(source: SourceConfig, path: str) -> SourceConfig:
-    fmt = source.format
     try:
         fmt = _infer_format(path)
     except ConfigError:
-        pass
+        fmt = source.format
     return SourceConfig(source.name, (path,), fmt, source.columns, source.options)

@@ -19,8 +19,10 @@ from .build import BuildResult, Progress, build
 from .config import ProjectConfig, find_config, load_config
 from .dag import build_order
 from .errors import ConfigError
-from .udfs import Udf, discover as discover_udfs, register
-from .views import ViewFile, discover as discover_views
+from .udfs import Udf, register
+from .udfs import discover as discover_udfs
+from .views import ViewFile
+from .views import discover as discover_views
 
 
 class Project:
@@ -35,9 +37,10 @@ class Project:
         root: str | Path = ".",
         sources: Mapping[str, str] | None = None,
         settings: Mapping[str, str] | None = None,
+        database: str | Path | None = None,
     ) -> Project:
-        """Read the project in ``root``; ``sources`` overrides source paths, ``settings`` settings."""
-        return cls(load_config(root, sources, settings))
+        """Read the project in ``root``; the other arguments override its config (see load_config)."""
+        return cls(load_config(root, sources, settings, database))
 
     @property
     def root(self) -> Path:

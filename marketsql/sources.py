@@ -3,7 +3,7 @@
 Each table gets a ``_source_row`` column (1-based, in file order) so that every cleaned or
 quarantined row can be traced back to its line. CSV columns are read as text; the columns a
 source declares are required and cast to their declared types, and a value that does not parse
-stops the build with its file, column, row and value.
+stops the build with its file, column, row and value. The happy path reads the files once.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def fingerprint(files: list[str]) -> tuple[int, str]:
     size = 0
     for name in files:
         with open(name, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+            while block := handle.read(1 << 20):
                 digest.update(block)
                 size += len(block)
     return size, digest.hexdigest()
@@ -73,19 +73,10 @@ def load_source(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> SourceL
     _check_required(source, columns, files)
     table = f"raw.{quote_ident(source.name)}"
     select = ", ".join(_cast(c, source.columns.get(c)) for c in columns)
-    if source.format == "csv":
-        # Read as text first, so that a value that does not parse can be named exactly.
-        con.execute(f"CREATE TEMP TABLE _load AS SELECT row_number() OVER () AS _source_row, * FROM {reader}")
-        _check_parse(con, source, files)
-        con.execute(f"CREATE TABLE {table} AS SELECT _source_row, {select} FROM _load ORDER BY _source_row")
-        con.execute("DROP TABLE _load")
-    else:
-        try:
-            con.execute(f"CREATE TABLE {table} AS SELECT row_number() OVER () AS _source_row, {select} FROM {reader}")
-        except duckdb.ConversionException as exc:
-            raise SourceError(
-                f"source {source.name}: {str(exc).splitlines()[0]} — fix the file or the declared column type"
-            ) from exc
+    try:
+        con.execute(f"CREATE TABLE {table} AS SELECT row_number() OVER () AS _source_row, {select} FROM {reader}")
+    except duckdb.ConversionException as exc:
+        raise _parse_error(con, source, reader, files, exc) from exc
     rows = _count(con, table)
     if rows == 0:
         raise SourceError(f"source {source.name}: {', '.join(files)} has no data rows — re-export the file")
@@ -134,22 +125,27 @@ def _cast(column: str, type_name: str | None) -> str:
     return f"CAST({name} AS {type_name}) AS {name}" if type_name else name
 
 
-def _check_parse(con: duckdb.DuckDBPyConnection, source: SourceConfig, files: list[str]) -> None:
-    for column, type_name in source.columns.items():
-        if type_name.upper() in ("VARCHAR", "TEXT", "STRING"):
-            continue
-        name = quote_ident(column)
-        bad = con.execute(
-            f"SELECT _source_row, {name} FROM _load WHERE {name} IS NOT NULL"
-            f" AND TRY_CAST({name} AS {type_name}) IS NULL ORDER BY _source_row LIMIT 1"
-        ).fetchall()
-        if bad:
-            row, value = bad[0]
-            where = files[0] if len(files) == 1 else f"{', '.join(files)} (combined)"
-            raise SourceError(
-                f"source {source.name} ({where}): data row {row}, column {column}: {value!r} is not a valid"
-                f" {type_name} — fix the value, or declare the column VARCHAR and clean it in staging"
-            )
+def _parse_error(
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, reader: str, files: list[str], exc: Exception
+) -> SourceError:
+    """Find the first value that does not parse as its declared type, to name it exactly."""
+    where = files[0] if len(files) == 1 else f"{', '.join(files)} (combined)"
+    if source.format == "csv":  # text columns: find the first bad value
+        for column, type_name in source.columns.items():
+            name = quote_ident(column)
+            bad = con.execute(
+                f"SELECT _source_row, {name} FROM (SELECT row_number() OVER () AS _source_row, {name} FROM {reader})"
+                f" WHERE {name} IS NOT NULL AND TRY_CAST({name} AS {type_name}) IS NULL ORDER BY 1 LIMIT 1"
+            ).fetchall()
+            if bad:
+                row, value = bad[0]
+                return SourceError(
+                    f"source {source.name} ({where}): data row {row}, column {column}: {value!r} is not a valid"
+                    f" {type_name} — fix the value, or declare the column VARCHAR and clean it in staging"
+                )
+    return SourceError(
+        f"source {source.name} ({where}): {str(exc).splitlines()[0]} — fix the file or the declared column type"
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from duckdb.func import ARROW
 
 from .errors import UdfError
 from .sqltext import is_simple_name
@@ -77,10 +78,12 @@ def register(con: duckdb.DuckDBPyConnection, udfs: Iterable[Udf]) -> None:
                 item.func,
                 [duckdb.sqltype(p) for p in item.params],
                 duckdb.sqltype(item.returns),
-                type="arrow",
+                type=ARROW,
             )
         except duckdb.Error as exc:
-            raise UdfError(f"{item.origin}: cannot register {item.name}(): {exc} — check its @udf types") from exc
+            raise UdfError(
+                f"{item.origin}: cannot register {item.name}(): {exc} — check its @udf types"
+            ) from exc
 
 
 def _import(path: Path, label: str) -> Any:

@@ -6,11 +6,13 @@ the file. A comment line ``-- marketsql: materialized`` makes it a table instead
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -18,6 +20,7 @@ from sqlglot.errors import ParseError, TokenError
 from .errors import SqlError
 from .sqltext import is_simple_name
 
+_LINE_RE = re.compile(r"LINE (\d+):")
 MATERIALIZED_RE = re.compile(r"^\s*--\s*marketsql:\s*materiali[sz]ed\b", re.IGNORECASE | re.MULTILINE)
 
 
@@ -75,6 +78,7 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
     if not is_simple_name(name):
         raise SqlError(f"{label}: {path.stem!r} cannot be a view name — use letters, digits and _ only")
     text = path.read_text(encoding="utf-8")
+    _check_duckdb_syntax(text, label)
     try:
         statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
     except ParseError as exc:
@@ -101,7 +105,24 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
     )
 
 
-def _references(query: exp.Expression) -> list[Reference]:
+def _check_duckdb_syntax(text: str, label: str) -> None:
+    """DuckDB's own parser is the judge of DuckDB SQL; sqlglot is more lenient."""
+    try:
+        _parser().extract_statements(text)
+    except duckdb.ParserException as exc:
+        message = str(exc)
+        match = _LINE_RE.search(message)
+        where = f"{label}, line {match.group(1)}" if match else label
+        first = message.splitlines()[0].removeprefix("Parser Error: ")
+        raise SqlError(f"{where}: {first} — fix the SQL") from exc
+
+
+@functools.cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:")
+
+
+def _references(query: exp.Query) -> list[Reference]:
     cte_names = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     refs: dict[str, Reference] = {}
     for table in query.find_all(exp.Table):
@@ -117,7 +138,7 @@ def _references(query: exp.Expression) -> list[Reference]:
     return list(refs.values())
 
 
-def _functions(query: exp.Expression) -> set[str]:
+def _functions(query: exp.Query) -> set[str]:
     names = set()
     for func in query.find_all(exp.Func):
         names.add(func.name.lower() if isinstance(func, exp.Anonymous) else func.sql_name().lower())

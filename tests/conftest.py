@@ -1,0 +1,91 @@
+"""Small fixtures: a temp project written from a dict of files, and the real datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import marketsql
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+ONLINE_RETAIL_CSV = DATA / "online_retail" / "online_retail.csv.gz"
+
+ORDERS_CSV = """\
+order_id,order_ts,customer_id,product_id,quantity,unit_price
+O1,2024-01-05 10:00:00,C1,P1,2,10.0
+O2,2024-02-10 11:00:00,C1,P2,1,25.0
+O3,2024-03-01 12:00:00,C2,P1,1,10.0
+"""
+
+SMALL_PROJECT = {
+    "marketsql.toml": """\
+        database = "project.duckdb"
+        [sources.orders]
+        path = "data/orders.csv"
+        columns = { order_id = "VARCHAR", order_ts = "TIMESTAMP", customer_id = "VARCHAR", quantity = "INTEGER", \
+unit_price = "DOUBLE" }
+        """,
+    "data/orders.csv": ORDERS_CSV,
+    "sql/order_revenue.sql": """\
+        SELECT order_id, customer_id, quantity * unit_price AS revenue FROM raw.orders
+        """,
+    "sql/marts/customer_revenue.sql": """\
+        -- marketsql: materialized
+        WITH r AS (SELECT * FROM order_revenue)
+        SELECT customer_id, sum(revenue) AS revenue FROM r GROUP BY customer_id
+        """,
+}
+
+WriteProject = Callable[..., Path]
+
+
+@pytest.fixture
+def write_project(tmp_path: Path) -> WriteProject:
+    """Write ``{relative path: text}`` into a fresh project folder (SMALL_PROJECT by default)."""
+
+    def write(files: dict[str, str] | None = None, base: dict[str, str] | None = SMALL_PROJECT) -> Path:
+        root = tmp_path / "project"
+        for name, text in {**(base or {}), **(files or {})}.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+        (root / "sql").mkdir(parents=True, exist_ok=True)
+        return root
+
+    return write
+
+
+@pytest.fixture
+def built_project(write_project: WriteProject) -> marketsql.Project:
+    """The small project, built once."""
+    project = marketsql.Project.load(write_project())
+    project.build()
+    return project
+
+
+def sha256(path: Path) -> str:
+    """Hash of a file's bytes, to prove a database was left untouched."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real ``marketsql`` console command in a subprocess."""
+    command = [str(Path(sys.executable).with_name("marketsql")), *args]
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def duckdb_cli(database: Path, sql: str) -> subprocess.CompletedProcess[str]:
+    """Run SQL in the DuckDB command-line tool from PyPI (duckdb-cli), as a client without Python UDFs."""
+    cli = Path(sys.executable).with_name("duckdb")
+    return subprocess.run(
+        [str(cli), "-readonly", "-csv", str(database), "-c", sql], capture_output=True, text=True, timeout=120
+    )

@@ -1,0 +1,111 @@
+"""The ``marketsql`` command as a user runs it: help, errors, exit codes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, run_cli
+
+COMMANDS = ["init", "build", "check", "demo", "sql"]
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (REPO / "README.md").read_text()
+    listed = run_cli("--help")
+    assert listed.returncode == 0
+    found = set(re.findall(r"│ (\w+)\s{2,}", listed.stdout))
+    assert set(COMMANDS) <= found, listed.stdout
+    for command in COMMANDS:
+        result = run_cli(command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "Usage: marketsql " + command in result.stdout
+        assert f"marketsql {command}" in readme, f"README does not document `marketsql {command}`"
+
+
+def test_help_imports_neither_tensorflow_nor_sklearn():
+    code = (
+        "import sys; from marketsql.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('tensorflow', 'sklearn', 'keras') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_build_check_and_sql(write_project):
+    root = write_project()
+    build = run_cli("build", "-p", str(root))
+    assert build.returncode == 0, build.stderr
+    assert "source orders: 3 rows from 1 file(s)" in build.stdout
+    assert "1 views, 1 tables" in build.stdout
+    check = run_cli("check", "-p", str(root))
+    assert [line.split()[:3] for line in check.stdout.splitlines()] == [
+        ["1", "view", "order_revenue"], ["2", "table", "customer_revenue"]
+    ]
+    query = run_cli("sql", "-p", str(root), "-f", "csv", "SELECT * FROM customer_revenue ORDER BY 1")
+    assert query.returncode == 0, query.stderr
+    assert query.stdout.splitlines() == ["customer_id,revenue", "C1,45.0", "C2,10.0"]
+
+
+def test_user_error_is_one_line_with_exit_code_1(write_project):
+    root = write_project({"sql/x.sql": "SELECT * FROM nowhere"})
+    result = run_cli("build", "-p", str(root))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: sql/x.sql, line 1: unknown table 'nowhere' — add sql/nowhere.sql or read a source as raw.<name>\n"
+    )
+    assert result.stdout == ""
+
+
+def test_debug_shows_the_traceback(write_project):
+    root = write_project({"sql/x.sql": "SELECT * FROM nowhere"})
+    result = run_cli("build", "--debug", "-p", str(root))
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "DependencyError" in result.stderr
+
+
+def test_sql_error_and_missing_database(write_project):
+    root = write_project()
+    missing = run_cli("sql", "-p", str(root), "SELECT 1")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(f"Error: no database at {root}/project.duckdb — run `marketsql build`")
+    run_cli("build", "-p", str(root))
+    bad = run_cli("sql", "-p", str(root), "SELECT * FROM no_such_table")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("Error: Catalog Error: Table with name no_such_table does not exist")
+    assert len(bad.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "nosuch=/tmp/x.csv"], "Error: --source nosuch=…: no source named 'nosuch' in marketsql.toml"),
+        (["--set", "analysis_date=yesterday"], "Error: marketsql.toml: settings.analysis_date 'yesterday' is not"),
+    ],
+)
+def test_bad_overrides(write_project, args, message):
+    result = run_cli("build", "-p", str(write_project()), *args)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message)
+
+
+def test_not_a_project(tmp_path):
+    result = run_cli("build", "-p", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: {tmp_path} is not a marketsql project")
+
+
+def test_init_copies_the_standard_pipeline(tmp_path):
+    target = tmp_path / "new"
+    result = run_cli("init", str(target))
+    assert result.returncode == 0, result.stderr
+    copied = sorted(p.relative_to(target).as_posix() for p in (target / "sql").rglob("*.sql"))
+    original = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "sql").rglob("*.sql"))
+    assert copied == original
+    assert (target / "marketsql.toml").read_text() == (REPO / "marketsql.toml").read_text()
+    again = run_cli("init", str(target))
+    assert again.returncode == 1 and "already a marketsql project" in again.stderr
