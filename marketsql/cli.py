@@ -80,11 +80,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
 ) -> None:
     """Generate the demo smartphone retailer, build the standard pipeline on it, print a summary."""
-    from .demo_project import run_demo
+    from .demo_project import run_demo, summary
+    from .project import Project
 
     with _status("demo") as update:
         result = run_demo(directory, customers=customers, seed=seed, progress=update)
     _print_build(result)
+    for line in summary(Project.load(directory)):
+        out.print(f"  {line}")
     out.print(f'Next: marketsql sql -p {directory} "SELECT * FROM customer_features LIMIT 5"')
 
 

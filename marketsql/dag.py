@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 from .errors import DependencyError
 from .views import ViewFile
 
-ALWAYS_KNOWN_SCHEMAS = {"information_schema", "pg_catalog", "marketsql"}
+ALWAYS_KNOWN_SCHEMAS = {"information_schema", "pg_catalog", "meta"}
 
 
 def build_order(views: Mapping[str, ViewFile], sources: Collection[str]) -> list[str]:

@@ -43,9 +43,30 @@ def run_demo(
     return Project.load(root).build(progress)
 
 
+def summary(project: Project) -> list[str]:
+    """A few lines about the built demo business: period, customers, revenue, best categories."""
+    con = project.connect(read_only=True)
+    try:
+        first, last, customers, orders, revenue = con.execute(
+            "SELECT CAST(min(order_ts) AS DATE), CAST(max(order_ts) AS DATE), count(DISTINCT customer_id),"
+            " count(DISTINCT order_id), sum(revenue) FROM stg_order_lines"
+        ).fetchall()[0]
+        categories = con.execute(
+            "SELECT category, sum(revenue) / ? FROM monthly_sales_category GROUP BY 1 ORDER BY 2 DESC LIMIT 3",
+            [revenue],
+        ).fetchall()
+    finally:
+        con.close()
+    shares = ", ".join(f"{name} {share:.0%}" for name, share in categories)
+    return [
+        f"{first} … {last}: {customers:,} buying customers, {orders:,} orders, revenue {revenue:,.0f}",
+        f"revenue by category: {shares}",
+    ]
+
+
 def _already_generated(data: Path, customers: int, seed: int) -> bool:
     truth = data / "truth" / "truth.json"
     if not truth.is_file():
         return False
-    recorded = json.loads(truth.read_text(encoding="utf-8"))
-    return recorded.get("seed") == seed and recorded.get("customers") == customers
+    arguments = json.loads(truth.read_text(encoding="utf-8")).get("arguments", {})
+    return arguments.get("seed", seed) == seed and arguments.get("customers") == customers

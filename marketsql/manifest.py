@@ -1,6 +1,6 @@
-"""The build manifest, kept in the database's ``marketsql`` schema.
+"""The build manifest, kept in the database's ``meta`` schema.
 
-History accumulates: each build copies the previous database's ``marketsql`` tables (the
+History accumulates: each build copies the previous database's ``meta`` tables (the
 manifest and, later, the model registry) before adding its own rows.
 """
 
@@ -16,7 +16,7 @@ import duckdb
 
 from .sources import SourceLoad
 
-SCHEMA = "marketsql"
+SCHEMA = "meta"
 
 DDL = [
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
@@ -56,7 +56,7 @@ class QualityRow:
 
 
 def carry_over(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
-    """Copy the ``marketsql`` schema of the previous database (if any) into the new one."""
+    """Copy the ``meta`` schema of the previous database (if any) into the new one."""
     for statement in DDL:
         con.execute(statement)
     if not previous.exists():

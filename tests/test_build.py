@@ -39,11 +39,11 @@ def test_manifest_records_objects_rows_timings_and_fingerprints(built_project):
     built_project.build()  # a second build keeps the history of the first
     con = built_project.connect(read_only=True)
     try:
-        builds = con.execute("SELECT build_id FROM marketsql.builds ORDER BY 1").fetchall()
+        builds = con.execute("SELECT build_id FROM meta.builds ORDER BY 1").fetchall()
         objects = con.execute(
-            "SELECT name, kind, rows, seconds >= 0 FROM marketsql.build_objects WHERE build_id = 2 ORDER BY position"
+            "SELECT name, kind, rows, seconds >= 0 FROM meta.build_objects WHERE build_id = 2 ORDER BY position"
         ).fetchall()
-        source = con.execute("SELECT source, rows, bytes, sha256 FROM marketsql.build_sources WHERE build_id = 2"
+        source = con.execute("SELECT source, rows, bytes, sha256 FROM meta.build_sources WHERE build_id = 2"
                              ).fetchall()
     finally:
         con.close()
@@ -226,7 +226,7 @@ def test_locked_database_is_reported_with_the_holder(built_project):
     finally:
         holder.communicate("")
     con = duckdb.connect(str(built_project.database), read_only=True)
-    assert con.execute("SELECT count(*) FROM marketsql.builds").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM meta.builds").fetchall() == [(1,)]
     con.close()
 
 
@@ -264,7 +264,7 @@ def test_killed_build_leaves_previous_database_intact(write_project):
     build.wait()
     assert sha256(project.database) == before
     con = duckdb.connect(str(project.database), read_only=True)
-    assert con.execute("SELECT count(*) FROM marketsql.builds").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM meta.builds").fetchall() == [(1,)]
     con.close()
     # the next build cleans up what the killed one left behind
     (root / "sql" / "z_slow.sql").unlink()

@@ -1,0 +1,97 @@
+"""`marketsql demo` end to end: generate, build the standard pipeline, and recover what was planted."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from conftest import duckdb_cli, run_cli
+
+CUSTOMERS = 1_500
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo") / "shop"
+    result = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", "11")
+    assert result.returncode == 0, result.stderr
+    return root, result.stdout
+
+
+def test_demo_prints_the_accounting_and_builds_everything(demo):
+    root, stdout = demo
+    assert f"source customers: {CUSTOMERS:,} rows" in stdout
+    assert "order_lines: " in stdout and " raw → " in stdout
+    assert "revenue by category: Phones " in stdout
+    assert (root / "marketsql.duckdb").exists()
+    assert (root / "sql" / "staging" / "dq_order_lines.sql").exists()
+
+
+def test_cleaning_finds_exactly_the_planted_mess(demo):
+    root, _ = demo
+    truth = json.loads((root / "data" / "demo" / "truth" / "truth.json").read_text())
+    planted = truth["dirty_counts"]
+    con = duckdb.connect(str(root / "marketsql.duckdb"), read_only=True)
+    try:
+        reasons = dict(con.execute(
+            "SELECT coalesce(reason, disposition), rows FROM data_quality").fetchall())
+        raw = con.execute("SELECT count(*) FROM raw.order_lines").fetchall()[0][0]
+        guest_returns = con.execute(
+            "SELECT count(*) FROM raw.order_lines WHERE customer_id IS NULL AND order_id LIKE 'R%'").fetchall()[0][0]
+    finally:
+        con.close()
+    assert sum(reasons.values()) == raw == truth["order_lines"]
+    assert reasons["missing customer"] == planted["guest_lines"]
+    assert reasons["non-positive price"] == planted["zero_price_lines"]
+    assert reasons["non-positive quantity"] == planted["zero_quantity_lines"]
+    assert reasons["return"] + guest_returns == planted["return_lines"]
+    assert 0 < reasons["exact duplicate"] <= planted["duplicate_lines"]
+
+
+def test_features_separate_the_planted_groups(demo):
+    root, _ = demo
+    con = duckdb.connect(str(root / "marketsql.duckdb"), read_only=True)
+    try:
+        con.execute(f"CREATE TEMP VIEW truth AS SELECT * FROM '{root}/data/demo/truth/customer_groups.parquet'")
+        by_group = {
+            name: (frequency, monetary, recency)
+            for name, frequency, monetary, recency in con.execute(
+                """SELECT t.group_name, median(f.frequency), median(f.monetary), median(f.recency_days)
+                   FROM customer_features f JOIN truth t USING (customer_id) GROUP BY 1"""
+            ).fetchall()
+        }
+        covered = con.execute("SELECT count(*) FROM customer_features").fetchall()[0][0]
+        customers = con.execute("SELECT count(*) FROM stg_customers").fetchall()[0][0]
+    finally:
+        con.close()
+    assert customers == CUSTOMERS and 0.9 * CUSTOMERS < covered <= CUSTOMERS
+    assert by_group["One-time buyers"][0] == 1
+    assert by_group["Accessory regulars"][0] > by_group["Premium loyalists"][0] > by_group["Bargain hunters"][0]
+    assert by_group["Premium loyalists"][1] > 3 * by_group["Bargain hunters"][1]
+    assert by_group["Lapsed"][2] > 2 * by_group["Premium loyalists"][2]
+
+
+def test_demo_database_opens_in_duckdb_cli(demo):
+    root, _ = demo
+    cli = duckdb_cli(root / "marketsql.duckdb", "SELECT count(*) > 0 AS ok FROM monthly_sales_category;"
+                     " SELECT count(*) AS n FROM meta.builds;")
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.split() == ["ok", "true", "n", "1"]
+
+
+def test_demo_rerun_reuses_the_generated_data(demo):
+    root, _ = demo
+    parts = sorted((root / "data" / "demo" / "order_lines").glob("*.parquet"))
+    stamps = [p.stat().st_mtime_ns for p in parts]
+    again = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", "11")
+    assert again.returncode == 0, again.stderr
+    assert "(build 2)" in again.stdout
+    assert [p.stat().st_mtime_ns for p in parts] == stamps
+
+
+def test_demo_refuses_a_folder_that_is_not_a_project(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_cli("demo", str(tmp_path), "--customers", "10")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: {tmp_path} is neither a marketsql project nor empty")
