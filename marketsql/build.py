@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import database, manifest
+from . import database, manifest, models
 from .config import ProjectConfig
 from .errors import MarketsqlError, SqlError
 from .manifest import ObjectBuilt, QualityRow
@@ -39,6 +39,7 @@ class BuildResult:
     sources: Sequence[SourceLoad]
     objects: Sequence[ObjectBuilt]
     quality: Sequence[QualityRow]
+    skipped: Sequence[tuple[str, str]] = ()  # (view, why) for views waiting for a model
 
     def accounting(self) -> dict[str, str]:
         """One line per cleaned source: raw rows → where each of them went."""
@@ -98,6 +99,8 @@ def _build_into(
         con.execute(f"SET memory_limit = '{config.memory_limit}'")
     register(con, udfs.values())
     manifest.carry_over(con, config.database)
+    trained = models.compile_active(con)  # macros of the active models, before any view uses them
+    register(con, models.model_udfs(con))
     build_id = manifest.next_build_id(con)
     con.execute("CREATE SCHEMA raw")
     loads = []
@@ -105,16 +108,32 @@ def _build_into(
         say(f"loading source {name}")
         loads.append(load_source(con, source))
     _write_settings(con, config.settings)
-    objects = []
+    objects: list[ObjectBuilt] = []
+    skipped: dict[str, str] = {}
     for position, name in enumerate(order, 1):
         view = views[name]
+        waiting = _waiting_for(view, trained, skipped)
+        if waiting:
+            skipped[name] = waiting
+            continue
         materialized = view.materialized or bool(view.functions & udfs.keys())
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(_create(con, view, materialized))
     quality = _quality(con, views, {s.name: s.rows for s in loads})
     seconds = time.perf_counter() - started
     manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, objects, quality)
-    return BuildResult(config.database, build_id, seconds, loads, objects, quality)
+    return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()))
+
+
+def _waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) -> str | None:
+    """Why the view cannot be built yet (a model is not trained, or it reads a skipped view), or None."""
+    missing = sorted(view.requires - trained)
+    if missing:
+        return f"needs a trained {missing[0]} model — run `marketsql train {missing[0]}`"
+    for dependency in sorted(view.dependencies):
+        if dependency in skipped:
+            return f"reads {dependency}, which was skipped: {skipped[dependency]}"
+    return None
 
 
 def _write_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str]) -> None:

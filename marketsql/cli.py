@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -92,6 +92,52 @@ def demo(
 
 
 @app.command()
+def train(
+    model: Annotated[str, typer.Argument(help="Model to train: segmentation.")],
+    project: ProjectDir = Path("."),
+    k_min: Annotated[int, typer.Option(help="Smallest number of segments tried.")] = 3,
+    k_max: Annotated[int, typer.Option(help="Largest number of segments tried.")] = 8,
+    seed: Annotated[int, typer.Option(help="Random seed of the fits.")] = 0,
+) -> None:
+    """Train a model on the built database, compare candidates, register the chosen one, rebuild."""
+    from .project import Project
+
+    with _status(f"training {model}") as update:
+        result, record = Project.load(project).train(model, progress=update, k_min=k_min, k_max=k_max, seed=seed)
+    _print_training(result, record)
+
+
+@app.command("models")
+def list_models(project: ProjectDir = Path(".")) -> None:
+    """List every registered model version with its status and headline metrics."""
+    from rich.table import Table
+
+    from .project import Project
+
+    table = Table("model", "version", "status", "kind", "created", "metrics")
+    for record in Project.load(project).models():
+        headline = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in record.metrics.items() if isinstance(v, int | float | str))
+        table.add_row(record.name, str(record.version), record.status, record.kind,
+                      f"{record.created_at:%Y-%m-%d %H:%M}", headline)
+    out.print(table)
+
+
+@app.command()
+def activate(
+    model: Annotated[str, typer.Argument(help="Model name, e.g. segmentation.")],
+    version: Annotated[int, typer.Argument(help="Version to make active (see `marketsql models`).")],
+    project: ProjectDir = Path("."),
+) -> None:
+    """Make another version of a model the active one (roll back or forward) and rebuild the marts."""
+    from .project import Project
+
+    with _status(f"activating {model} v{version}") as update:
+        record = Project.load(project).activate(model, version, progress=update)
+    out.print(f"{record.name} v{record.version} is active; marts rebuilt")
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the project database.")],
     project: ProjectDir = Path("."),
@@ -142,6 +188,28 @@ def _print_build(result: object) -> None:
     for source, line in result.accounting().items():
         out.print(f"  {source}: {line}")
     out.print(f"  {len(result.objects) - tables} views, {tables} tables")
+    for name, why in result.skipped:
+        out.print(f"  skipped {name}: {why}")
+
+
+def _print_training(result: Any, record: object) -> None:
+    from rich.table import Table
+
+    from .registry import ModelRecord
+
+    assert isinstance(record, ModelRecord)
+    candidates = result.candidates
+    table = Table(*[str(c) for c in candidates.columns])
+    for row in candidates.itertuples(index=False):
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+    out.print(f"Selected: {result.selection}")
+    for item in result.feature_report:
+        out.print(f"  feature {item['feature']}: {'kept' if item['kept'] else 'dropped'} — {item['reason']}")
+    out.print(f"Registered {record.name} v{record.version} ({record.kind}) as active; metrics: "
+              + ", ".join(f"{k}={v:.3f}" for k, v in record.metrics.items() if isinstance(v, float)))
+    profiles = result.profiles
+    out.print(profiles.to_string(index=False, max_colwidth=60))
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:

@@ -37,3 +37,7 @@ class DatabaseLockedError(MarketsqlError):
 
 class BuildInterrupted(MarketsqlError):
     """The build was interrupted; the previous database is untouched."""
+
+
+class ModelError(MarketsqlError):
+    """A model is missing, cannot be trained, or its stored artifact fails verification."""

@@ -11,14 +11,16 @@ import shutil
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from . import database
+from . import database, models
 from .build import BuildResult, Progress, build
 from .config import ProjectConfig, find_config, load_config
 from .dag import build_order
 from .errors import ConfigError
+from .registry import ModelRecord, Registry
 from .udfs import Udf, register
 from .udfs import discover as discover_udfs
 from .views import ViewFile
@@ -90,14 +92,48 @@ class Project:
         return build(self.config, self.views, order, self.udfs, progress)
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """A connection to the built database with every UDF registered."""
+        """A connection to the built database with every UDF registered (the project's and the models')."""
         con = database.connect(self.database, read_only=read_only)
         try:
             register(con, self.udfs.values())
+            register(con, models.model_udfs(con))
         except BaseException:
             con.close()
             raise
         return con
+
+    def train(self, name: str, progress: Progress | None = None, **options: Any) -> tuple[Any, ModelRecord]:
+        """Train model ``name`` on the built database, register it as active, rebuild so marts use it.
+
+        Returns the training result (candidates, metrics, profiles) and the registry record.
+        """
+        model_kind = models.kind(name)
+        con = database.connect(self.database)
+        try:
+            trained = model_kind.train(con, **options)
+        finally:
+            con.close()
+        self.build(progress)
+        return trained
+
+    def models(self) -> list[ModelRecord]:
+        """Every registered model version, newest first."""
+        con = self.connect(read_only=True)
+        try:
+            return Registry(con).list()
+        finally:
+            con.close()
+
+    def activate(self, name: str, version: int, progress: Progress | None = None) -> ModelRecord:
+        """Make another version of a model the active one (roll back or forward) and rebuild."""
+        models.kind(name)
+        con = database.connect(self.database)
+        try:
+            record = Registry(con).activate(name, version)
+        finally:
+            con.close()
+        self.build(progress)
+        return record
 
 
 def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -22,6 +22,7 @@ from .sqltext import is_simple_name
 
 _LINE_RE = re.compile(r"LINE (\d+):")
 MATERIALIZED_RE = re.compile(r"^\s*--\s*marketsql:\s*materiali[sz]ed\b", re.IGNORECASE | re.MULTILINE)
+REQUIRES_RE = re.compile(r"^\s*--\s*marketsql:\s*requires\s+([\w, ]+)$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ViewFile:
     materialized: bool
     references: tuple[Reference, ...]
     functions: frozenset[str]  # lower-case names of the functions the SQL calls
+    requires: frozenset[str] = frozenset()  # models that must be trained before this view can be built
 
     @property
     def dependencies(self) -> frozenset[str]:
@@ -100,6 +102,9 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
         label=label,
         sql=_strip_semicolon(text),
         materialized=bool(MATERIALIZED_RE.search(text)),
+        requires=frozenset(
+            name.strip().lower() for match in REQUIRES_RE.findall(text) for name in match.split(",") if name.strip()
+        ),
         references=tuple(_references(query)),
         functions=frozenset(_functions(query)),
     )

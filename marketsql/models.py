@@ -1,0 +1,48 @@
+"""The kinds of model marketsql trains, and what each gives the database once trained.
+
+An explicit table, not discovery: each kind says how to train it, how to compile its active
+version to SQL (macros stored in the database, usable by any client) and which Python UDFs it
+adds to connections opened by marketsql. Heavy libraries are imported only when training.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import duckdb
+
+from .errors import ModelError
+from .registry import ModelRecord, Registry
+from .udfs import Udf
+
+# model name -> module with train(con, **options), compile_sql(con, record) and udfs(con, record)
+KINDS: dict[str, str] = {
+    "segmentation": "marketsql.segmentation.serve",
+}
+
+
+def kind(name: str) -> ModuleType:
+    """The module serving model ``name``; ModelError listing the known ones otherwise."""
+    if name not in KINDS:
+        raise ModelError(f"unknown model {name!r} — known models: {', '.join(sorted(KINDS))}")
+    return importlib.import_module(KINDS[name])
+
+
+def active_records(con: duckdb.DuckDBPyConnection) -> dict[str, ModelRecord]:
+    """The active version of every known kind that has one."""
+    records = Registry(con).list()
+    return {r.name: r for r in records if r.status == "active" and r.name in KINDS}
+
+
+def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Create the SQL of every active model in the database; return the names of those models."""
+    active = active_records(con)
+    for name, record in active.items():
+        kind(name).compile_sql(con, record)
+    return set(active)
+
+
+def model_udfs(con: duckdb.DuckDBPyConnection) -> list[Udf]:
+    """The Python UDFs of every active model."""
+    return [udf for name, record in active_records(con).items() for udf in kind(name).udfs(con, record)]

@@ -1,0 +1,183 @@
+"""The model registry, in the project database (schema ``meta``), shared by every kind of model.
+
+A model version is a row of ``meta.models`` (parameters, features, metrics, fingerprint of its
+training data, status) plus its numeric arrays in ``meta.model_arrays``, stored as raw bytes with
+dtype and shape — never pickled — and verified against a sha256 checksum on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from .errors import ModelError
+
+DDL = [
+    "CREATE SCHEMA IF NOT EXISTS meta",
+    """CREATE TABLE IF NOT EXISTS meta.models (
+        name VARCHAR, version INTEGER, kind VARCHAR, created_at TIMESTAMP, status VARCHAR,
+        params JSON, features JSON, metrics JSON, data_fingerprint VARCHAR, checksum VARCHAR,
+        PRIMARY KEY (name, version))""",
+    """CREATE TABLE IF NOT EXISTS meta.model_arrays (
+        name VARCHAR, version INTEGER, key VARCHAR, dtype VARCHAR, shape INTEGER[], data BLOB)""",
+]
+ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "bool"}
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One registered model version."""
+
+    name: str
+    version: int
+    kind: str
+    created_at: datetime
+    status: str  # "active" or "inactive"
+    params: dict[str, Any]
+    features: list[str]
+    metrics: dict[str, Any]
+    data_fingerprint: str
+    checksum: str
+
+
+class Registry:
+    """Register, list, activate and load model versions in one DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def ensure(self) -> Registry:
+        """Create the registry tables if they are missing (needs a writable connection)."""
+        for statement in DDL:
+            self.con.execute(statement)
+        return self
+
+    def register(
+        self,
+        name: str,
+        kind: str,
+        params: Mapping[str, Any],
+        features: list[str],
+        metrics: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        data_fingerprint: str,
+        activate: bool = True,
+    ) -> ModelRecord:
+        """Store a new version (one more than the last) and, by default, make it the active one."""
+        self.ensure()
+        checksum = _checksum(arrays)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            version = int(self.con.execute(
+                "SELECT coalesce(max(version), 0) + 1 FROM meta.models WHERE name = ?", [name]).fetchall()[0][0])
+            if activate:
+                self.con.execute("UPDATE meta.models SET status = 'inactive' WHERE name = ?", [name])
+            self.con.execute(
+                "INSERT INTO meta.models VALUES (?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+                [name, version, kind, "active" if activate else "inactive", json.dumps(dict(params)),
+                 json.dumps(features), json.dumps(dict(metrics)), data_fingerprint, checksum],
+            )
+            for key, array in sorted(arrays.items()):
+                array = _checked_array(key, array)
+                self.con.execute(
+                    "INSERT INTO meta.model_arrays VALUES (?, ?, ?, ?, ?, ?)",
+                    [name, version, key, array.dtype.name, list(array.shape), array.tobytes()],
+                )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return self.get(name, version)
+
+    def list(self, name: str | None = None) -> list[ModelRecord]:
+        """Every version, newest first (of one model name, or of all)."""
+        if not self._exists():
+            return []
+        where, args = ("WHERE name = ?", [name]) if name else ("", [])
+        rows = self.con.execute(
+            f"SELECT * FROM meta.models {where} ORDER BY name, version DESC", args).fetchall()
+        return [_record(row) for row in rows]
+
+    def get(self, name: str, version: int) -> ModelRecord:
+        """One version; ModelError if there is no such version."""
+        found = [r for r in self.list(name) if r.version == version]
+        if not found:
+            known = ", ".join(str(r.version) for r in self.list(name)) or "none"
+            raise ModelError(f"model {name} has no version {version} (versions: {known}) — see `marketsql models`")
+        return found[0]
+
+    def active(self, name: str) -> ModelRecord:
+        """The active version; ModelError saying what to run if there is none."""
+        found = [r for r in self.list(name) if r.status == "active"]
+        if not found:
+            raise ModelError(f"no trained {name} model in this database — run `marketsql train {name}`")
+        return found[0]
+
+    def has_active(self, name: str) -> bool:
+        """True when a version of ``name`` is active."""
+        return any(r.status == "active" for r in self.list(name))
+
+    def activate(self, name: str, version: int) -> ModelRecord:
+        """Make ``version`` the active one (roll back or forward)."""
+        self.get(name, version)
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute(
+            "UPDATE meta.models SET status = CASE WHEN version = ? THEN 'active' ELSE 'inactive' END WHERE name = ?",
+            [version, name],
+        )
+        self.con.execute("COMMIT")
+        return self.get(name, version)
+
+    def arrays(self, record: ModelRecord) -> dict[str, np.ndarray]:
+        """The version's arrays, after checking them against the stored checksum."""
+        rows = self.con.execute(
+            "SELECT key, dtype, shape, data FROM meta.model_arrays WHERE name = ? AND version = ? ORDER BY key",
+            [record.name, record.version],
+        ).fetchall()
+        arrays = {}
+        for key, dtype, shape, data in rows:
+            if dtype not in ALLOWED_DTYPES:
+                raise ModelError(f"model {record.name} v{record.version}: array {key} has dtype {dtype} — retrain")
+            arrays[key] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
+        if _checksum(arrays) != record.checksum:
+            raise ModelError(
+                f"model {record.name} v{record.version} failed its checksum — the stored arrays were altered;"
+                " retrain or activate another version"
+            )
+        return arrays
+
+    def _exists(self) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'models'"
+            " AND database_name = current_database()"
+        ).fetchall()
+        return bool(found[0][0])
+
+
+def _checked_array(key: str, array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    if array.dtype.name not in ALLOWED_DTYPES:
+        raise ModelError(f"array {key}: dtype {array.dtype} cannot be stored — use float64, int64 or bool")
+    return array
+
+
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        array = _checked_array(key, arrays[key])
+        digest.update(f"{key}|{array.dtype.name}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _record(row: tuple[Any, ...]) -> ModelRecord:
+    name, version, kind, created_at, status, params, features, metrics, fingerprint, checksum = row
+    return ModelRecord(name, int(version), kind, created_at, status, json.loads(params), json.loads(features),
+                       json.loads(metrics), fingerprint, checksum)
