@@ -158,7 +158,10 @@ def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
     text = str(exc)
     match = _LINE_RE.search(text)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return SqlError(f"{view.where(int(match.group(1)) if match else None)}: {first} — fix the SQL")
+    where = view.where(int(match.group(1)) if match else None)
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return SqlError(f"{where}: {first} — raise memory_limit in the project config, or free memory")
+    return SqlError(f"{where}: {first} — fix the SQL")
 
 
 def _quality(

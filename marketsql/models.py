@@ -16,7 +16,8 @@ from .errors import ModelError
 from .registry import ModelRecord, Registry
 from .udfs import Udf
 
-# model name -> module with train(con, **options), compile_sql(con, record) and udfs(con, record)
+# model name -> module with train(con, **options), compile_sql(con, record), compile_untrained(con)
+# and udfs(con, record)
 KINDS: dict[str, str] = {
     "segmentation": "marketsql.segmentation.serve",
 }
@@ -36,10 +37,17 @@ def active_records(con: duckdb.DuckDBPyConnection) -> dict[str, ModelRecord]:
 
 
 def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Create the SQL of every active model in the database; return the names of those models."""
+    """Create the SQL of every active model in the database; return the names of those models.
+
+    A model that is not trained yet gets stand-in functions that fail with what to run, so that
+    ``SELECT segment(…)`` says "run `marketsql train segmentation`" in every client.
+    """
     active = active_records(con)
-    for name, record in active.items():
-        kind(name).compile_sql(con, record)
+    for name in KINDS:
+        if name in active:
+            kind(name).compile_sql(con, active[name])
+        else:
+            kind(name).compile_untrained(con)
     return set(active)
 
 

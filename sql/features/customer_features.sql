@@ -41,16 +41,20 @@ per_order AS (
     FROM orders
     GROUP BY customer_id
 ),
-per_line AS (
-    SELECT customer_id,
-           sum(quantity) AS total_quantity,
-           count(DISTINCT product_id) AS distinct_products,
-           count(DISTINCT category) AS distinct_categories
+-- distinct counts as counts of groups: plain GROUP BYs spill to disk at any size, DISTINCT aggregates do not
+per_product AS (
+    SELECT customer_id, product_id, sum(quantity) AS quantity
     FROM purchases
+    GROUP BY customer_id, product_id
+),
+per_line AS (
+    SELECT customer_id, sum(quantity) AS total_quantity, count(*) AS distinct_products
+    FROM per_product
     GROUP BY customer_id
 ),
 category_revenue AS (
     SELECT customer_id, category, sum(revenue) AS revenue,
+           count(*) OVER (PARTITION BY customer_id) AS distinct_categories,
            row_number() OVER (PARTITION BY customer_id ORDER BY sum(revenue) DESC, category) AS rank
     FROM purchases
     GROUP BY customer_id, category
@@ -72,7 +76,7 @@ SELECT
     o.avg_basket_lines,
     l.total_quantity,
     l.distinct_products,
-    l.distinct_categories,
+    t.distinct_categories,
     g.avg_interpurchase_days,
     coalesce(r.returned_revenue, 0) / o.monetary AS return_rate,
     t.category AS top_category,

@@ -1,0 +1,109 @@
+"""Segmentation in the database: train and register, load the active model, serve it as a UDF."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from ..errors import ModelError
+from ..registry import ModelRecord, Registry
+from ..udfs import Udf
+from .model import FEATURES, SegmentationModel
+from .sql import macro_statements
+
+NAME = "segmentation"
+SOURCE_VIEW = "customer_features"
+
+
+def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: int = 0) -> tuple[Any, ModelRecord]:
+    """Fit the candidates on ``customer_features``, select one, register it as the active version."""
+    from .train import train_segmentation  # scikit-learn is imported only here
+
+    if k_min < 2 or k_max < k_min:
+        raise ModelError(f"--k-min {k_min} --k-max {k_max}: need 2 <= k-min <= k-max")
+    try:
+        frame = con.execute(f"SELECT * FROM {SOURCE_VIEW}").df()
+    except duckdb.CatalogException as exc:
+        raise ModelError(f"no {SOURCE_VIEW} view in this database — run `marketsql build` first") from exc
+    result = train_segmentation(frame, k_range=range(k_min, k_max + 1), seed=seed)
+    arrays, meta = result.model.to_arrays()
+    params = {"model": meta, "k_range": [k_min, k_max], "seed": seed, "selection": result.selection,
+              "feature_report": result.feature_report, "dropped_rows": int(result.dropped_rows)}
+    metrics = {**result.metrics(), "candidates": result.candidates.to_dict(orient="records")}
+    record = Registry(con).register(
+        NAME, result.model.kind, params, list(FEATURES), _json_safe(metrics), arrays, _fingerprint(frame)
+    )
+    return result, record
+
+
+def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> SegmentationModel:
+    """The active (or the given) version, verified against its checksum."""
+    registry = Registry(con)
+    record = record or registry.active(NAME)
+    return SegmentationModel.from_arrays(registry.arrays(record), record.params["model"])
+
+
+def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+    """Create the ``segment``/``segment_name`` macros of ``record`` in the database."""
+    model = load(con, record)
+    for statement in macro_statements(model, distinguishing_features(model)):
+        con.execute(statement)
+
+
+def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
+    """Stand-in ``segment``/``segment_name`` macros that fail with what to run."""
+    message = "no trained segmentation model in this database — run `marketsql train segmentation`"
+    params = ", ".join(f"{name} := NULL" for name in FEATURES)
+    con.execute(f"CREATE OR REPLACE MACRO segment({params}) AS error('{message}')")
+    con.execute(f"CREATE OR REPLACE MACRO segment_name(segment_id) AS error('{message}')")
+
+
+def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
+    """``segment_py(...)``: the same scoring as the ``segment`` macro, in numpy."""
+    model = load(con, record)
+
+    def segment_py(*columns: pa.Array) -> pa.Array:
+        matrix = np.column_stack([np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+                                  for column in columns])
+        labels = model.predict(matrix)
+        return pa.array(labels.astype(np.int32), mask=labels < 0, type=pa.int32())
+
+    # one named parameter per feature: DuckDB checks the Python signature against the SQL one
+    segment_py.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in model.features]
+    )
+    return [Udf("segment_py", segment_py, ("DOUBLE",) * len(model.features), "INTEGER", "segmentation model")]
+
+
+def distinguishing_features(model: SegmentationModel, top: int = 3) -> list[str]:
+    """Per segment, the features whose standardised centre is furthest from the average customer."""
+    described = []
+    for centre in model.means:
+        order = np.argsort(-np.abs(centre), kind="stable")[:top]
+        described.append(", ".join(f"{model.kept[j]} {centre[j]:+.1f} sd" for j in order))
+    return described
+
+
+def _fingerprint(frame: Any) -> str:
+    import pandas as pd
+
+    columns = ["customer_id", *[c for c in FEATURES if c in frame.columns]]
+    hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,45 @@
+-- marketsql: materialized
+-- marketsql: requires segmentation
+-- One row per segment of the active model: size, shares, typical values, top categories, and the
+-- features that most set it apart (standardised centre, from the model).
+WITH totals AS (
+    SELECT count(*) AS customers, sum(monetary) AS revenue FROM customer_segments
+),
+categories AS (
+    SELECT segment_id, top_category, count(*) AS customers,
+           row_number() OVER (PARTITION BY segment_id ORDER BY count(*) DESC, top_category) AS rank
+    FROM customer_segments
+    GROUP BY segment_id, top_category
+),
+top_categories AS (
+    SELECT segment_id, string_agg(top_category, ', ' ORDER BY rank) AS top_categories
+    FROM categories
+    WHERE rank <= 3
+    GROUP BY segment_id
+)
+SELECT
+    s.segment_id,
+    s.segment_name,
+    count(*) AS customers,
+    count(*) / max(t.customers) AS share_of_customers,
+    sum(s.monetary) / max(t.revenue) AS share_of_revenue,
+    avg(s.recency_days) AS mean_recency_days,
+    median(s.recency_days) AS median_recency_days,
+    avg(s.frequency) AS mean_frequency,
+    median(s.frequency) AS median_frequency,
+    avg(s.monetary) AS mean_monetary,
+    median(s.monetary) AS median_monetary,
+    avg(s.tenure_days) AS mean_tenure_days,
+    avg(s.avg_basket_value) AS mean_basket_value,
+    median(s.avg_basket_value) AS median_basket_value,
+    avg(s.distinct_products) AS mean_distinct_products,
+    avg(s.distinct_categories) AS mean_distinct_categories,
+    avg(s.return_rate) AS mean_return_rate,
+    max(c.top_categories) AS top_categories,
+    max(a.distinguishing_features) AS distinguishing_features
+FROM customer_segments AS s
+CROSS JOIN totals AS t
+LEFT JOIN top_categories AS c ON c.segment_id = s.segment_id
+LEFT JOIN meta.active_segments AS a ON a.segment_id = s.segment_id
+GROUP BY s.segment_id, s.segment_name
+ORDER BY s.segment_id
