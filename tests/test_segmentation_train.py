@@ -126,9 +126,8 @@ def test_training_report(demo_result) -> None:
     assert 1 <= sets <= 4 and len(r.candidates) == sets * 3 * 6 and r.candidates["selected"].sum() == 1
     # stability is measured lazily, in selection order: the chosen one always has it
     assert r.candidates.loc[r.candidates["selected"], "stability"].notna().all()
-    assert {"features", "algorithm", "k", "silhouette", "davies_bouldin", "calinski_harabasz", "bic", "stability"} <= set(
-        r.candidates.columns
-    )
+    columns = {"features", "algorithm", "k", "silhouette", "davies_bouldin", "calinski_harabasz", "bic", "stability"}
+    assert columns <= set(r.candidates.columns)
     assert "stability >= 0.8" in r.selection
     report = {entry["feature"]: entry for entry in r.feature_report}
     assert list(report) == list(FEATURES)

@@ -354,13 +354,13 @@ def _select(candidates: pd.DataFrame, stability: Any, refined: Any) -> tuple[int
                 f" {len(candidates)} candidates needed measuring)"
             )
             return int(i), f"Rule: {SELECTION_RULE}. Chosen: {why}."
-    best = candidates["stability"].idxmax()
-    row = candidates.loc[best]
+    best = int(np.nanargmax(candidates["stability"].to_numpy(dtype=np.float64)))
+    row = candidates.iloc[best].to_dict()
     why = (
         f"{row['algorithm']} k={row['k']} on {row['features']} features: no candidate reached stability"
         f" {MIN_STABILITY}; this is the most stable ({row['stability']:.3f}, silhouette {row['silhouette']:.3f})"
     )
-    return int(best), f"Rule: {SELECTION_RULE}. Chosen: {why}."
+    return best, f"Rule: {SELECTION_RULE}. Chosen: {why}."
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -614,18 +614,21 @@ def train_segmentation(
                 fits[(set_name, algorithm, k)] = (est, labels)
     candidates = pd.DataFrame(rows)
 
+    def candidate(i: int) -> tuple[str, int, np.ndarray, np.ndarray]:
+        """(algorithm, k, its standardised data, its labels) of candidate row i."""
+        row = {str(key): value for key, value in candidates.loc[i].items()}
+        Zs = Zall[:, [FEATURES.index(f) for f in feature_sets[str(row["features"])]]]
+        key = (str(row["features"]), str(row["algorithm"]), int(row["k"]))
+        return key[1], key[2], Zs, fits[key][1]
+
     def stability(i: int) -> float:
-        row = candidates.loc[i]
-        Zs = Zall[:, [FEATURES.index(f) for f in feature_sets[row["features"]]]]
-        labels = fits[(row["features"], row["algorithm"], int(row["k"]))][1]
-        return _stability(str(row["algorithm"]), int(row["k"]), seed, Zs[fit_rows], labels[fit_rows])
+        algorithm, k, Zs, labels = candidate(i)
+        return _stability(algorithm, k, seed, Zs[fit_rows], labels[fit_rows])
 
     final_sample = np.sort(rng.choice(n, size=min(n, FINALIST_SAMPLE), replace=False))
 
     def refined_silhouette(i: int) -> float:
-        row = candidates.loc[i]
-        Zs = Zall[:, [FEATURES.index(f) for f in feature_sets[row["features"]]]]
-        labels = fits[(row["features"], row["algorithm"], int(row["k"]))][1]
+        _, _, Zs, labels = candidate(i)
         return _internal_metrics(Zs, labels, final_sample)["silhouette"]
 
     best, selection = _select(candidates, stability, refined_silhouette)
