@@ -616,7 +616,7 @@ def train_segmentation(
 
     def candidate(i: int) -> tuple[str, int, np.ndarray, np.ndarray]:
         """(algorithm, k, its standardised data, its labels) of candidate row i."""
-        row = {str(key): value for key, value in candidates.loc[i].items()}
+        row: dict[str, Any] = {str(key): value for key, value in candidates.loc[i].items()}
         Zs = Zall[:, [FEATURES.index(f) for f in feature_sets[str(row["features"])]]]
         key = (str(row["features"]), str(row["algorithm"]), int(row["k"]))
         return key[1], key[2], Zs, fits[key][1]
