@@ -33,8 +33,8 @@ def best(run, repeat: int = 3) -> float:
 
 def train_timed(project) -> tuple[float, object]:
     started = time.perf_counter()
-    result, record = project.train("segmentation")
-    return time.perf_counter() - started, (result, record)
+    trained = project.train("segmentation")
+    return time.perf_counter() - started, (trained.result, trained.record)
 
 
 def main() -> None:

@@ -103,8 +103,8 @@ def train(
     from .project import Project
 
     with _status(f"training {model}") as update:
-        result, record = Project.load(project).train(model, progress=update, k_min=k_min, k_max=k_max, seed=seed)
-    _print_training(result, record)
+        trained = Project.load(project).train(model, progress=update, k_min=k_min, k_max=k_max, seed=seed)
+    _print_training(trained.result, trained.record)
 
 
 @app.command("models")

@@ -9,6 +9,7 @@ from .build import BuildResult, Progress
 from .config import find_config
 from .errors import ConfigError
 from .project import Project, init
+from .registry import Registry
 
 DATA_DIR = Path("data") / "demo"
 
@@ -19,7 +20,8 @@ def run_demo(
     seed: int = 7,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Make ``directory`` a project if it is new or empty, (re)generate its demo data, build it.
+    """Make ``directory`` a project if it is new or empty, (re)generate its demo data, build it,
+    and train the segmentation model on it (again whenever the data was regenerated).
 
     Data already generated with the same customers and seed is reused.
     """
@@ -37,14 +39,20 @@ def run_demo(
     if customers < 1:
         raise ConfigError(f"--customers {customers}: give at least 1 customer")
     data = root / DATA_DIR
-    if not _already_generated(data, customers, seed):
+    generated = not _already_generated(data, customers, seed)
+    if generated:
         say(f"generating {customers:,} demo customers (seed {seed})")
         generate_demo_data(data, customers=customers, seed=seed)
-    return Project.load(root).build(progress)
+    project = Project.load(root)
+    result = project.build(progress)
+    if generated or any(name == "customer_segments" for name, _ in result.skipped):
+        say("training the segmentation model")
+        result = project.train("segmentation", progress).build  # registers it and rebuilds the marts
+    return result
 
 
 def summary(project: Project) -> list[str]:
-    """A few lines about the built demo business: period, customers, revenue, best categories."""
+    """A few lines about the built demo business: period, customers, revenue, categories, segments."""
     con = project.connect(read_only=True)
     try:
         first, last, customers, orders, revenue = con.execute(
@@ -55,13 +63,27 @@ def summary(project: Project) -> list[str]:
             "SELECT category, sum(revenue) / ? FROM monthly_sales_category GROUP BY 1 ORDER BY 2 DESC LIMIT 3",
             [revenue],
         ).fetchall()
+        model = con.execute(
+            "SELECT version, kind, metrics->>'k', metrics->>'silhouette' FROM meta.models"
+            " WHERE name = 'segmentation' AND status = 'active'"
+        ).fetchall() if Registry(con).list() else []
+        segments = con.execute(
+            "SELECT segment_name, share_of_customers, share_of_revenue, distinguishing_features"
+            " FROM segment_profiles ORDER BY share_of_revenue DESC"
+        ).fetchall() if model else []
     finally:
         con.close()
     shares = ", ".join(f"{name} {share:.0%}" for name, share in categories)
-    return [
+    lines = [
         f"{first} … {last}: {customers:,} buying customers, {orders:,} orders, revenue {revenue:,.0f}",
         f"revenue by category: {shares}",
     ]
+    if model:
+        version, kind, k, silhouette = model[0]
+        lines.append(f"segments (segmentation v{version}, {kind}, k={k}, silhouette {float(silhouette):.3f}):")
+        lines += [f"  {name:<32} {people:6.1%} of customers {revenue_share:6.1%} of revenue   {why}"
+                  for name, people, revenue_share, why in segments]
+    return lines
 
 
 def _already_generated(data: Path, customers: int, seed: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,16 @@ from .udfs import Udf, register
 from .udfs import discover as discover_udfs
 from .views import ViewFile
 from .views import discover as discover_views
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What ``Project.train`` did: the training result (candidates, metrics, profiles), the
+    registered version, and the rebuild that put it into the marts."""
+
+    result: Any
+    record: ModelRecord
+    build: BuildResult
 
 
 class Project:
@@ -102,19 +113,15 @@ class Project:
             raise
         return con
 
-    def train(self, name: str, progress: Progress | None = None, **options: Any) -> tuple[Any, ModelRecord]:
-        """Train model ``name`` on the built database, register it as active, rebuild so marts use it.
-
-        Returns the training result (candidates, metrics, profiles) and the registry record.
-        """
+    def train(self, name: str, progress: Progress | None = None, **options: Any) -> Trained:
+        """Train model ``name`` on the built database, register it as active, rebuild so marts use it."""
         model_kind = models.kind(name)
         con = database.connect(self.database)
         try:
-            trained = model_kind.train(con, **options)
+            result, record = model_kind.train(con, **options)
         finally:
             con.close()
-        self.build(progress)
-        return trained
+        return Trained(result, record, self.build(progress))
 
     def models(self) -> list[ModelRecord]:
         """Every registered model version, newest first."""

@@ -24,6 +24,7 @@ def test_demo_prints_the_accounting_and_builds_everything(demo):
     assert f"source customers: {CUSTOMERS:,} rows" in stdout
     assert "order_lines: " in stdout and " raw → " in stdout
     assert "revenue by category: Phones " in stdout
+    assert "segments (segmentation v1, " in stdout and "of customers" in stdout
     assert (root / "marketsql.duckdb").exists()
     assert (root / "sql" / "staging" / "dq_order_lines.sql").exists()
 
@@ -77,7 +78,7 @@ def test_demo_database_opens_in_duckdb_cli(demo):
     cli = duckdb_cli(root / "marketsql.duckdb", "SELECT count(*) > 0 AS ok FROM monthly_sales_category;"
                      " SELECT count(*) AS n FROM meta.builds;")
     assert cli.returncode == 0, cli.stderr
-    assert cli.stdout.split() == ["ok", "true", "n", "1"]
+    assert cli.stdout.split() == ["ok", "true", "n", "2"]  # the build, and the rebuild after training
 
 
 def test_demo_rerun_reuses_the_generated_data(demo):
@@ -86,7 +87,7 @@ def test_demo_rerun_reuses_the_generated_data(demo):
     stamps = [p.stat().st_mtime_ns for p in parts]
     again = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", "11")
     assert again.returncode == 0, again.stderr
-    assert "(build 2)" in again.stdout
+    assert "(build 3)" in again.stdout and "training" not in again.stderr
     assert [p.stat().st_mtime_ns for p in parts] == stamps
 
 
@@ -95,3 +96,24 @@ def test_demo_refuses_a_folder_that_is_not_a_project(tmp_path):
     result = run_cli("demo", str(tmp_path), "--customers", "10")
     assert result.returncode == 1
     assert result.stderr.startswith(f"Error: {tmp_path} is neither a marketsql project nor empty")
+
+
+def test_models_lists_the_trained_segmentation(demo):
+    root, _ = demo
+    listed = run_cli("models", "-p", str(root))
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "segmentation" in line)
+    assert "│ 1 " in row and "active" in row and "silhouette=" in row
+
+
+def test_train_without_customer_features_is_one_clear_line(write_project):
+    root = write_project()
+    assert run_cli("build", "-p", str(root)).returncode == 0
+    result = run_cli("train", "segmentation", "-p", str(root))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: no customer_features view in this database — run `marketsql build` first\n"
+    )
+    unknown = run_cli("train", "churn", "-p", str(root))
+    assert unknown.returncode == 1
+    assert unknown.stderr == "Error: unknown model 'churn' — known models: segmentation\n"

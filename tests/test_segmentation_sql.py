@@ -28,10 +28,8 @@ def retail(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("segdemo") / "demo"
-    run_demo(root, customers=3_000, seed=7)
-    project = marketsql.Project.load(root)
-    project.train("segmentation", k_min=4, k_max=6)
-    return project
+    run_demo(root, customers=3_000, seed=7)  # generates, builds and trains the segmentation model
+    return marketsql.Project.load(root)
 
 
 def scores(project: marketsql.Project) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
