@@ -43,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import marketsql
-    from marketsql.demo_project import run_demo
+    from marketsql.demo import generate_demo_data
     from marketsql.segmentation import FEATURES
     from marketsql.segmentation.serve import load
 
@@ -55,9 +55,10 @@ def main() -> None:
               f" chosen {record.kind} k={record.metrics.get('k')}, {len(result.candidates)} candidates")
 
         started = time.perf_counter()
-        run_demo(Path(tmp) / "demo", customers=args.customers)
+        demo = marketsql.init(Path(tmp) / "demo")
+        generate_demo_data(demo.root / "data" / "demo", customers=args.customers, seed=7)
+        demo.build()
         print(f"Demo with {args.customers:,} customers generated and built in {time.perf_counter() - started:.0f} s")
-        demo = marketsql.Project.load(Path(tmp) / "demo")
         seconds, (result, record) = train_timed(demo)
         print(f"Demo: train + register + rebuild {seconds:.1f} s (fit and selection {result.seconds:.1f} s);"
               f" chosen {record.kind} k={record.metrics.get('k')}")

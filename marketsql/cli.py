@@ -198,18 +198,26 @@ def _print_training(result: Any, record: object) -> None:
     from .registry import ModelRecord
 
     assert isinstance(record, ModelRecord)
-    candidates = result.candidates
-    table = Table(*[str(c) for c in candidates.columns])
-    for row in candidates.itertuples(index=False):
+    ranked = result.candidates.sort_values("silhouette", ascending=False)
+    shown = ranked.head(8)
+    if not shown["selected"].any():
+        shown = ranked[ranked["selected"]].combine_first(shown)
+    table = Table(*[str(c) for c in ranked.columns], title=f"best {len(shown)} of {len(ranked)} candidates")
+    for row in shown.itertuples(index=False):
         table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
     out.print(table)
-    out.print(f"Selected: {result.selection}")
+    out.print(result.selection)
     for item in result.feature_report:
         out.print(f"  feature {item['feature']}: {'kept' if item['kept'] else 'dropped'} — {item['reason']}")
-    out.print(f"Registered {record.name} v{record.version} ({record.kind}) as active; metrics: "
-              + ", ".join(f"{k}={v:.3f}" for k, v in record.metrics.items() if isinstance(v, float)))
-    profiles = result.profiles
-    out.print(profiles.to_string(index=False, max_colwidth=60))
+    metrics = record.metrics
+    out.print(f"Registered {record.name} v{record.version} ({record.kind}, k={metrics.get('k')}) as active:"
+              f" silhouette {metrics.get('silhouette'):.3f}, Davies-Bouldin {metrics.get('davies_bouldin'):.3f},"
+              f" stability {metrics.get('stability'):.3f}")
+    for name, block in metrics.get("baseline", {}).items():
+        out.print(f"  baseline {name}: silhouette {block.get('silhouette'):.3f},"
+                  f" Davies-Bouldin {block.get('davies_bouldin'):.3f} ({block.get('segments')} segments)")
+    profiles = result.profiles[["name", "size", "share_customers", "share_revenue", "distinguishing"]]
+    out.print(profiles.to_string(index=False))
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:

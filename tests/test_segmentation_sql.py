@@ -129,3 +129,20 @@ def test_untrained_database_says_what_to_run(built_project):
             con.execute("SELECT segment(1, 2, 3)").fetchall()
     finally:
         con.close()
+
+
+def test_rfm_segments_view_matches_the_python_baseline(retail):
+    from marketsql.segmentation import rfm_scores
+
+    con = retail.connect(read_only=True)
+    try:
+        frame = con.execute("SELECT * FROM customer_features").df()
+        sql = con.execute("SELECT customer_id, r_score, f_score, m_score, rfm_segment FROM rfm_segments").df()
+    finally:
+        con.close()
+    python = rfm_scores(frame)
+    merged = sql.merge(python, on="customer_id", suffixes=("_sql", "_py"))
+    assert len(merged) == len(frame) == 4_338
+    for column in ("r_score", "f_score", "m_score", "rfm_segment"):
+        assert (merged[f"{column}_sql"] == merged[f"{column}_py"]).all(), column
+    assert merged["rfm_segment_sql"].nunique() == 11

@@ -1,6 +1,6 @@
 -- marketsql: materialized
 -- marketsql: requires segmentation
--- One row per segment of the active model: size, shares, typical values, top categories, and the
+-- One row per segment of the active model: size, shares, mean and median of every feature, top categories, and the
 -- features that most set it apart (standardised centre, from the model).
 WITH totals AS (
     SELECT count(*) AS customers, sum(monetary) AS revenue FROM customer_segments
@@ -30,11 +30,23 @@ SELECT
     avg(s.monetary) AS mean_monetary,
     median(s.monetary) AS median_monetary,
     avg(s.tenure_days) AS mean_tenure_days,
-    avg(s.avg_basket_value) AS mean_basket_value,
-    median(s.avg_basket_value) AS median_basket_value,
+    median(s.tenure_days) AS median_tenure_days,
+    avg(s.avg_basket_value) AS mean_avg_basket_value,
+    median(s.avg_basket_value) AS median_avg_basket_value,
+    avg(s.avg_basket_lines) AS mean_avg_basket_lines,
+    median(s.avg_basket_lines) AS median_avg_basket_lines,
+    avg(s.total_quantity) AS mean_total_quantity,
+    median(s.total_quantity) AS median_total_quantity,
     avg(s.distinct_products) AS mean_distinct_products,
+    median(s.distinct_products) AS median_distinct_products,
     avg(s.distinct_categories) AS mean_distinct_categories,
+    median(s.distinct_categories) AS median_distinct_categories,
+    avg(s.avg_interpurchase_days) AS mean_avg_interpurchase_days,
+    median(s.avg_interpurchase_days) AS median_avg_interpurchase_days,
     avg(s.return_rate) AS mean_return_rate,
+    median(s.return_rate) AS median_return_rate,
+    avg(s.top_category_share) AS mean_top_category_share,
+    median(s.top_category_share) AS median_top_category_share,
     max(c.top_categories) AS top_categories,
     max(a.distinguishing_features) AS distinguishing_features
 FROM customer_segments AS s
