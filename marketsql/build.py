@@ -20,7 +20,7 @@ from .config import ProjectConfig
 from .errors import MarketsqlError, SqlError
 from .manifest import ObjectBuilt, QualityRow
 from .sources import SourceLoad, load_source
-from .sqltext import quote_ident
+from .sqltext import literal, quote_ident
 from .udfs import Udf, register
 from .views import ViewFile
 
@@ -96,11 +96,13 @@ def _build_into(
 ) -> BuildResult:
     started_at, started = datetime.now(), time.perf_counter()
     if config.memory_limit:
-        con.execute(f"SET memory_limit = '{config.memory_limit}'")
+        con.execute(f"SET memory_limit = {literal(config.memory_limit)}")
     register(con, udfs.values())
     manifest.carry_over(con, config.database)
     trained = models.compile_active(con)  # macros of the active models, before any view uses them
-    register(con, models.model_udfs(con))
+    model_udfs = models.model_udfs(con)
+    register(con, model_udfs)
+    python_functions = set(udfs) | {u.name.lower() for u in model_udfs}
     build_id = manifest.next_build_id(con)
     con.execute("CREATE SCHEMA raw")
     loads = []
@@ -116,7 +118,7 @@ def _build_into(
         if waiting:
             skipped[name] = waiting
             continue
-        materialized = view.materialized or bool(view.functions & udfs.keys())
+        materialized = view.materialized or bool(view.functions & python_functions)
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(_create(con, view, materialized))
     quality = _quality(con, views, {s.name: s.rows for s in loads})

@@ -107,6 +107,9 @@ def train(
     _print_training(trained.result, trained.record)
 
 
+HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability")
+
+
 @app.command("models")
 def list_models(project: ProjectDir = Path(".")) -> None:
     """List every registered model version with its status and headline metrics."""
@@ -116,8 +119,8 @@ def list_models(project: ProjectDir = Path(".")) -> None:
 
     table = Table("model", "version", "status", "kind", "created", "metrics")
     for record in Project.load(project).models():
-        headline = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                             for k, v in record.metrics.items() if isinstance(v, int | float | str))
+        headline = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in record.metrics.items() if k in HEADLINE_METRICS)
         table.add_row(record.name, str(record.version), record.status, record.kind,
                       f"{record.created_at:%Y-%m-%d %H:%M}", headline)
     out.print(table)

@@ -146,3 +146,25 @@ def test_rfm_segments_view_matches_the_python_baseline(retail):
     for column in ("r_score", "f_score", "m_score", "rfm_segment"):
         assert (merged[f"{column}_sql"] == merged[f"{column}_py"]).all(), column
     assert merged["rfm_segment_sql"].nunique() == 11
+
+
+def test_view_calling_the_model_udf_is_materialised(tmp_path):
+    example = REPO / "examples" / "online_retail"
+    root = tmp_path / "extended"
+    (root / "sql").mkdir(parents=True)
+    config = (example / "marketsql.toml").read_text()
+    config = config.replace('extends = "../.."', f'extends = "{example}"').replace(
+        "../../../shared/data", str(REPO.parent / "shared" / "data"))
+    (root / "marketsql.toml").write_text(config)
+    (root / "sql" / "python_scored.sql").write_text(
+        f"-- marketsql: requires segmentation\nSELECT customer_id, segment_py({ARGS}) AS s FROM customer_features")
+    project = marketsql.Project.load(root)
+    first = project.build()
+    assert ("python_scored", "needs a trained segmentation model — run `marketsql train segmentation`") in [
+        (name, why) for name, why in first.skipped]
+    trained = project.train("segmentation", k_min=3, k_max=3)
+    kinds = {o.name: o.kind for o in trained.build.objects}
+    assert kinds["python_scored"] == "table"  # readable by clients without Python
+    cli = duckdb_cli(project.database, "SELECT count(*) AS n FROM python_scored WHERE s IS NOT NULL")
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.split() == ["n", "4338"]
