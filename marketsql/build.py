@@ -163,6 +163,8 @@ def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
     where = view.where(int(match.group(1)) if match else None)
     if isinstance(exc, duckdb.OutOfMemoryException):
         return SqlError(f"{where}: {first} — raise memory_limit in the project config, or free memory")
+    if isinstance(exc, duckdb.InvalidInputException) and first.startswith("Invalid Input Error: settings."):
+        return SqlError(f"{where}: {first}")  # raised by the SQL's own error(): it already says what to fix
     return SqlError(f"{where}: {first} — fix the SQL")
 
 
