@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+import processes  # bench/processes.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 RETAIL_EXAMPLE = REPO / "examples" / "online_retail"
@@ -116,20 +114,8 @@ CHILDREN = {"build": child_build, "sql": child_sql, "mlxtend": child_mlxtend}
 
 
 def child(name: str, **kwargs: object) -> dict:
-    """Run CHILDREN[name](**kwargs) in a fresh interpreter; add wall seconds and its peak RSS."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--child", name, json.dumps(kwargs)],
-                          capture_output=True, text=True, cwd=REPO)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
-    return {"seconds": seconds, **json.loads(done.stdout.strip().splitlines()[-1])}
-
-
-def run_child(name: str, kwargs: str) -> None:
-    result = CHILDREN[name](**json.loads(kwargs))
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    """Run CHILDREN[name](**kwargs) in a child process; see bench/processes.py."""
+    return processes.child(__file__, name, **kwargs)
 
 
 # --- the report ----------------------------------------------------------------------------------------
@@ -163,7 +149,7 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("NAME", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_child(*args.child)
+        processes.run_child(CHILDREN, *args.child)
         return
     low_memory = args.mlxtend_memory == "low"
     if args.database:

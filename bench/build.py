@@ -10,14 +10,12 @@ Each measurement whose memory matters runs in a child process of its own (this s
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import processes  # bench/processes.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 RETAIL_CSV = REPO.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
@@ -118,20 +116,8 @@ CHILDREN = {"build": child_build, "generate": child_generate, "side_by_side": ch
 
 
 def child(name: str, **kwargs: object) -> dict:
-    """Run CHILDREN[name](**kwargs) in a fresh interpreter; add wall seconds and its peak RSS."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--child", name, json.dumps(kwargs)],
-                          capture_output=True, text=True, cwd=REPO)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
-    return {"seconds": seconds, **json.loads(done.stdout.strip().splitlines()[-1])}
-
-
-def run_child(name: str, kwargs: str) -> None:
-    result = CHILDREN[name](**json.loads(kwargs))
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    """Run CHILDREN[name](**kwargs) in a child process; see bench/processes.py."""
+    return processes.child(__file__, name, **kwargs)
 
 
 # --- the report ----------------------------------------------------------------------------------------
@@ -195,7 +181,7 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("NAME", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_child(*args.child)
+        processes.run_child(CHILDREN, *args.child)
         return
     with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
         work = Path(tmp)
