@@ -117,3 +117,18 @@ def test_train_without_customer_features_is_one_clear_line(write_project):
     unknown = run_cli("train", "churn", "-p", str(root))
     assert unknown.returncode == 1
     assert unknown.stderr == "Error: unknown model 'churn' — known models: segmentation\n"
+
+
+def test_trends_show_the_planted_growth(demo):
+    root, _ = demo
+    truth = json.loads((root / "data" / "demo" / "truth" / "truth.json").read_text())
+    assert truth["seasonality"] and truth["trends"]
+    con = duckdb.connect(str(root / "marketsql.duckdb"), read_only=True)
+    try:
+        years = dict(con.execute(
+            "SELECT year(month), sum(orders) FROM sales_by_month WHERE dimension = 'total' GROUP BY 1").fetchall())
+        yoy = con.execute("SELECT count(yoy_growth) FROM sales_by_month WHERE dimension = 'total'").fetchall()[0][0]
+    finally:
+        con.close()
+    assert years[2024] > 1.05 * years[2023]  # ORDER_GROWTH_PER_YEAR planted in marketsql/demo.py
+    assert yoy == 12
