@@ -11,10 +11,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:  # the CLI imports the library lazily, command by command
+    from .build import BuildResult
+    from .registry import ModelRecord
 
 app = typer.Typer(
     help="marketsql: marketing analytics inside the database (DuckDB views, models and UDFs).",
@@ -180,10 +184,7 @@ def _print_table(header: list[str], rows: list[tuple[object, ...]], max_rows: in
         out.print(f"(first {max_rows} rows shown; use --max-rows or --format csv)")
 
 
-def _print_build(result: object) -> None:
-    from .build import BuildResult
-
-    assert isinstance(result, BuildResult)
+def _print_build(result: BuildResult) -> None:
     tables = sum(o.kind == "table" for o in result.objects)
     out.print(f"Built {result.database} in {result.seconds:.1f} s (build {result.build_id})")
     for load in result.sources:
@@ -195,12 +196,9 @@ def _print_build(result: object) -> None:
         out.print(f"  skipped {name}: {why}")
 
 
-def _print_training(result: Any, record: object) -> None:
+def _print_training(result: Any, record: ModelRecord) -> None:
     from rich.table import Table
 
-    from .registry import ModelRecord
-
-    assert isinstance(record, ModelRecord)
     ranked = result.candidates.sort_values("silhouette", ascending=False)
     shown = ranked.head(8)
     if not shown["selected"].any():

@@ -91,4 +91,4 @@ def _already_generated(data: Path, customers: int, seed: int) -> bool:
     if not truth.is_file():
         return False
     arguments = json.loads(truth.read_text(encoding="utf-8")).get("arguments", {})
-    return arguments.get("seed", seed) == seed and arguments.get("customers") == customers
+    return arguments.get("seed") == seed and arguments.get("customers") == customers

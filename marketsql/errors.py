@@ -35,9 +35,5 @@ class DatabaseLockedError(MarketsqlError):
     """Another process holds the project database open."""
 
 
-class BuildInterrupted(MarketsqlError):
-    """The build was interrupted; the previous database is untouched."""
-
-
 class ModelError(MarketsqlError):
     """A model is missing, cannot be trained, or its stored artifact fails verification."""

@@ -120,10 +120,6 @@ class Registry:
             raise ModelError(f"no trained {name} model in this database — run `marketsql train {name}`")
         return found[0]
 
-    def has_active(self, name: str) -> bool:
-        """True when a version of ``name`` is active."""
-        return any(r.status == "active" for r in self.list(name))
-
     def activate(self, name: str, version: int) -> ModelRecord:
         """Make ``version`` the active one (roll back or forward)."""
         self.get(name, version)

@@ -83,10 +83,14 @@ def test_profiles_mart_describes_every_segment(retail):
             " count(top_categories) FROM segment_profiles").fetchall()[0]
         rfm = con.execute("SELECT count(DISTINCT rfm_segment), count(*) FILTER (WHERE rfm_segment IS NULL)"
                           " FROM customer_segments").fetchall()[0]
+        described = [r[0] for r in con.execute(
+            "SELECT distinguishing_features FROM segment_profiles ORDER BY segment_id").fetchall()]
     finally:
         con.close()
     assert rows[0] == k and rows[1] == pytest.approx(1) and rows[2] == pytest.approx(1)
     assert rows[3] == k and rows[4] == k
+    active = next(r for r in retail.models() if r.status == "active")
+    assert described == active.params["distinguishing"]  # the same words as the training output
     assert rfm[0] >= 8 and rfm[1] == 0
 
 

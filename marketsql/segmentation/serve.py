@@ -33,7 +33,9 @@ def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: 
     result = train_segmentation(frame, k_range=range(k_min, k_max + 1), seed=seed)
     arrays, meta = result.model.to_arrays()
     params = {"model": meta, "k_range": [k_min, k_max], "seed": seed, "selection": result.selection,
-              "feature_report": result.feature_report, "dropped_rows": int(result.dropped_rows)}
+              "feature_report": result.feature_report, "dropped_rows": int(result.dropped_rows),
+              # per segment, the features that most set it apart (from the training profiles)
+              "distinguishing": [str(d) for d in result.profiles.sort_values("segment")["distinguishing"]]}
     metrics = {**result.metrics(), "candidates": result.candidates.to_dict(orient="records")}
     record = Registry(con).register(
         NAME, result.model.kind, params, list(FEATURES), _json_safe(metrics), arrays, _fingerprint(frame)
@@ -51,7 +53,7 @@ def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> S
 def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
     """Create the ``segment``/``segment_name`` macros of ``record`` in the database."""
     model = load(con, record)
-    for statement in macro_statements(model, distinguishing_features(model)):
+    for statement in macro_statements(model, record.params["distinguishing"]):
         con.execute(statement)
 
 
@@ -78,15 +80,6 @@ def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
         [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in model.features]
     )
     return [Udf("segment_py", segment_py, ("DOUBLE",) * len(model.features), "INTEGER", "segmentation model")]
-
-
-def distinguishing_features(model: SegmentationModel, top: int = 3) -> list[str]:
-    """Per segment, the features whose standardised centre is furthest from the average customer."""
-    described = []
-    for centre in model.means:
-        order = np.argsort(-np.abs(centre), kind="stable")[:top]
-        described.append(", ".join(f"{model.kept[j]} {centre[j]:+.1f} sd" for j in order))
-    return described
 
 
 def _fingerprint(frame: Any) -> str:

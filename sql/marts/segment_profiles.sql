@@ -1,7 +1,7 @@
 -- marketsql: materialized
 -- marketsql: requires segmentation
 -- One row per segment of the active model: size, shares, mean and median of every feature, top categories, and the
--- features that most set it apart (standardised centre, from the model).
+-- features that most set it apart (mean standardised value of its customers, from the training profile).
 WITH totals AS (
     SELECT count(*) AS customers, sum(monetary) AS revenue FROM customer_segments
 ),
