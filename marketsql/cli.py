@@ -83,7 +83,7 @@ def demo(
     customers: Annotated[int, typer.Option(help="Number of demo customers (~10 order lines each).")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
 ) -> None:
-    """Generate the demo smartphone retailer, build the standard pipeline on it, print a summary."""
+    """Generate the demo smartphone retailer, build the standard pipeline, train, write report.html."""
     from .demo_project import run_demo, summary
     from .project import Project
 
@@ -92,6 +92,7 @@ def demo(
     _print_build(result)
     for line in summary(Project.load(directory)):
         out.print(f"  {line}")
+    out.print(f"Report: {(directory / 'report.html').resolve()} (open it in a browser)")
     out.print(f'Next: marketsql sql -p {directory} "SELECT * FROM customer_features LIMIT 5"')
 
 
@@ -142,6 +143,23 @@ def activate(
     with _status(f"activating {model} v{version}") as update:
         record = Project.load(project).activate(model, version, progress=update)
     out.print(f"{record.name} v{record.version} is active; marts rebuilt")
+
+
+@app.command()
+def report(
+    project: ProjectDir = Path("."),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="HTML file [default: report.html in the project].")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (segments, RFM, trends, baskets, …) of the built project."""
+    from .project import Project
+
+    result = Project.load(project).report(output)
+    size = f"{result.bytes / 1e6:.1f} MB, {len(result.sections)} sections"
+    out.print(f"Wrote {result.path} ({size}) in {result.seconds:.1f} s")
+    for title in result.missing:
+        out.print(f"  {title}: not complete yet — see the note in that section")
 
 
 @app.command()

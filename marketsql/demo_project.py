@@ -21,7 +21,8 @@ def run_demo(
     progress: Progress | None = None,
 ) -> BuildResult:
     """Make ``directory`` a project if it is new or empty, (re)generate its demo data, build it,
-    and train the segmentation model on it (again whenever the data was regenerated).
+    train the segmentation model on it (again whenever the data was regenerated) and write
+    ``report.html`` in it.
 
     Data already generated with the same customers and seed is reused.
     """
@@ -48,6 +49,8 @@ def run_demo(
     if generated or any(name == "customer_segments" for name, _ in result.skipped):
         say("training the segmentation model")
         result = project.train("segmentation", progress).build  # registers it and rebuilds the marts
+    say("writing the report")
+    project.report()
     return result
 
 

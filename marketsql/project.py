@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -26,6 +26,9 @@ from .udfs import Udf, register
 from .udfs import discover as discover_udfs
 from .views import ViewFile
 from .views import discover as discover_views
+
+if TYPE_CHECKING:
+    from .report import ReportResult
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,12 @@ class Project:
             con.close()
         self.build(progress)
         return record
+
+    def report(self, path: str | Path | None = None) -> ReportResult:
+        """Write the HTML report of the built database (default: report.html in the project folder)."""
+        from .report import write_report
+
+        return write_report(self, path)
 
 
 def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,53 @@
+"""``marketsql report``: one self-contained HTML page of the built project (charts embedded, no network)."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import MarketsqlError
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Where the report was written, what it holds and how long it took."""
+
+    path: Path
+    sections: list[str]
+    missing: list[str]
+    bytes: int
+    seconds: float
+
+
+def write_report(project: Project, path: str | Path | None = None) -> ReportResult:
+    """Render the report of ``project``'s built database to ``path`` (default: report.html in the project).
+
+    The file is written to a temporary name and renamed, so a reader never sees half a report.
+    """
+    from .page import render
+    from .sections import SECTIONS, Data
+
+    started = time.perf_counter()
+    target = Path(path) if path is not None else project.root / "report.html"
+    if target.is_dir():
+        raise MarketsqlError(f"{target} is a folder — give a file name such as {target / 'report.html'}")
+    if not target.parent.is_dir():
+        raise MarketsqlError(f"{target.parent} does not exist — create the folder or choose another --output")
+    con = project.connect(read_only=True)
+    try:
+        db = Data(con)
+        sections = [make(db) for make in SECTIONS]
+    finally:
+        con.close()
+    page = render(f"marketsql report — {project.root.name}", f"database {project.database.name}", sections)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(page, encoding="utf-8")
+    os.replace(temporary, target)
+    missing = [s.title for s in sections if any('class="missing"' in b for b in s.blocks)]
+    return ReportResult(target, [s.title for s in sections], missing, len(page.encode()), time.perf_counter() - started)

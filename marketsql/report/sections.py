@@ -1,0 +1,213 @@
+"""The report's sections, each read from the built database's views and marts.
+
+A section whose views are absent (a model not trained yet, a project without that source) says
+what to run instead of failing, so the report works on any marketsql project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+from .page import Section
+
+PALETTE = ["#1f3a5f", "#e07a5f", "#3d9970", "#f2cc8f", "#81b29a", "#9b5de5", "#577590", "#f15bb5", "#00bbf9",
+           "#fee440"]
+
+
+class Data:
+    """Read-only access to the built database for the sections."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._relations = {name for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+
+    def has(self, *relations: str) -> bool:
+        """True when every relation exists in the database."""
+        return all(r in self._relations for r in relations)
+
+    def rows(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """All rows of a query."""
+        return self.con.execute(query, params or []).fetchall()
+
+
+def overview(db: Data) -> Section:
+    """Headline figures of the period and what cleaning did with the raw rows."""
+    s = Section("overview", "Overview", "The business in the period covered by the data, after cleaning.")
+    if not db.has("stg_order_lines"):
+        s.missing("stg_order_lines is missing — this project does not build the standard pipeline's views "
+                  "(`marketsql init` copies them).")
+        return s
+    first, last, customers, orders, revenue = db.rows(
+        "SELECT CAST(min(order_ts) AS DATE), CAST(max(order_ts) AS DATE), count(DISTINCT customer_id),"
+        " count(DISTINCT order_id), coalesce(sum(revenue), 0) FROM stg_order_lines")[0]
+    s.kpis([(f"{first} – {last}", "period"), (f"{customers:,}", "buying customers"), (f"{orders:,}", "orders"),
+            (f"{revenue:,.0f}", "revenue"), (f"{revenue / max(orders, 1):,.2f}", "average order value")])
+    if db.has("data_quality"):
+        s.text("Every raw row is accounted for: purchases and returns feed the analysis; quarantined rows are "
+               "kept with their reason in quarantine_order_lines.")
+        s.table(["source", "disposition", "reason", "rows", "% of raw"], db.rows(
+            "SELECT source, disposition, coalesce(reason, ''), rows, pct_of_raw FROM data_quality"
+            " ORDER BY 1, 2, 4 DESC"))
+    return s
+
+
+def segments(db: Data) -> Section:
+    """Segment sizes, revenue shares and profiles from the active segmentation model."""
+    import plotly.graph_objects as go
+
+    s = Section("segments", "Customer segments",
+                "Who the customers are: segments found by the active segmentation model, with their profiles.")
+    if not db.has("segment_profiles"):
+        s.missing("No segmentation model is trained yet — run `marketsql train segmentation`.")
+        return s
+    rows = db.rows("SELECT segment_name, customers, share_of_customers, share_of_revenue, median_recency_days,"
+                   " median_frequency, median_monetary, top_categories, distinguishing_features"
+                   " FROM segment_profiles ORDER BY share_of_revenue DESC")
+    names = [r[0] for r in rows]
+    figure = go.Figure([
+        go.Bar(name="share of customers", x=names, y=[r[2] for r in rows], marker_color=PALETTE[0]),
+        go.Bar(name="share of revenue", x=names, y=[r[3] for r in rows], marker_color=PALETTE[1]),
+    ])
+    figure.update_layout(barmode="group", title="Segment size and revenue share", yaxis_tickformat=".0%")
+    s.chart(figure)
+    s.table(["segment", "customers", "share of customers", "share of revenue", "median recency (days)",
+             "median orders", "median spend", "top categories", "what sets it apart"],
+            [(r[0], r[1], f"{r[2]:.1%}", f"{r[3]:.1%}", *r[4:]) for r in rows])
+    return s
+
+
+def rfm(db: Data) -> Section:
+    """Recency × frequency heatmap of customers (RFM quintile scores) and the classic RFM segments."""
+    import plotly.graph_objects as go
+
+    s = Section("rfm", "RFM heatmap",
+                "Customers by recency score (5 = bought most recently) and frequency score (5 = most orders); "
+                "colour is the number of customers, hover for their average spend.")
+    if not db.has("rfm_segments", "customer_features"):
+        s.missing("rfm_segments is missing — build the standard pipeline (`marketsql build`).")
+        return s
+    cells = {(r, f): (n, m) for r, f, n, m in db.rows(
+        "SELECT r.r_score, r.f_score, count(*), avg(c.monetary) FROM rfm_segments r"
+        " JOIN customer_features c USING (customer_id) GROUP BY 1, 2")}
+    scores = [1, 2, 3, 4, 5]
+    z = [[cells.get((r, f), (0, None))[0] for f in scores] for r in scores]
+    spend = [[cells.get((r, f), (0, 0.0))[1] or 0.0 for f in scores] for r in scores]
+    figure = go.Figure(go.Heatmap(
+        z=z, x=[f"F{f}" for f in scores], y=[f"R{r}" for r in scores], customdata=spend, colorscale="Blues",
+        hovertemplate="%{y} %{x}: %{z} customers, average spend %{customdata:,.0f}<extra></extra>",
+        text=z, texttemplate="%{text}"))
+    figure.update_layout(title="Customers by recency and frequency score")
+    by_segment = db.rows("SELECT rfm_segment, count(*), avg(c.monetary) FROM rfm_segments r"
+                         " JOIN customer_features c USING (customer_id) GROUP BY 1 ORDER BY 2 DESC")
+    bars = go.Figure(go.Bar(x=[r[0] for r in by_segment], y=[r[1] for r in by_segment], marker_color=PALETTE[2]))
+    bars.update_layout(title="Customers per RFM segment")
+    s.charts([figure, bars])
+    return s
+
+
+def trends(db: Data) -> Section:
+    """Monthly revenue by category (with the forecast when one is trained), growth, new vs returning
+    customers and cohort retention."""
+    import plotly.graph_objects as go
+
+    s = Section("trends", "Trends", "How the market is moving: revenue by category per month, growth, "
+                "new and returning customers, and how cohorts keep buying.")
+    if not db.has("sales_by_month"):
+        s.missing("sales_by_month is missing — build the standard pipeline (`marketsql build`).")
+        return s
+    series = db.rows("SELECT key, month, revenue FROM sales_by_month WHERE dimension = 'category'"
+                     " AND NOT partial_month ORDER BY key, month")
+    figure = go.Figure()
+    colours: dict[str, str] = {}
+    for category in dict.fromkeys(r[0] for r in series):
+        colours[category] = PALETTE[len(colours) % len(PALETTE)]
+        points = [r for r in series if r[0] == category]
+        figure.add_trace(go.Scatter(x=[p[1] for p in points], y=[p[2] for p in points], name=category,
+                                    mode="lines", line={"color": colours[category]}, legendgroup=category))
+    if db.has("sales_forecast"):
+        _add_forecast(db, figure, colours)
+    else:
+        s.missing("No forecast yet — run `marketsql train forecast` to add the next months per category.")
+    figure.update_layout(title="Monthly revenue by category (complete months)")
+    s.chart(figure, height=460)
+    latest = db.rows("SELECT key, month, revenue, mom_growth, yoy_growth, revenue_ma3 FROM sales_by_month"
+                     " WHERE dimension = 'category' AND NOT partial_month"
+                     " QUALIFY month = max(month) OVER () ORDER BY revenue DESC")
+    if latest:
+        s.text(f"Latest complete month ({latest[0][1]}): growth against the month before and the same month "
+               "a year before.")
+        s.table(["category", "month", "revenue", "month-over-month", "year-over-year", "3-month average"],
+                [(r[0], str(r[1]), r[2], _pct(r[3]), _pct(r[4]), r[5]) for r in latest])
+    charts = []
+    if db.has("customers_by_month"):
+        months = db.rows("SELECT month, new_customers, returning_customers FROM customers_by_month ORDER BY 1")
+        bars = go.Figure([
+            go.Bar(name="new", x=[m[0] for m in months], y=[m[1] for m in months], marker_color=PALETTE[1]),
+            go.Bar(name="returning", x=[m[0] for m in months], y=[m[2] for m in months], marker_color=PALETTE[0])])
+        bars.update_layout(barmode="stack", title="New and returning customers per month")
+        charts.append(bars)
+    if db.has("cohort_retention"):
+        charts.append(_cohort_heatmap(db))
+    if charts:
+        s.charts(charts)
+    return s
+
+
+def _add_forecast(db: Data, figure: Any, colours: dict[str, str]) -> None:
+    import plotly.graph_objects as go
+
+    rows = db.rows("SELECT category, month, forecast, lower, upper, method FROM sales_forecast ORDER BY 1, 2")
+    for category in dict.fromkeys(r[0] for r in rows):
+        points = [r for r in rows if r[0] == category]
+        colour = colours.get(category, PALETTE[0])
+        months = [p[1] for p in points]
+        figure.add_trace(go.Scatter(x=months + months[::-1], y=[p[4] for p in points] + [p[3] for p in points][::-1],
+                                    fill="toself", line={"width": 0}, fillcolor=colour, opacity=0.15,
+                                    hoverinfo="skip", showlegend=False, legendgroup=category))
+        figure.add_trace(go.Scatter(x=months, y=[p[2] for p in points], mode="lines", legendgroup=category,
+                                    line={"color": colour, "dash": "dash"},
+                                    name=f"{category} forecast ({points[0][5]})"))
+
+
+def _cohort_heatmap(db: Data) -> Any:
+    import plotly.graph_objects as go
+
+    rows = db.rows("SELECT cohort_month, months_since_first, retention FROM cohort_retention"
+                   " WHERE months_since_first BETWEEN 1 AND 12 ORDER BY 1, 2")
+    cohorts = sorted({r[0] for r in rows})
+    lookup = {(r[0], r[1]): r[2] for r in rows}
+    z = [[lookup.get((c, m)) for m in range(1, 13)] for c in cohorts]
+    figure = go.Figure(go.Heatmap(z=z, x=list(range(1, 13)), y=[str(c) for c in cohorts], colorscale="Greens",
+                                  hovertemplate="cohort %{y}, month %{x}: %{z:.0%} bought again<extra></extra>"))
+    figure.update_layout(title="Cohort retention (share of a first-purchase cohort buying n months later)",
+                         xaxis_title="months since first purchase", yaxis_autorange="reversed")
+    return figure
+
+
+def baskets(db: Data) -> Section:
+    """The strongest association rules (what is bought together)."""
+    s = Section("baskets", "Bought together", "Association rules from order baskets (Apriori in SQL): "
+                "if a basket holds the left side, how often it also holds the right side.")
+    if not db.has("association_rules"):
+        s.missing("association_rules is missing — build the standard pipeline (`marketsql build`).")
+        return s
+    rules = db.rows("SELECT antecedent, consequent, baskets, support, confidence, lift FROM association_rules"
+                    " ORDER BY lift DESC, confidence DESC LIMIT 15")
+    if not rules:
+        settings = db.rows("SELECT * FROM basket_settings") if db.has("basket_settings") else []
+        s.missing(f"No rule reaches the thresholds {settings[0] if settings else ''} — lower basket_min_support "
+                  "or basket_min_confidence in [settings].")
+        return s
+    s.table(["if the basket has", "it also has", "baskets", "support", "confidence", "lift"], rules)
+    return s
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:+.1%}"
+
+
+SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, trends, baskets]

@@ -1,0 +1,61 @@
+"""`marketsql report`: one self-contained HTML file, checked in a real headless Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from chromium import render
+from conftest import run_cli
+
+import marketsql
+
+
+def test_report_of_a_project_without_models_says_what_to_run(built_project, tmp_path):
+    result = built_project.report(tmp_path / "r.html")
+    page = result.path.read_text(encoding="utf-8")
+    assert result.path == tmp_path / "r.html"
+    assert "run `marketsql train segmentation`" in page
+    assert "http://" not in page.split("<script>")[0] and "<script src=" not in page  # nothing fetched
+
+
+def test_report_rejects_a_missing_folder_and_an_unbuilt_project(built_project, write_project, tmp_path):
+    result = run_cli("report", "-p", str(built_project.root), "-o", str(tmp_path / "nope" / "r.html"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"Error: {tmp_path / 'nope'} does not exist — create the folder or choose "
+                                     "another --output")
+    fresh = tmp_path / "fresh"
+    marketsql.init(fresh)
+    result = run_cli("report", "-p", str(fresh))
+    assert result.returncode == 1
+    assert "run `marketsql build` (or `marketsql demo`) first" in result.stderr
+    assert not (fresh / "report.html").exists()
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report") / "shop"
+    result = run_cli("demo", str(root), "--customers", "2000", "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):
+    report = demo_report / "report.html"
+    assert report.is_file()
+    shot = tmp_path / "report.png"
+    seen = render(report, shot)
+    assert seen.errors == []
+    assert seen.requests == []                     # self-contained: no network, no other file
+    assert seen.charts >= 6 and seen.drawn == seen.charts
+    assert seen.headings[:5] == ["Overview", "Customer segments", "RFM heatmap", "Trends", "Bought together"]
+    assert "High-value" in seen.text or "Lapsed" in seen.text  # segment names from the trained model
+    assert shot.stat().st_size > 100_000
+
+
+def test_report_command_rewrites_the_file_atomically(demo_report, tmp_path):
+    target = tmp_path / "out.html"
+    target.write_text("old", encoding="utf-8")
+    result = run_cli("report", "-p", str(demo_report), "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Wrote {target} (")
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["out.html"]   # no temporary file left
