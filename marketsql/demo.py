@@ -144,6 +144,16 @@ ACCESSORIES = tuple(
         ("Garmin Venu 3", 449.99), ("Garmin Forerunner 265", 449.99), ("Amazfit Bip 5", 89.99),
         ("Apple AirTag 4-Pack", 99.0))])
 
+# Planted cross-sell: an order line of the first product brings a line of the second with this chance
+# (when the second is already released and not in the order yet). Association rules should find them.
+BUNDLES = (
+    ("Apple 20W USB-C Power Adapter", "Apple USB-C to Lightning Cable 1m", 0.6),
+    ("Samsung 45W Super Fast Charger", "Anker USB-C to USB-C Cable 2m", 0.5),
+    ("Spigen Ultra Hybrid Case for iPhone", "Spigen GlasTR EZ Fit Screen Protector for iPhone", 0.5),
+    ("Spigen Ultra Hybrid Case for Galaxy", "Spigen GlasTR EZ Fit Screen Protector for Galaxy", 0.5),
+    ("Apple Watch SE", "Apple AirPods (3rd generation)", 0.3),
+)
+
 
 @dataclass(frozen=True)
 class _Calendar:
@@ -464,6 +474,7 @@ def _draw_lines(ctx: _Context, rng: np.random.Generator, orders: Arrays) -> Arra
     keep = np.ones(key.size, bool)
     keep[srt[1:]] = key[srt[1:]] != key[srt[:-1]]
     order, phone, group, day, prod = order[keep], phone[keep], group[keep], day[keep], prod[keep]
+    order, phone, group, day, prod = _add_bundles(ctx, rng, order, phone, group, day, prod)
     qty = np.where(phone, 1 + (rng.random(order.size) < 0.02),
                    rng.choice([1, 2, 3], order.size, p=[0.78, 0.16, 0.06]))
     months_out = (day - ctx.cat["release_day"][prod]) / 30.4375
@@ -471,6 +482,27 @@ def _draw_lines(ctx: _Context, rng: np.random.Generator, orders: Arrays) -> Arra
     disc = _g("discount")[group]
     price = np.round(price * (1 - np.round(rng.uniform(disc[:, 0], disc[:, 1]) / 0.05) * 0.05), 2)
     return {"order": order, "phone": phone, "day": day, "prod": prod, "qty": qty, "price": price}
+
+
+def _add_bundles(ctx: _Context, rng: np.random.Generator, order: np.ndarray, phone: np.ndarray,
+                 group: np.ndarray, day: np.ndarray, prod: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Append the planted BUNDLES' second products (see there); lines stay grouped by order."""
+    index = {name: i for i, name in enumerate(ctx.cat["name"])}
+    n_products = len(ctx.cat["name"])
+    present = set((order * n_products + prod).tolist())
+    added: list[np.ndarray] = []
+    for first, second, chance in BUNDLES:
+        a, b = index[first], index[second]
+        hit = np.flatnonzero((prod == a) & (rng.random(prod.size) < chance) & (day >= ctx.cat["release_day"][b]))
+        hit = hit[[int(order[i]) * n_products + b not in present for i in hit]]
+        present.update((order[hit] * n_products + b).tolist())
+        added.append(hit)
+    rows = np.concatenate(added)
+    extra = np.array([index[second] for (_, second, _), hit in zip(BUNDLES, added) for _ in hit], dtype=np.int64)
+    where = np.argsort(np.concatenate([order, order[rows]]), kind="stable")
+    return (np.concatenate([order, order[rows]])[where], np.concatenate([phone, np.zeros(rows.size, bool)])[where],
+            np.concatenate([group, group[rows]])[where], np.concatenate([day, day[rows]])[where],
+            np.concatenate([prod, extra])[where])
 
 
 def _plant_mess(ctx: _Context, rng: np.random.Generator, orders: Arrays,
@@ -692,6 +724,9 @@ def _truth(cal: _Calendar, seed: int, customers: int, start: str, cat: Arrays,
                            "in-period customer's (channel, month) is drawn with these as weights, day uniform",
         "expected_signups": {c: [float(x) for x in row] for c, row in zip(CHANNELS, expected, strict=True)},
         "dirty_rates": DIRTY_RATES, "dirty_counts": counts,
+        "bundles": [{"antecedent": a, "consequent": b, "chance": c} for a, b, c in BUNDLES],
+        "bundle_notes": "an order line of antecedent brings a line of consequent with this chance, when the "
+                        "consequent is released and not already in the order",
         "dirty_notes": "returns: order_id 'R'+order id, quantity -q, same unit_price, 1-30 days later "
                        "(dropped if after the period); guest orders: every line (and its return) has "
                        "customer_id NULL; duplicates: exact copies of random lines (incl. returns).",

@@ -132,3 +132,26 @@ def test_trends_show_the_planted_growth(demo):
         con.close()
     assert years[2024] > 1.05 * years[2023]  # ORDER_GROWTH_PER_YEAR planted in marketsql/demo.py
     assert yoy == 12
+
+
+def test_association_rules_find_the_planted_bundles_and_no_other_strong_rule(demo):
+    root, _ = demo
+    truth = json.loads((root / "data" / "demo" / "truth" / "truth.json").read_text())
+    con = duckdb.connect(str(root / "marketsql.duckdb"), read_only=True)
+    try:
+        names = dict(con.execute("SELECT product_id, product_name FROM stg_products").fetchall())
+        ids = {name: product for product, name in names.items()}
+        strong = con.execute("SELECT antecedent, consequent FROM association_rules WHERE lift > 5").fetchall()
+        planted = {frozenset((b["antecedent"], b["consequent"])) for b in truth["bundles"]}
+        assert strong, "no planted bundle was found"
+        assert all(frozenset((names[a], names[c])) in planted for a, c in strong), strong
+        for bundle in truth["bundles"]:  # the chance shows in the baskets, counted here independently
+            with_a, with_both = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE has_b) FROM (SELECT basket_id, bool_or(item = ?) AS has_a,"
+                " bool_or(item = ?) AS has_b FROM basket_lines GROUP BY 1) WHERE has_a",
+                [ids[bundle["antecedent"]], ids[bundle["consequent"]]]).fetchall()[0]
+            chance, seen = bundle["chance"], with_both / with_a
+            margin = 3 * (chance * (1 - chance) / with_a) ** 0.5  # three binomial standard deviations
+            assert with_a >= 10 and chance - margin < seen < chance + margin + 0.05, (bundle, with_a, with_both)
+    finally:
+        con.close()

@@ -195,14 +195,17 @@ def baskets(db: Data) -> Section:
     if not db.has("association_rules"):
         s.missing("association_rules is missing — build the standard pipeline (`marketsql build`).")
         return s
-    rules = db.rows("SELECT antecedent, consequent, baskets, support, confidence, lift FROM association_rules"
-                    " ORDER BY lift DESC, confidence DESC LIMIT 15")
+    rules = db.rows("SELECT [antecedent_1, antecedent_2, antecedent_3], consequent, baskets, support, confidence,"
+                    " lift FROM association_rules ORDER BY lift DESC, confidence DESC LIMIT 15")
     if not rules:
         settings = db.rows("SELECT * FROM basket_settings") if db.has("basket_settings") else []
         s.missing(f"No rule reaches the thresholds {settings[0] if settings else ''} — lower basket_min_support "
                   "or basket_min_confidence in [settings].")
         return s
-    s.table(["if the basket has", "it also has", "baskets", "support", "confidence", "lift"], rules)
+    names = dict(db.rows("SELECT product_id, product_name FROM stg_products")) if db.has("stg_products") else {}
+    s.table(["if the basket has", "it also has", "baskets", "support", "confidence", "lift"],
+            [(" + ".join(names.get(i, i) for i in items if i is not None), names.get(c, c), *rest)
+             for items, c, *rest in rules])
     return s
 
 
