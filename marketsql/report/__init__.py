@@ -23,6 +23,7 @@ class ReportResult:
     missing: list[str]
     bytes: int
     seconds: float
+    section_seconds: dict[str, float]
 
 
 def write_report(project: Project, path: str | Path | None = None) -> ReportResult:
@@ -42,7 +43,11 @@ def write_report(project: Project, path: str | Path | None = None) -> ReportResu
     con = project.connect(read_only=True)
     try:
         db = Data(con)
-        sections = [make(db) for make in SECTIONS]
+        sections, section_seconds = [], {}
+        for make in SECTIONS:
+            clock = time.perf_counter()
+            sections.append(make(db))
+            section_seconds[sections[-1].title] = time.perf_counter() - clock
     finally:
         con.close()
     page = render(f"marketsql report — {project.root.name}", f"database {project.database.name}", sections)
@@ -50,4 +55,5 @@ def write_report(project: Project, path: str | Path | None = None) -> ReportResu
     temporary.write_text(page, encoding="utf-8")
     os.replace(temporary, target)
     missing = [s.title for s in sections if any('class="missing"' in b for b in s.blocks)]
-    return ReportResult(target, [s.title for s in sections], missing, len(page.encode()), time.perf_counter() - started)
+    return ReportResult(target, [s.title for s in sections], missing, len(page.encode()),
+                        time.perf_counter() - started, section_seconds)
