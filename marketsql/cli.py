@@ -110,9 +110,10 @@ def train(
     """Train a model on the built database, compare it with its baseline, register it, rebuild."""
     from .project import Project
 
-    options: dict[str, Any] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
-                               "forecast": {"horizon": horizon, "holdout": holdout},
-                               "budget": {} if holdout is None else {"holdout": holdout}}.get(model, {})
+    by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
+                                           "forecast": {"horizon": horizon, "holdout": holdout},
+                                           "budget": {} if holdout is None else {"holdout": holdout}}
+    options = by_model.get(model, {})
     with _status(f"training {model}") as update:
         trained = Project.load(project).train(model, progress=update, **options)
     if hasattr(trained.result, "lines"):

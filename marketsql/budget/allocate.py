@@ -85,8 +85,9 @@ def allocate(
     k = np.array([c.value_per_customer * c.alpha if objective == "revenue" else c.alpha for c in curves])
     beta = np.array([c.beta for c in curves])
     spend = _split(k, beta, lower, upper, float(total))
+    left = float(total - spend.sum())
     return Allocation(float(total), objective, table(curves, spend, lower, upper),
-                      float(total - spend.sum()), assumptions(curves, total, upper, extrapolation))
+                      left if left > 1e-9 * total else 0.0, assumptions(curves, total, upper, extrapolation))
 
 
 def _split(k: np.ndarray, beta: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:

@@ -26,7 +26,9 @@ GRID_POINTS = 31  # points per channel in budget_response, from 0 to the spend c
 MACROS = ("budget_curve_points", "budget_response_points", "budget_allocation_points")
 
 
-def train(con: duckdb.DuckDBPyConnection, holdout: int = 6, extrapolation: float = 1.25) -> tuple[BudgetFit, ModelRecord]:
+def train(
+    con: duckdb.DuckDBPyConnection, holdout: int = 6, extrapolation: float = 1.25
+) -> tuple[BudgetFit, ModelRecord]:
     """Fit the curves on ``channel_month``, evaluate them on the holdout, register the active version."""
     if not extrapolation >= 1:
         raise ModelError(f"--extrapolation {extrapolation}: give a factor >= 1 (1 = never beyond observed spend)")

@@ -62,7 +62,9 @@ def fit_budget(frame: pd.DataFrame, holdout: int = 6) -> BudgetFit:
                          f" {holdout + MIN_TRAIN_MONTHS} ({MIN_TRAIN_MONTHS} to fit + {holdout} to test)"
                          " — load more months of marketing_spend or lower --holdout")
     test_months = months[-holdout:]
-    curves, excluded, rows = [], {}, {"actual": [], "curve": [], "baseline": []}
+    curves: list[ChannelCurve] = []
+    excluded: dict[str, str] = {}
+    rows: dict[str, list[np.ndarray]] = {"actual": [], "curve": [], "baseline": []}
     per_channel: dict[str, Any] = {}
     raw_beta, current = [], []
     for channel, group in frame.groupby("channel", sort=True):
@@ -105,10 +107,12 @@ def fit_budget(frame: pd.DataFrame, holdout: int = 6) -> BudgetFit:
     holdout_arrays = {key: np.vstack(value) for key, value in rows.items()}
     pooled = {name: errors(holdout_arrays["actual"].ravel(), holdout_arrays[name].ravel())
               for name in ("curve", "baseline")}
-    winner = "response curves" if pooled["curve"]["mae"] < pooled["baseline"]["mae"] else "constant CAC baseline"
-    metrics = {"pooled": pooled, "winner": winner, "channels": per_channel,
-               "holdout_months": [str(m)[:10] for m in test_months], "months": len(months)}
-    return BudgetFit(curves, metrics["holdout_months"], holdout_arrays, metrics, excluded,
+    curve_mae, baseline_mae = float(pooled["curve"]["mae"] or 0), float(pooled["baseline"]["mae"] or 0)
+    winner = "response curves" if curve_mae < baseline_mae else "constant CAC baseline"
+    tested = [str(m)[:10] for m in test_months]
+    metrics: dict[str, Any] = {"pooled": pooled, "winner": winner, "channels": per_channel,
+               "holdout_months": tested, "months": len(months)}
+    return BudgetFit(curves, tested, holdout_arrays, metrics, excluded,
                      str(months[-1])[:10], np.array(current, dtype=np.float64), np.array(raw_beta))
 
 

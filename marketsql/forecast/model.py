@@ -21,7 +21,8 @@ import pandas as pd
 SEASON = 12
 Form = tuple[str | None, bool, str | None]  # (trend, damped, seasonal)
 # seasonal forms need two full years of training months
-ETS_FORMS: tuple[Form, ...] = ((None, False, None), ("add", False, None), ("add", True, None), (None, False, "add"), ("add", True, "add"))
+ETS_FORMS: tuple[Form, ...] = (
+    (None, False, None), ("add", False, None), ("add", True, None), (None, False, "add"), ("add", True, "add"))
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,8 @@ def ets_forecast(y: np.ndarray, horizon: int, level: float, forms: tuple[Form, .
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                fitted = ETSModel(pd.Series(y / scale), error="add", trend=trend, damped_trend=damped, seasonal=seasonal,
-                                  seasonal_periods=SEASON if seasonal else None).fit(disp=False)
+                fitted = ETSModel(pd.Series(y / scale), error="add", trend=trend, damped_trend=damped,
+                                  seasonal=seasonal, seasonal_periods=SEASON if seasonal else None).fit(disp=False)
             except (ValueError, np.linalg.LinAlgError):
                 continue
         if np.isfinite(fitted.aicc) and (best is None or fitted.aicc < best[0]):

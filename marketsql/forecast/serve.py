@@ -71,7 +71,8 @@ def train(con: duckdb.DuckDBPyConnection, horizon: int = 6, holdout: int | None 
     except duckdb.CatalogException as exc:
         raise ModelError(f"no {SOURCE_VIEW} view in this database — run `marketsql build` first") from exc
     frame = frame[~frame["partial_month"].astype(bool)]
-    months = pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS") if len(frame) else []
+    months = (pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS") if len(frame)
+              else pd.DatetimeIndex([]))
     if len(months) < MIN_TRAIN_MONTHS + 1:
         raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at least"
                          f" {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test)")
