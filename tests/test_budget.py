@@ -67,7 +67,8 @@ def test_channel_month_matches_pandas(demo, channel_month):
     assert np.allclose(got["spend"].to_numpy(), expected.reindex(got.index).to_numpy())
     index = pd.MultiIndex.from_tuples(got.index)
     assert (got["new_customers"].to_numpy() == by_month["n"].reindex(index, fill_value=0).to_numpy()).all()
-    assert np.allclose(got["attributed_revenue"].to_numpy(), by_month["revenue"].reindex(index, fill_value=0).to_numpy())
+    revenue_expected = by_month["revenue"].reindex(index, fill_value=0).to_numpy()
+    assert np.allclose(got["attributed_revenue"].to_numpy(), revenue_expected)
     assert np.allclose(got["cac"], got["spend"] / got["new_customers"])
     assert np.allclose(got["roi"], (got["attributed_revenue"] - got["spend"]) / got["spend"])
     # the windows of signups in the last 90 days of data are still open
@@ -96,7 +97,7 @@ def test_holdout_figures_recomputed_independently(demo, channel_month):
     test_months = months[-6:]
     assert fit.holdout_months == [str(m)[:10] for m in test_months]
     actual, curve, baseline = [], [], []
-    for channel, group in channel_month.groupby("channel"):
+    for _, group in channel_month.groupby("channel"):
         train = group[~group["month"].isin(test_months)]
         test = group[group["month"].isin(test_months)]
         # Poisson GLM with log link on log(spend), by statsmodels: the same curve fitted another way
