@@ -84,7 +84,8 @@ def main() -> None:
         fit, total_s, budget = train_timed(demo, "budget")
         pooled = budget.metrics["pooled"]
         print(f"Demo budget: fit + register {fit:.2f} s, with the rebuild {total_s:.1f} s; holdout MAPE of new"
-              f" customers: curves {pooled['curve']['mape']:.1%}, constant-CAC baseline {pooled['baseline']['mape']:.1%}")
+              f" customers: curves {pooled['curve']['mape']:.1%},"
+              f" constant-CAC baseline {pooled['baseline']['mape']:.1%}")
 
         curves = budget.curves
         truth = json.loads((demo.root / "data" / "demo" / "truth" / "truth.json").read_text())["channels"]

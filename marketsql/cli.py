@@ -131,12 +131,15 @@ def budget(
     minimum: Annotated[list[str] | None, typer.Option("--min", help="CHANNEL=AMOUNT floor (repeatable).")] = None,
     maximum: Annotated[list[str] | None, typer.Option("--max", help="CHANNEL=AMOUNT ceiling (repeatable).")] = None,
     objective: Annotated[str, typer.Option(help="revenue (attributed) or customers.")] = "revenue",
+    cap: Annotated[
+        float | None, typer.Option(help="Spend cap per channel, x its highest observed month (default: model's).")
+    ] = None,
 ) -> None:
     """Split a monthly budget across channels to maximise predicted return (trained budget model)."""
     from .project import Project
 
     allocation = Project.load(project).allocate_budget(
-        total, _amounts(minimum, "--min"), _amounts(maximum, "--max"), objective)
+        total, _amounts(minimum, "--min"), _amounts(maximum, "--max"), objective, cap)
     table = allocation.table[["channel", "spend", "predicted_customers", "predicted_revenue", "predicted_cac",
                               "marginal_revenue_per_unit", "at_bound", "beyond_observed"]]
     _print_table([str(c) for c in table.columns], [tuple(r) for r in table.itertuples(index=False)], len(table))
@@ -157,7 +160,8 @@ def _amounts(values: list[str] | None, option: str) -> dict[str, float]:
     return amounts
 
 
-HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability")
+HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
+                    "baseline_wins", "winner")
 
 
 @app.command("models")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, duckdb_cli, run_cli
+from conftest import duckdb_cli, run_cli
 
 import marketsql
 from marketsql.budget.allocate import allocate, predict
@@ -161,6 +162,10 @@ def test_allocation_respects_bounds_and_caps(demo):
     assert huge.table.set_index("channel")["spend"].to_dict() == pytest.approx(caps)
     assert huge.unallocated == pytest.approx(10_000_000 - sum(caps.values()))
     assert any("unallocated" in note for note in huge.assumptions)
+    wider = project.allocate_budget(10_000_000, extrapolation=2.0, objective="customers")
+    assert wider.table["spend"].sum() == pytest.approx(2 * sum(caps.values()) / 1.25)
+    assert wider.predicted_return == pytest.approx(wider.table["predicted_customers"].sum())
+    assert any(note.startswith("return = new customers") for note in wider.assumptions)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -171,10 +176,11 @@ def test_allocation_respects_bounds_and_caps(demo):
     ({"total": 1000, "minimum": {"tv": 800, "search": 800}}, "the minimum spends add up to 1,600.00"),
     ({"total": 1000, "minimum": {"tv": 50}, "maximum": {"tv": 10}}, "tv: minimum spend 50.00 is above"),
     ({"total": 1000, "objective": "profit"}, "objective 'profit'"),
+    ({"total": 1000, "extrapolation": 0.5}, "spend cap factor 0.5 (--cap, extrapolation) — give a factor >= 1"),
 ])
 def test_allocation_bad_input(demo, kwargs, message):
     project, _ = demo
-    with pytest.raises(ModelError, match=message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(ModelError, match=re.escape(message)):
         project.allocate_budget(**kwargs)
 
 
@@ -219,13 +225,3 @@ def test_cli_budget(demo):
     bad = run_cli("budget", "--total", "0", "-p", str(project.root))
     assert bad.returncode == 1
     assert bad.stderr.strip() == "Error: total budget 0.0 — give a positive amount of money per month"
-
-
-def test_untrained_budget_is_one_clear_line(tmp_path):
-    project = marketsql.Project.load(REPO / "examples" / "online_retail",
-                                     database=tmp_path / "r.duckdb")
-    project.build()
-    with pytest.raises(ModelError, match=r"no trained budget model in this database — run `marketsql train budget`"):
-        project.allocate_budget(1000)
-    with pytest.raises(ModelError, match="channel_month is empty"):
-        project.train("budget")

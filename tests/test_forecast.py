@@ -156,3 +156,12 @@ def test_statsmodels_is_imported_only_when_training():
             "print('statsmodels' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_online_retail_has_no_budget(retail):
+    """No marketing spend in Online Retail: the budget views are empty and the model says why."""
+    project, _, _ = retail
+    with pytest.raises(ModelError, match=r"no trained budget model in this database — run `marketsql train budget`"):
+        project.allocate_budget(1000)
+    with pytest.raises(ModelError, match="channel_month is empty: the budget model needs marketing spend"):
+        project.train("budget")

@@ -54,7 +54,8 @@ def bounds(
             if not math.isfinite(value) or value < 0:
                 raise ModelError(f"{option} spend for {channel} is {value} — give a number >= 0")
     if not math.isfinite(extrapolation) or extrapolation < 1:
-        raise ModelError(f"extrapolation {extrapolation} — give a factor >= 1 (1 = never beyond observed spend)")
+        raise ModelError(f"spend cap factor {extrapolation} (--cap, extrapolation) — give a factor >= 1"
+                         " (1 = never beyond the highest observed month)")
     lower = np.array([float((minimum or {}).get(c.channel, 0.0)) for c in curves])
     cap = np.array([c.max_spend * extrapolation for c in curves])
     upper = np.minimum(cap, [float((maximum or {}).get(c.channel, math.inf)) for c in curves])
@@ -87,7 +88,7 @@ def allocate(
     spend = _split(k, beta, lower, upper, float(total))
     left = float(total - spend.sum())
     return Allocation(float(total), objective, table(curves, spend, lower, upper),
-                      left if left > 1e-9 * total else 0.0, assumptions(curves, total, upper, extrapolation))
+                      left if left > 1e-9 * total else 0.0, assumptions(objective, total, upper, extrapolation))
 
 
 def _split(k: np.ndarray, beta: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
@@ -128,14 +129,16 @@ def table(curves: Sequence[ChannelCurve], spend: np.ndarray, lower: np.ndarray, 
     return pd.DataFrame(rows)
 
 
-def assumptions(curves: Sequence[ChannelCurve], total: float, upper: np.ndarray, extrapolation: float) -> list[str]:
+def assumptions(objective: str, total: float, upper: np.ndarray, extrapolation: float) -> list[str]:
     """What the suggested split takes for granted, in words, for printing beside it."""
     notes = [
         "each channel's new customers a month follow alpha * spend ** beta fitted on its own monthly history;"
         " channels do not affect each other (no halo, no cannibalisation) and a month's spend acts in that"
         " month only (no carry-over)",
         "return = attributed revenue: the purchases of the acquired customers within the attribution window"
-        " of channel_month, valued at the channel's historical revenue per new customer (revenue, not margin)",
+        " of channel_month, valued at the channel's historical revenue per new customer (revenue, not margin)"
+        if objective == "revenue" else
+        "return = new customers a month, whatever they later buy (every channel's customer counts the same)",
         f"curves are evidence only within the monthly spend observed; spend is capped at {extrapolation:g} x the"
         " highest month of each channel, so the suggestion never extrapolates further",
     ]

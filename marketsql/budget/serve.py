@@ -31,7 +31,8 @@ def train(
 ) -> tuple[BudgetFit, ModelRecord]:
     """Fit the curves on ``channel_month``, evaluate them on the holdout, register the active version."""
     if not extrapolation >= 1:
-        raise ModelError(f"--extrapolation {extrapolation}: give a factor >= 1 (1 = never beyond observed spend)")
+        raise ModelError(f"spend cap factor {extrapolation} (extrapolation) — give a factor >= 1"
+                         " (1 = never beyond the highest observed month)")
     try:
         frame = con.execute(f"SELECT * FROM {SOURCE_VIEW} ORDER BY channel, month").df()
     except duckdb.CatalogException as exc:
