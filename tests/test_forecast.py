@@ -71,6 +71,10 @@ def _check_holdout(tables: dict[str, pd.DataFrame], lag: int) -> None:
         assert row["baseline_mae"] == pytest.approx(np.abs(actual - base).mean())
         assert row["model_mape"] == pytest.approx(np.mean(np.abs(actual - model) / actual))
         assert row["baseline_smape"] == pytest.approx(np.mean(2 * np.abs(actual - base) / (actual + base)))
+        for name, forecast in (("model", model), ("baseline", base)):
+            inside = (actual >= rows[f"{name}_lower"]) & (actual <= rows[f"{name}_upper"])
+            assert row[f"{name}_coverage"] == pytest.approx(inside.mean())
+            assert (rows[f"{name}_lower"] <= forecast).all() and (forecast <= rows[f"{name}_upper"]).all()
         assert row["winner"] == ("model" if row["model_mae"] < row["baseline_mae"] else "baseline")
         assert row["forecast_method"] == (row["model_method"] if row["winner"] == "model" else row["baseline_method"])
 

@@ -118,6 +118,9 @@ def forecast_series(key: str, y: np.ndarray, horizon: int, holdout: int, level: 
     model = _non_negative(ets_forecast(train, holdout, level))
     baseline = _non_negative(baseline_forecast(train, holdout, level))
     model_errors, baseline_errors = errors(test, model.mean), errors(test, baseline.mean)
+    # share of holdout months inside the prediction interval (compare with its level)
+    model_errors["coverage"] = float(np.mean((test >= model.lower) & (test <= model.upper)))
+    baseline_errors["coverage"] = float(np.mean((test >= baseline.lower) & (test <= baseline.upper)))
     winner = "model" if model_errors["mae"] < baseline_errors["mae"] else "baseline"  # type: ignore[operator]
     # the refit keeps the method the holdout judged: the same ETS form, or the same baseline
     if winner == "model":

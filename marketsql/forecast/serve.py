@@ -110,7 +110,11 @@ def _register(con: duckdb.DuckDBPyConnection, result: ForecastTraining, horizon:
               "upper": np.vstack([r.final.upper for r in rs]),
               "holdout_actual": np.vstack([r.holdout_actual for r in rs]),
               "holdout_model": np.vstack([r.holdout_model.mean for r in rs]),
-              "holdout_baseline": np.vstack([r.holdout_baseline.mean for r in rs])}
+              "holdout_baseline": np.vstack([r.holdout_baseline.mean for r in rs]),
+              "holdout_model_lower": np.vstack([r.holdout_model.lower for r in rs]),
+              "holdout_model_upper": np.vstack([r.holdout_model.upper for r in rs]),
+              "holdout_baseline_lower": np.vstack([r.holdout_baseline.lower for r in rs]),
+              "holdout_baseline_upper": np.vstack([r.holdout_baseline.upper for r in rs])}
     params = {"series": [list(s) for s in result.series], "horizon": horizon, "holdout": holdout, "level": level,
               "forecast_months": result.forecast_months, "holdout_months": result.holdout_months,
               "methods": [r.final.method for r in rs], "winners": [r.winner for r in rs],
@@ -121,6 +125,8 @@ def _register(con: duckdb.DuckDBPyConnection, result: ForecastTraining, horizon:
         "series": len(rs), "model_wins": wins, "baseline_wins": len(rs) - wins,
         "mean_smape_model": float(np.mean([r.model_errors["smape"] for r in rs])),
         "mean_smape_baseline": float(np.mean([r.baseline_errors["smape"] for r in rs])),
+        "mean_coverage_model": float(np.mean([r.model_errors["coverage"] for r in rs])),
+        "mean_coverage_baseline": float(np.mean([r.baseline_errors["coverage"] for r in rs])),
         "per_series": {key: {"model": r.model_errors, "baseline": r.baseline_errors, "winner": r.winner}
                        for (_, key), r in zip(result.series, rs, strict=True)}}
     fingerprint = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
@@ -141,11 +147,11 @@ def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
                            arrays["upper"][i, j], p["methods"][i], p["level"], record.version))
         model_method, baseline_method = p["holdout_methods"][i]
         for j, month in enumerate(tested):
-            holdout.append((dimension, key, month, arrays["holdout_actual"][i, j], arrays["holdout_model"][i, j],
-                            arrays["holdout_baseline"][i, j], model_method, baseline_method))
+            holdout.append((dimension, key, month, *(arrays[f"holdout_{name}"][i, j] for name in HOLDOUT_ARRAYS),
+                            model_method, baseline_method))
         block = record.metrics["per_series"][key]
-        accuracy.append((dimension, key, model_method, *(block["model"][m] for m in ("mae", "mape", "smape")),
-                         baseline_method, *(block["baseline"][m] for m in ("mae", "mape", "smape")),
+        accuracy.append((dimension, key, model_method, *(block["model"][m] for m in SCORES),
+                         baseline_method, *(block["baseline"][m] for m in SCORES), p["level"],
                          p["winners"][i], p["methods"][i], p["train_months"][i] - p["holdout"], p["holdout"],
                          record.version))
     con.execute(table_macro("forecast_points", POINT_COLUMNS, points))
@@ -168,11 +174,15 @@ def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
 POINT_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"), ("forecast", "DOUBLE"),
                  ("lower", "DOUBLE"), ("upper", "DOUBLE"), ("method", "VARCHAR"), ("level", "DOUBLE"),
                  ("model_version", "INTEGER")]
+HOLDOUT_ARRAYS = ("actual", "model", "model_lower", "model_upper", "baseline", "baseline_lower", "baseline_upper")
 HOLDOUT_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"), ("actual", "DOUBLE"),
-                   ("model_forecast", "DOUBLE"), ("baseline_forecast", "DOUBLE"), ("model_method", "VARCHAR"),
-                   ("baseline_method", "VARCHAR")]
+                   ("model_forecast", "DOUBLE"), ("model_lower", "DOUBLE"), ("model_upper", "DOUBLE"),
+                   ("baseline_forecast", "DOUBLE"), ("baseline_lower", "DOUBLE"), ("baseline_upper", "DOUBLE"),
+                   ("model_method", "VARCHAR"), ("baseline_method", "VARCHAR")]
+SCORES = ("mae", "mape", "smape", "coverage")
 ACCURACY_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("model_method", "VARCHAR"),
                     ("model_mae", "DOUBLE"), ("model_mape", "DOUBLE"), ("model_smape", "DOUBLE"),
-                    ("baseline_method", "VARCHAR"), ("baseline_mae", "DOUBLE"), ("baseline_mape", "DOUBLE"),
-                    ("baseline_smape", "DOUBLE"), ("winner", "VARCHAR"), ("forecast_method", "VARCHAR"),
+                    ("model_coverage", "DOUBLE"), ("baseline_method", "VARCHAR"), ("baseline_mae", "DOUBLE"),
+                    ("baseline_mape", "DOUBLE"), ("baseline_smape", "DOUBLE"), ("baseline_coverage", "DOUBLE"),
+                    ("level", "DOUBLE"), ("winner", "VARCHAR"), ("forecast_method", "VARCHAR"),
                     ("train_months", "INTEGER"), ("holdout_months", "INTEGER"), ("model_version", "INTEGER")]
