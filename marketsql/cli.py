@@ -98,21 +98,71 @@ def demo(
 
 @app.command()
 def train(
-    model: Annotated[str, typer.Argument(help="Model to train: segmentation.")],
+    model: Annotated[str, typer.Argument(help="Model to train: segmentation, forecast or budget.")],
     project: ProjectDir = Path("."),
-    k_min: Annotated[int, typer.Option(help="Smallest number of segments tried.")] = 3,
-    k_max: Annotated[int, typer.Option(help="Largest number of segments tried.")] = 8,
-    seed: Annotated[int, typer.Option(help="Random seed of the fits.")] = 0,
+    k_min: Annotated[int, typer.Option(help="segmentation: smallest number of segments tried.")] = 3,
+    k_max: Annotated[int, typer.Option(help="segmentation: largest number of segments tried.")] = 8,
+    seed: Annotated[int, typer.Option(help="segmentation: random seed of the fits.")] = 0,
+    horizon: Annotated[int, typer.Option(help="forecast: months to forecast.")] = 6,
+    holdout: Annotated[
+        int | None, typer.Option(help="forecast, budget: months held out to test (default: horizon / 6).")
+    ] = None,
 ) -> None:
-    """Train a model on the built database, compare candidates, register the chosen one, rebuild."""
+    """Train a model on the built database, compare it with its baseline, register it, rebuild."""
     from .project import Project
 
+    by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
+                                           "forecast": {"horizon": horizon, "holdout": holdout},
+                                           "budget": {} if holdout is None else {"holdout": holdout}}
+    options = by_model.get(model, {})
     with _status(f"training {model}") as update:
-        trained = Project.load(project).train(model, progress=update, k_min=k_min, k_max=k_max, seed=seed)
-    _print_training(trained.result, trained.record)
+        trained = Project.load(project).train(model, progress=update, **options)
+    if hasattr(trained.result, "lines"):
+        for line in trained.result.lines():
+            out.print(line)
+        out.print(f"Registered {trained.record.name} v{trained.record.version} as active; views rebuilt")
+    else:
+        _print_training(trained.result, trained.record)
 
 
-HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability")
+@app.command()
+def budget(
+    total: Annotated[float, typer.Option(help="Monthly budget to split across channels.")],
+    project: ProjectDir = Path("."),
+    minimum: Annotated[list[str] | None, typer.Option("--min", help="CHANNEL=AMOUNT floor (repeatable).")] = None,
+    maximum: Annotated[list[str] | None, typer.Option("--max", help="CHANNEL=AMOUNT ceiling (repeatable).")] = None,
+    objective: Annotated[str, typer.Option(help="revenue (attributed) or customers.")] = "revenue",
+    cap: Annotated[
+        float | None, typer.Option(help="Spend cap per channel, x its highest observed month (default: model's).")
+    ] = None,
+) -> None:
+    """Split a monthly budget across channels to maximise predicted return (trained budget model)."""
+    from .project import Project
+
+    allocation = Project.load(project).allocate_budget(
+        total, _amounts(minimum, "--min"), _amounts(maximum, "--max"), objective, cap)
+    table = allocation.table[["channel", "spend", "predicted_customers", "predicted_revenue", "predicted_cac",
+                              "marginal_revenue_per_unit", "at_bound", "beyond_observed"]]
+    _print_table([str(c) for c in table.columns], [tuple(r) for r in table.itertuples(index=False)], len(table))
+    out.print(f"Predicted {allocation.objective}: {allocation.predicted_return:,.2f} a month"
+              f" from {allocation.total - allocation.unallocated:,.2f} spent"
+              + (f" ({allocation.unallocated:,.2f} left unallocated)" if allocation.unallocated > 0.005 else ""))
+    for note in allocation.assumptions:
+        out.print(f"Assumes: {note}")
+
+
+def _amounts(values: list[str] | None, option: str) -> dict[str, float]:
+    amounts = {}
+    for key, text in _pairs(values, option).items():
+        try:
+            amounts[key] = float(text)
+        except ValueError:
+            raise typer.BadParameter(f"{key}={text!r}: the amount is not a number", param_hint=option) from None
+    return amounts
+
+
+HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
+                    "baseline_wins", "winner")
 
 
 @app.command("models")

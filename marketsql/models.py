@@ -20,6 +20,8 @@ from .udfs import Udf
 # and udfs(con, record)
 KINDS: dict[str, str] = {
     "segmentation": "marketsql.segmentation.serve",
+    "forecast": "marketsql.forecast.serve",
+    "budget": "marketsql.budget.serve",
 }
 
 

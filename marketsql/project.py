@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from . import database, models
+from .budget.allocate import Allocation
 from .build import BuildResult, Progress, build
 from .config import ProjectConfig, find_config, load_config
 from .dag import build_order
@@ -131,6 +132,24 @@ class Project:
         con = self.connect(read_only=True)
         try:
             return Registry(con).list()
+        finally:
+            con.close()
+
+    def allocate_budget(
+        self,
+        total: float,
+        minimum: Mapping[str, float] | None = None,
+        maximum: Mapping[str, float] | None = None,
+        objective: str = "revenue",
+        extrapolation: float | None = None,
+    ) -> Allocation:
+        """Split a monthly budget ``total`` across channels with the active budget model's curves,
+        maximising predicted attributed revenue (or new customers); see :mod:`marketsql.budget.allocate`."""
+        from .budget.serve import allocate_budget
+
+        con = self.connect(read_only=True)
+        try:
+            return allocate_budget(con, total, minimum, maximum, objective, extrapolation)
         finally:
             con.close()
 

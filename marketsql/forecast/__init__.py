@@ -1,0 +1,1 @@
+"""Sales forecast per category: exponential smoothing beside a seasonal-naive baseline."""

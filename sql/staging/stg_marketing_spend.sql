@@ -1,0 +1,9 @@
+-- Staging contract (optional): marketing spend, one row per day and channel.
+-- date, channel, spend (>= 0, in the currency of the order lines). A project without spend data
+-- overrides this file with an empty SELECT of the same columns (see examples/online_retail).
+SELECT
+    CAST(date AS DATE) AS date,
+    CAST(channel AS VARCHAR) AS channel,
+    CAST(spend AS DOUBLE) AS spend
+FROM raw.marketing_spend
+WHERE spend IS NOT NULL
