@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -26,6 +26,9 @@ from .udfs import Udf, register
 from .udfs import discover as discover_udfs
 from .views import ViewFile
 from .views import discover as discover_views
+
+if TYPE_CHECKING:
+    from .positioning.place import Placement
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,16 @@ class Project:
         con = self.connect(read_only=True)
         try:
             return Registry(con).list()
+        finally:
+            con.close()
+
+    def position(self, attributes: Mapping[str, Any], k: int = 5, fill_missing: bool = False) -> Placement:
+        """Place a hypothetical product (brand, price, attributes) against the active positioning model."""
+        from .positioning.place import place
+
+        con = self.connect(read_only=True)
+        try:
+            return place(con, attributes, k=k, fill_missing=fill_missing)
         finally:
             con.close()
 
