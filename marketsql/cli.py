@@ -97,7 +97,7 @@ def demo(
 
 @app.command()
 def train(
-    model: Annotated[str, typer.Argument(help="Model to train: segmentation.")],
+    model: Annotated[str, typer.Argument(help="Model to train: segmentation or positioning.")],
     project: ProjectDir = Path("."),
     k_min: Annotated[int, typer.Option(help="Smallest number of segments tried.")] = 3,
     k_max: Annotated[int, typer.Option(help="Largest number of segments tried.")] = 8,
@@ -106,12 +106,39 @@ def train(
     """Train a model on the built database, compare candidates, register the chosen one, rebuild."""
     from .project import Project
 
+    options: dict[str, Any] = {"k_min": k_min, "k_max": k_max} if model == "segmentation" else {}
     with _status(f"training {model}") as update:
-        trained = Project.load(project).train(model, progress=update, k_min=k_min, k_max=k_max, seed=seed)
+        trained = Project.load(project).train(model, progress=update, seed=seed, **options)
+    if model == "positioning":
+        from .positioning.report import training_lines
+
+        for line in training_lines(trained.result, trained.record):
+            out.print(line)
+        return
     _print_training(trained.result, trained.record)
 
 
 HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def position(
+    ctx: typer.Context,
+    brand: Annotated[str | None, typer.Option(help="Brand of the new product (or 'other').")] = None,
+    price: Annotated[str | None, typer.Option(help="Intended price (optional).")] = None,
+    top: Annotated[int, typer.Option(help="Nearest competitors shown.")] = 5,
+    fill_missing: Annotated[bool, typer.Option(help="Set attributes not given to the category median.")] = False,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Place a new product: --brand B [--price P] then one --ATTRIBUTE VALUE per attribute (e.g. --storage 256
+    --5g); prints map position, expected price band, tier, nearest competitors and who buys them."""
+    from .positioning.place import options_to_attributes
+    from .project import Project
+
+    attributes = {**options_to_attributes(ctx.args), "brand": brand, "price": price}
+    placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing)
+    for line in placement.lines():
+        out.print(line)
 
 
 @app.command("models")

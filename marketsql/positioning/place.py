@@ -179,7 +179,7 @@ def _number(name: str, raw: object) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise ModelError(f"{name} {raw!r} is not a number — give e.g. {name} 128 (yes/no for features)") from None
+        raise ModelError(f"{name} {raw!r} is not a number — give a number such as 128 (yes/no for a feature)") from None
     if not np.isfinite(value):
         raise ModelError(f"{name} {raw!r} is not a finite number")
     return value
@@ -232,3 +232,25 @@ def _segments(con: duckdb.DuckDBPyConnection, product_ids: list[str], notes: lis
         notes.append("segments unknown: no segmented customer bought these competitors")
         return []
     return [SegmentShare(str(name), int(b), int(b) / total) for name, b in rows]
+
+
+def options_to_attributes(args: list[str]) -> dict[str, str]:
+    """``["--storage", "256", "--5g", "--no-nfc", "--ram=8"]`` -> ``{"storage": "256", "5g": "true", "nfc": "false",
+    "ram": "8"}``: the attribute options of ``marketsql position`` (a flag alone means yes)."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or len(token) < 3:
+            raise ModelError(f"unexpected argument {token!r} — give attributes as --NAME VALUE, e.g. --storage 256")
+        name, sep, value = token[2:].partition("=")
+        if not sep:
+            if i + 1 < len(args) and not args[i + 1].startswith("--"):
+                value, i = args[i + 1], i + 1
+            elif name.startswith("no-"):
+                name, value = name[3:], "false"
+            else:
+                value = "true"
+        out[name] = value
+        i += 1
+    return out
