@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import database, models
 from .build import BuildResult, Progress
 from .config import find_config
 from .errors import ConfigError
@@ -45,7 +46,13 @@ def run_demo(
         generate_demo_data(data, customers=customers, seed=seed)
     project = Project.load(root)
     result = project.build(progress)
-    if generated or any(name == "customer_segments" for name, _ in result.skipped):
+    if generated or any(name in ("customer_segments", "position_map") for name, _ in result.skipped):
+        say("training the positioning model")
+        con = database.connect(project.database)
+        try:
+            models.kind("positioning").train(con)  # registered now, compiled by the rebuild below
+        finally:
+            con.close()
         say("training the segmentation model")
         result = project.train("segmentation", progress).build  # registers it and rebuilds the marts
     return result

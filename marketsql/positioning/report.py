@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..registry import ModelRecord
-from .train import TrainingResult
+
+if TYPE_CHECKING:
+    from .train import TrainingResult
 
 
 def training_lines(result: TrainingResult, record: ModelRecord) -> list[str]:
