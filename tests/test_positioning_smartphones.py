@@ -103,7 +103,8 @@ def test_price_tiers_are_price_quartiles(phones, catalogue):
     cume = catalogue["price"].rank(method="max") / len(catalogue)
     expected = pd.cut(cume, [0, 0.25, 0.5, 0.75, 1.0], labels=["budget", "mid-range", "upper mid-range", "premium"])
     assert (tiers.loc[catalogue.index] == expected.astype(str)).all()
-    bounds = query(phones, "SELECT price_tier, products, min_price, max_price FROM price_tier_bounds ORDER BY tier_rank")
+    bounds = query(phones, "SELECT price_tier, products, min_price, max_price FROM price_tier_bounds"
+                           " ORDER BY tier_rank")
     assert bounds["products"].sum() == 980
     assert (bounds["min_price"].to_numpy()[1:] > bounds["max_price"].to_numpy()[:-1]).all()
     # the model's price_tier() macro puts every listed price in the tier the view gives it

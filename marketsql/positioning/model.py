@@ -120,7 +120,7 @@ class PositioningModel:
         if self.sales is not None:
             arrays |= {"sales_intercept": np.array([self.sales.intercept]), "sales_coef": self.sales.coef,
                        "sales_brand_coef": self.sales.brand_coef, "sales_price_coef": np.array([self.sales.price_coef])}
-        meta = {"category": self.category, "attributes": self.attributes, "brands": self.brands,
+        meta: dict[str, object] = {"category": self.category, "attributes": self.attributes, "brands": self.brands,
                 "reference_ids": self.reference_ids}
         return {k: np.asarray(v, dtype=bool if k == "log_transform" else np.float64) for k, v in arrays.items()}, meta
 

@@ -70,8 +70,10 @@ class Placement:
 
     def lines(self) -> list[str]:
         """A readable summary (what the CLI prints)."""
-        given = f"price {self.price:,.2f} ({self.price_tier}, {self.price_gap:+.0%} vs expected)" \
-            if self.price is not None and self.price_gap is not None else f"no price given (tier at expected price: {self.price_tier})"
+        if self.price is not None and self.price_gap is not None:
+            given = f"price {self.price:,.2f} ({self.price_tier}, {self.price_gap:+.0%} vs expected)"
+        else:
+            given = f"no price given (tier at expected price: {self.price_tier})"
         out = [f"{self.category} by {self.brand or 'unknown brand'}: {given}",
                f"expected price {self.expected_price:,.2f} (80% band {self.price_low:,.2f} – {self.price_high:,.2f})"
                f" from positioning v{self.model_version}",
@@ -185,7 +187,8 @@ def _number(name: str, raw: object) -> float | None:
     return value
 
 
-def _competitors(con: duckdb.DuckDBPyConnection, model: PositioningModel, point: np.ndarray, k: int) -> list[Competitor]:
+def _competitors(con: duckdb.DuckDBPyConnection, model: PositioningModel, point: np.ndarray,
+                 k: int) -> list[Competitor]:
     distances = np.sqrt(((model.reference_space - point) ** 2).sum(axis=1))
     ids = np.array(model.reference_ids)
     order = np.lexsort((ids, distances))[:k]

@@ -48,12 +48,14 @@ def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> P
 def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
     """Create the positioning macros and ``meta.position_*`` tables of ``record``."""
     model = load(con, record)
+    import pandas as pd
+
     for statement, rows in table_statements(model, record.version, record.metrics):
         con.execute(statement)
         table = statement.split()[4]
-        if rows:
-            marks = ", ".join("?" * len(rows[0]))
-            con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        if rows:  # one INSERT from a frame: executemany would insert the ~15 k reference rows one by one
+            frame = pd.DataFrame(rows)  # noqa: F841 (read by DuckDB below)
+            con.execute(f"INSERT INTO {table} SELECT * FROM frame")
     for statement in macro_statements(model, record.version):
         con.execute(statement)
 

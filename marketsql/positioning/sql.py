@@ -43,7 +43,8 @@ def macro_statements(model: PositioningModel, version: int) -> list[str]:
         f"CREATE OR REPLACE MACRO position_x({params}) AS ({xy[0]}) + {null}",
         f"CREATE OR REPLACE MACRO position_y({params}) AS ({xy[1]}) + {null}",
         f"CREATE OR REPLACE MACRO expected_price({params}, brand := NULL) AS exp({log_price}) + {null}",
-        f"CREATE OR REPLACE MACRO expected_price_low({params}, brand := NULL) AS exp({log_price} + {_num(low)}) + {null}",
+        f"CREATE OR REPLACE MACRO expected_price_low({params}, brand := NULL)"
+        f" AS exp({log_price} + {_num(low)}) + {null}",
         f"CREATE OR REPLACE MACRO expected_price_high({params}, brand := NULL)"
         f" AS exp({log_price} + {_num(high)}) + {null}",
         "CREATE OR REPLACE MACRO price_tier(price) AS CASE "

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +41,13 @@ class TrainingResult:
     drivers: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     all_brands: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # fitting and evaluation, without reading or registering
 
 
 def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: int = 0, holdout: float = 0.25,
                       min_brand_products: int = 5) -> TrainingResult:
     """Fit on ``products`` (rows of position_products, one category) and ``attributes`` (long form)."""
+    started = time.perf_counter()
     notes: list[str] = []
     products = products.sort_values("product_id").reset_index(drop=True)
     wide = attributes.pivot_table(index="product_id", columns="attribute", values="value", aggfunc="first")
@@ -66,8 +69,8 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
     log_price = np.log(products["price"].to_numpy(float))
     price_center, price_scale = float(log_price.mean()), float(log_price.std())
     zp = (log_price - price_center) / price_scale
-    brand_keys = products["brand_key"].fillna("").to_numpy()
-    counts = pd.Series(brand_keys).value_counts()
+    brand_keys = products["brand_key"].fillna("").astype(str).to_numpy()
+    counts = {str(b): int(n) for b, n in pd.Series(brand_keys).value_counts().items()}
     brands = sorted(b for b, n in counts.items() if n >= min_brand_products and b)
     dummies = np.column_stack([brand_keys == b for b in brands]).astype(float) if brands else np.zeros((len(z), 0))
     test = _holdout(products, holdout, seed)
@@ -104,14 +107,16 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
         tier_cuts=_tier_cuts(products["price"].to_numpy(float)), sales=sales_model,
         reference_ids=[str(i) for i in products["product_id"]], reference_space=np.column_stack([z, zp]),
     )
-    return TrainingResult(model, metrics, _drivers(model), notes, sorted(b for b in counts.index if b))
+    return TrainingResult(model, metrics, _drivers(model), notes, sorted(b for b in counts if b),
+                          time.perf_counter() - started)
 
 
 def _skewed(column: np.ndarray) -> bool:
     values = column[~np.isnan(column)]
     if values.size < 3 or values.min() < 0 or set(np.unique(values)) <= {0.0, 1.0}:
         return False
-    return bool(pd.Series(values).skew() > 1.0)
+    skew: Any = pd.Series(values).skew()
+    return float(skew) > 1.0
 
 
 def _holdout(products: pd.DataFrame, share: float, seed: int) -> np.ndarray:
@@ -181,10 +186,10 @@ def _pct_error(y: np.ndarray, guess: np.ndarray, log1p: bool) -> float:
 def _tier_cuts(prices: np.ndarray) -> np.ndarray:
     """Highest price of each of the first three tiers, by the rule of the view price_tiers (cume_dist)."""
     cume = pd.Series(prices).rank(method="max").to_numpy() / len(prices)
-    cuts = []
+    cuts: list[float] = []
     for bound in (0.25, 0.50, 0.75):
         inside = prices[cume <= bound]
-        cuts.append(inside.max() if inside.size else (cuts[-1] if cuts else prices.min() - 1.0))
+        cuts.append(float(inside.max()) if inside.size else (cuts[-1] if cuts else float(prices.min()) - 1.0))
     return np.array(cuts, dtype=np.float64)
 
 

@@ -1,3 +1,4 @@
+-- marketsql: materialized
 -- Long form: every positioned product × attribute (price included) with its percentile within the
 -- category and within its brand (percent_rank: share of the other products with a lower value;
 -- 0 = lowest, 1 = highest), beside the category and brand medians. Missing values are left out.

@@ -1,3 +1,4 @@
+-- marketsql: materialized
 -- One row per product that has attributes (stg_product_attributes) and a positive price: what the
 -- positioning model is trained on. Sales columns are NULL when the project has no order lines at all
 -- (a catalogue without sales, e.g. examples/smartphones), never a misleading zero.
