@@ -118,7 +118,8 @@ def train(
     _print_training(trained.result, trained.record)
 
 
-HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability")
+HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability",
+                    "price_r2", "price_r2_brand_mean", "sales_r2")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

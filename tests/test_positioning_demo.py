@@ -16,12 +16,16 @@ PHONE = {"brand": "Samsung", "price": 799, "screen_size": 6.5, "storage_gb": 256
          "battery_mah": 4500, "has_5g": True}
 
 
+BEFORE_SEGMENTATION = {}
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> marketsql.Project:
     project = init(tmp_path_factory.mktemp("posdemo") / "demo")
     generate_demo_data(project.root / "data" / "demo", customers=1_000, seed=7)
     project.build()
     project.train("positioning")
+    BEFORE_SEGMENTATION["placement"] = project.position(PHONE)
     project.train("segmentation", k_min=4, k_max=4)
     return project
 
@@ -92,3 +96,10 @@ def test_new_phone_gets_competitors_segments_and_expected_sales(demo):
     assert ids == list(neighbours)
     assert placement.price_gap == pytest.approx(799 / placement.expected_price - 1)
     assert all(c.units_per_month is not None and c.price_tier for c in placement.competitors)
+
+
+def test_before_segmentation_the_placement_says_what_to_run(demo):
+    early = BEFORE_SEGMENTATION["placement"]
+    assert early.segments is None and early.expected_units_per_month is not None
+    assert "segments unknown: no segmentation trained — run `marketsql train segmentation`" in early.notes
+    assert [c.product_id for c in early.competitors] == [c.product_id for c in demo.position(PHONE).competitors]

@@ -225,7 +225,9 @@ def _segments(con: duckdb.DuckDBPyConnection, product_ids: list[str], notes: lis
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'product_segment_mix'"
                          " AND schema_name = 'main' AND database_name = current_database()").fetchall()[0][0]
     if not exists:
-        notes.append("segments unknown: no segmentation trained — run `marketsql train segmentation`")
+        sold = con.execute("SELECT count(units) FROM position_products").fetchall()[0][0]
+        notes.append("segments unknown: no segmentation trained — run `marketsql train segmentation`" if sold
+                     else "segments unknown: the project has no sales, so no buyers")
         return None
     rows = con.execute(
         "SELECT segment_name, sum(buyers) AS buyers FROM product_segment_mix WHERE product_id IN (SELECT unnest(?))"

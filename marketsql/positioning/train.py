@@ -84,7 +84,8 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
     price_metrics["band_coverage_holdout"] = _coverage(x_price, log_price, test, seed)
     metrics: dict[str, Any] = {"price": price_metrics, "products": len(products), "attributes": varying,
                                "explained_variance": [float(v) for v in pca.explained_variance_ratio_],
-                               "holdout_rule": notes[-1]}
+                               "holdout_rule": notes[-1], "price_r2": price_metrics["model"]["r2"],
+                               "price_r2_brand_mean": price_metrics["brand_mean"]["r2"]}
     sales_model = None
     if products["units_per_month"].notna().any():
         usable = (products["months_on_sale"].fillna(0) >= 1).to_numpy() & products["units_per_month"].notna().to_numpy()
@@ -94,6 +95,7 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
             sales_model, sales_metrics, _ = _fit(x_sales, y_sales, brand_keys[usable], test[usable], seed,
                                                  len(varying), brands, with_price=True)
             metrics["sales"] = sales_metrics
+            metrics["sales_r2"] = sales_metrics["model"]["r2"]
         else:
             notes.append(f"sales model skipped: {int(usable.sum())} products on sale for a month or more"
                          f" (need {MIN_SALES_PRODUCTS})")
