@@ -74,6 +74,10 @@ def summary(project: Project) -> list[str]:
             "SELECT version, kind, metrics->>'k', metrics->>'silhouette' FROM meta.models"
             " WHERE name = 'segmentation' AND status = 'active'"
         ).fetchall() if Registry(con).list() else []
+        positioning = con.execute(
+            "SELECT version, metrics->>'price_r2', metrics->>'price_r2_brand_mean', metrics->>'sales_r2'"
+            " FROM meta.models WHERE name = 'positioning' AND status = 'active'"
+        ).fetchall() if Registry(con).list() else []
         segments = con.execute(
             "SELECT segment_name, share_of_customers, share_of_revenue, distinguishing_features"
             " FROM segment_profiles ORDER BY share_of_revenue DESC"
@@ -90,6 +94,11 @@ def summary(project: Project) -> list[str]:
         lines.append(f"segments (segmentation v{version}, {kind}, k={k}, silhouette {float(silhouette):.3f}):")
         lines += [f"  {name:<32} {people:6.1%} of customers {revenue_share:6.1%} of revenue   {why}"
                   for name, people, revenue_share, why in segments]
+    if positioning:
+        version, price_r2, baseline_r2, sales_r2 = positioning[0]
+        sales = f", sales R² {float(sales_r2):.2f}" if sales_r2 is not None else ""
+        lines.append(f"positioning v{version}: price R² {float(price_r2):.2f} on held-out phones (brand mean"
+                     f" {float(baseline_r2):.2f}){sales} — see position_map, position_drivers, `marketsql position`")
     return lines
 
 
