@@ -103,3 +103,16 @@ def test_before_segmentation_the_placement_says_what_to_run(demo):
     assert early.segments is None and early.expected_units_per_month is not None
     assert "segments unknown: no segmentation trained — run `marketsql train segmentation`" in early.notes
     assert [c.product_id for c in early.competitors] == [c.product_id for c in demo.position(PHONE).competitors]
+
+
+def test_brand_summary_matches_pandas(demo):
+    brands = query(demo, "SELECT * FROM position_brands").set_index("brand").sort_index()
+    mapped = query(demo, "SELECT * FROM position_map")
+    grouped = mapped.groupby("brand")
+    assert (brands["products"] == grouped.size()).all()
+    assert np.allclose(brands[["mean_x", "mean_y"]], grouped[["x", "y"]].mean())
+    assert np.allclose(brands["median_price"], grouped["price"].median())
+    assert np.allclose(brands["share_of_units"], grouped["units"].sum() / mapped["units"].sum())
+    drivers = query(demo, "SELECT term, effect_pct FROM position_drivers WHERE model = 'sales' AND term_type = 'brand'")
+    by_key = brands.rename(index=str.lower)
+    assert np.allclose(by_key.loc[drivers["term"], "sales_effect_pct"], drivers["effect_pct"])
