@@ -182,7 +182,8 @@ def test_placement_matches_sql_and_brute_force(phones, catalogue):
     try:
         model = load(con)
         args = ", ".join(f"{k} := {v!r}" for k, v in NEW_PHONE.items())
-        sql_neighbours = con.execute(f"SELECT product_id, distance FROM nearest_products({args})").fetchall()
+        sql_neighbours = con.execute(
+            f"SELECT product_id, distance, product_name, price_tier FROM nearest_products({args})").fetchall()
         x, y, price, low, high, tier = con.execute(
             f"SELECT position_x({_attrs(args)}), position_y({_attrs(args)}), expected_price({_attrs(args)}, brand :="
             f" 'samsung'), expected_price_low({_attrs(args)}, brand := 'samsung'),"
@@ -192,6 +193,7 @@ def test_placement_matches_sql_and_brute_force(phones, catalogue):
         con.close()
     assert [c.product_id for c in placement.competitors] == [r[0] for r in sql_neighbours]
     assert np.allclose([c.distance for c in placement.competitors], [r[1] for r in sql_neighbours])
+    assert [(c.product_name, c.price_tier) for c in placement.competitors] == [r[2:] for r in sql_neighbours]
     wide = space.pivot(index="product_id", columns="dimension", values="z")[model.dimensions()]
     point = [*independent_z_point(catalogue, model, NEW_PHONE), (np.log(29999) - np.log(catalogue["price"]).mean())
              / np.log(catalogue["price"]).std(ddof=0)]

@@ -55,6 +55,9 @@ class PositioningModel:
     sales: LinearModel | None = None
     reference_ids: list[str] = field(default_factory=list)  # the training products (competitor search)
     reference_space: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # their [z, zp]
+    reference_names: list[str] = field(default_factory=list)
+    reference_brands: list[str] = field(default_factory=list)
+    reference_prices: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Raw attribute matrix (rows × attributes, NaN = missing) -> standardised z."""
@@ -116,12 +119,14 @@ class PositioningModel:
             "price_intercept": np.array([self.price.intercept]), "price_coef": self.price.coef,
             "price_brand_coef": self.price.brand_coef, "price_quantiles": self.price_quantiles,
             "tier_cuts": self.tier_cuts, "reference_space": self.reference_space,
+            "reference_prices": self.reference_prices,
         }
         if self.sales is not None:
             arrays |= {"sales_intercept": np.array([self.sales.intercept]), "sales_coef": self.sales.coef,
                        "sales_brand_coef": self.sales.brand_coef, "sales_price_coef": np.array([self.sales.price_coef])}
         meta: dict[str, object] = {"category": self.category, "attributes": self.attributes, "brands": self.brands,
-                "reference_ids": self.reference_ids}
+                "reference_ids": self.reference_ids, "reference_names": self.reference_names,
+                                   "reference_brands": self.reference_brands}
         return {k: np.asarray(v, dtype=bool if k == "log_transform" else np.float64) for k, v in arrays.items()}, meta
 
     @classmethod
@@ -141,6 +146,9 @@ class PositioningModel:
             price=price, price_quantiles=arrays["price_quantiles"], tier_cuts=arrays["tier_cuts"], sales=sales,
             reference_ids=[str(i) for i in meta["reference_ids"]],  # type: ignore[attr-defined]
             reference_space=arrays["reference_space"],
+            reference_names=[str(n) for n in meta.get("reference_names", [])],  # type: ignore[attr-defined]
+            reference_brands=[str(b) for b in meta.get("reference_brands", [])],  # type: ignore[attr-defined]
+            reference_prices=arrays.get("reference_prices", np.zeros(0)),
         )
 
 

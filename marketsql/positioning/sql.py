@@ -8,11 +8,12 @@ NULL; a NULL attribute gives NULL; an unknown or NULL brand gets the average bra
   and its 10 %–90 % band;
 - ``expected_units_per_month(..., brand, price)``: the sales model (price NULL = the expected price);
 - ``price_tier(price)``: budget / mid-range / upper mid-range / premium;
-- ``nearest_products(..., brand, price, k := 5)``: a table macro, the k nearest training products.
+- ``nearest_products(..., brand, price, k := 5)``: a table macro, the k nearest training products
+  (``product_id, product_name, brand, price, price_tier, distance``).
 
 Tables (read by the views in ``sql/positioning/``, portable SQL): ``meta.position_attributes``,
 ``meta.position_parameters``, ``meta.position_brands``, ``meta.position_drivers``,
-``meta.position_quality`` and ``meta.position_reference``.
+``meta.position_quality``, ``meta.position_reference`` and ``meta.position_reference_products``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def macro_statements(model: PositioningModel, version: int) -> list[str]:
         f" WITH point(dimension, z) AS (VALUES {point}, ('price', {zp})),"
         " distances AS (SELECT r.product_id, sqrt(sum((r.z - p.z) * (r.z - p.z))) AS distance"
         " FROM meta.position_reference AS r JOIN point AS p ON p.dimension = r.dimension GROUP BY r.product_id)"
-        " SELECT product_id, distance FROM distances ORDER BY distance, product_id LIMIT k"
+        " SELECT d.product_id, r.product_name, r.brand, r.price, r.price_tier, d.distance FROM distances AS d"
+        " JOIN meta.position_reference_products AS r ON r.product_id = d.product_id"
+        " ORDER BY d.distance, d.product_id LIMIT k"
     )
     return statements
 
@@ -103,6 +106,8 @@ def table_statements(model: PositioningModel, version: int, metrics: dict[str, A
     dims = model.dimensions()
     reference = [(pid, dims[j], float(model.reference_space[i, j]))
                  for i, pid in enumerate(model.reference_ids) for j in range(len(dims))]
+    products = [(pid, name, brand, float(price), model.tier(float(price))) for pid, name, brand, price
+                in zip(model.reference_ids, model.reference_names, model.reference_brands, model.reference_prices)]
     return [
         ("CREATE OR REPLACE TABLE meta.position_attributes (attribute VARCHAR, ordinal INTEGER,"
          " log_transform BOOLEAN, median DOUBLE, center DOUBLE, scale DOUBLE, loading_x DOUBLE, loading_y DOUBLE,"
@@ -120,6 +125,8 @@ def table_statements(model: PositioningModel, version: int, metrics: dict[str, A
          " median_abs_pct_error DOUBLE, n_train INTEGER, n_test INTEGER)", quality),
         ("CREATE OR REPLACE TABLE meta.position_reference (product_id VARCHAR, dimension VARCHAR, z DOUBLE)",
          reference),
+        ("CREATE OR REPLACE TABLE meta.position_reference_products (product_id VARCHAR, product_name VARCHAR,"
+         " brand VARCHAR, price DOUBLE, price_tier VARCHAR)", products),
     ]
 
 

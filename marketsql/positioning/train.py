@@ -108,6 +108,9 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
         brands=brands, price=price_model, price_quantiles=quantiles,
         tier_cuts=_tier_cuts(products["price"].to_numpy(float)), sales=sales_model,
         reference_ids=[str(i) for i in products["product_id"]], reference_space=np.column_stack([z, zp]),
+        reference_names=[str(n) for n in products["product_name"].fillna("")],
+        reference_brands=[str(b) for b in products["brand"].fillna("")],
+        reference_prices=products["price"].to_numpy(float),
     )
     return TrainingResult(model, metrics, _drivers(model), notes, sorted(b for b in counts if b),
                           time.perf_counter() - started)
