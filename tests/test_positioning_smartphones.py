@@ -307,6 +307,17 @@ def test_untrained_model_and_bad_input_are_one_clear_line(phones, tmp_path):
         assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     untrained_cli = run_cli("position", "-p", str(bare.root), "--brand", "apple", "--storage", "128")
     assert untrained_cli.returncode == 1 and untrained_cli.stderr == f"Error: {untrained}\n"
+    # then train it from the command line: the printed quality is the registered one
+    trained = run_cli("train", "positioning", "-p", str(bare.root))
+    assert trained.returncode == 0, trained.stderr
+    record = bare.models()[0]
+    price = record.metrics["price"]
+    lines = trained.stdout.splitlines()
+    assert lines[0].startswith("Registered positioning v1 on 980 Phones products, 14 attributes")
+    assert lines[1].startswith(f"  price model (holdout 245 of 980): R² {price['model']['r2']:.3f}")
+    assert "beats brand-mean baseline" in lines[1]
+    assert "  note: sales model skipped: the project has no sales (order lines) — only price drivers are modelled" \
+        in lines
 
 
 def test_other_brand_and_filled_attributes_are_said(phones):
