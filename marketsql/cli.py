@@ -98,7 +98,7 @@ def demo(
 
 @app.command()
 def train(
-    model: Annotated[str, typer.Argument(help="Model to train: segmentation, forecast or budget.")],
+    model: Annotated[str, typer.Argument(help="Model to train: segmentation, positioning, forecast or budget.")],
     project: ProjectDir = Path("."),
     k_min: Annotated[int, typer.Option(help="segmentation: smallest number of segments tried.")] = 3,
     k_max: Annotated[int, typer.Option(help="segmentation: largest number of segments tried.")] = 8,
@@ -113,10 +113,17 @@ def train(
 
     by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
                                            "forecast": {"horizon": horizon, "holdout": holdout},
-                                           "budget": {} if holdout is None else {"holdout": holdout}}
+                                           "budget": {} if holdout is None else {"holdout": holdout},
+                                           "positioning": {"seed": seed}}
     options = by_model.get(model, {})
     with _status(f"training {model}") as update:
         trained = Project.load(project).train(model, progress=update, **options)
+    if model == "positioning":
+        from .positioning.report import training_lines
+
+        for line in training_lines(trained.result, trained.record):
+            out.print(line)
+        return
     if hasattr(trained.result, "lines"):
         for line in trained.result.lines():
             out.print(line)
@@ -162,7 +169,27 @@ def _amounts(values: list[str] | None, option: str) -> dict[str, float]:
 
 
 HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
-                    "baseline_wins", "winner")
+                    "baseline_wins", "winner", "price_r2", "price_r2_brand_mean", "sales_r2")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def position(
+    ctx: typer.Context,
+    brand: Annotated[str | None, typer.Option(help="Brand of the new product (or 'other').")] = None,
+    price: Annotated[str | None, typer.Option(help="Intended price (optional).")] = None,
+    top: Annotated[int, typer.Option(help="Nearest competitors shown.")] = 5,
+    fill_missing: Annotated[bool, typer.Option(help="Set attributes not given to the category median.")] = False,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Place a new product: --brand B [--price P] then one --ATTRIBUTE VALUE per attribute (e.g. --storage 256
+    --5g); prints map position, expected price band, tier, nearest competitors and who buys them."""
+    from .positioning.place import options_to_attributes
+    from .project import Project
+
+    attributes = {**options_to_attributes(ctx.args), "brand": brand, "price": price}
+    placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing)
+    for line in placement.lines():
+        out.print(line)
 
 
 @app.command("models")

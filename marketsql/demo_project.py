@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import database, models
 from .build import BuildResult, Progress
 from .config import find_config
 from .errors import ConfigError
@@ -46,7 +47,13 @@ def run_demo(
         generate_demo_data(data, customers=customers, seed=seed)
     project = Project.load(root)
     result = project.build(progress)
-    if generated or any(name == "customer_segments" for name, _ in result.skipped):
+    if generated or any(name in ("customer_segments", "position_map") for name, _ in result.skipped):
+        say("training the positioning model")
+        con = database.connect(project.database)
+        try:
+            models.kind("positioning").train(con)  # registered now, compiled by the rebuild below
+        finally:
+            con.close()
         say("training the segmentation model")
         result = project.train("segmentation", progress).build  # registers it and rebuilds the marts
     say("writing the report")
@@ -70,6 +77,10 @@ def summary(project: Project) -> list[str]:
             "SELECT version, kind, metrics->>'k', metrics->>'silhouette' FROM meta.models"
             " WHERE name = 'segmentation' AND status = 'active'"
         ).fetchall() if Registry(con).list() else []
+        positioning = con.execute(
+            "SELECT version, metrics->>'price_r2', metrics->>'price_r2_brand_mean', metrics->>'sales_r2'"
+            " FROM meta.models WHERE name = 'positioning' AND status = 'active'"
+        ).fetchall() if Registry(con).list() else []
         segments = con.execute(
             "SELECT segment_name, share_of_customers, share_of_revenue, distinguishing_features"
             " FROM segment_profiles ORDER BY share_of_revenue DESC"
@@ -86,6 +97,11 @@ def summary(project: Project) -> list[str]:
         lines.append(f"segments (segmentation v{version}, {kind}, k={k}, silhouette {float(silhouette):.3f}):")
         lines += [f"  {name:<32} {people:6.1%} of customers {revenue_share:6.1%} of revenue   {why}"
                   for name, people, revenue_share, why in segments]
+    if positioning:
+        version, price_r2, baseline_r2, sales_r2 = positioning[0]
+        sales = f", sales R² {float(sales_r2):.2f}" if sales_r2 is not None else ""
+        lines.append(f"positioning v{version}: price R² {float(price_r2):.2f} on held-out phones (brand mean"
+                     f" {float(baseline_r2):.2f}){sales} — see position_map, position_drivers, `marketsql position`")
     return lines
 
 

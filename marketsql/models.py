@@ -22,6 +22,7 @@ KINDS: dict[str, str] = {
     "segmentation": "marketsql.segmentation.serve",
     "forecast": "marketsql.forecast.serve",
     "budget": "marketsql.budget.serve",
+    "positioning": "marketsql.positioning.serve",
 }
 
 

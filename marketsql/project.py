@@ -29,6 +29,7 @@ from .views import ViewFile
 from .views import discover as discover_views
 
 if TYPE_CHECKING:
+    from .positioning.place import Placement
     from .report import ReportResult
 
 
@@ -150,6 +151,16 @@ class Project:
         con = self.connect(read_only=True)
         try:
             return allocate_budget(con, total, minimum, maximum, objective, extrapolation)
+        finally:
+            con.close()
+
+    def position(self, attributes: Mapping[str, Any], k: int = 5, fill_missing: bool = False) -> Placement:
+        """Place a hypothetical product (brand, price, attributes) against the active positioning model."""
+        from .positioning.place import place
+
+        con = self.connect(read_only=True)
+        try:
+            return place(con, attributes, k=k, fill_missing=fill_missing)
         finally:
             con.close()
 

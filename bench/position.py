@@ -1,0 +1,161 @@
+"""Benchmark of positioning: training seconds, and placing products through the SQL macros against
+numpy on the exported arrays, in the same process.
+
+    python bench/position.py                  # the real 980-phone catalogue and the demo (20,000 customers)
+    python bench/position.py --rows 200000    # fewer rows for the bulk comparison
+
+1. Training (fit + holdout evaluation, and train + register + rebuild) on both projects.
+2. One hypothetical phone, median of many calls: the macros in one SELECT (expected price, band,
+   map x/y, tier) and the nearest_products() table macro, against the same maths in numpy, and the
+   whole Project.position() (connection, model load, competitors, percentiles, segments).
+3. Bulk: expected_price() and position_x() over --rows random phones in a DuckDB table, against numpy
+   on the same rows (rows/s, best of 3), checked equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CSV = REPO.parent / "shared" / "data" / "smartphones" / "smartphones_cleaned_v6.csv"
+
+
+def median_seconds(run, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def best(run, repeat: int = 3) -> float:
+    return min(median_seconds(run, 1) for _ in range(repeat))
+
+
+def phones_project(root: Path):
+    import marketsql
+
+    example = REPO / "examples" / "smartphones"
+    text = (example / "marketsql.toml").read_text(encoding="utf-8")
+    text = text.replace('extends = "../.."', f'extends = "{example}"').replace(
+        "../../../shared/data/smartphones/smartphones_cleaned_v6.csv", str(CSV))
+    root.mkdir(parents=True)
+    (root / "marketsql.toml").write_text(text, encoding="utf-8")
+    return marketsql.Project.load(root)
+
+
+def train(project, label: str) -> None:
+    project.build()
+    started = time.perf_counter()
+    trained = project.train("positioning")
+    total = time.perf_counter() - started
+    price = trained.record.metrics["price"]
+    print(f"{label}: {trained.record.metrics['products']} products, fit + evaluation {trained.result.seconds:.2f} s,"
+          f" train + register + rebuild {total:.2f} s; price R² {price['model']['r2']:.3f}"
+          f" (brand mean {price['brand_mean']['r2']:.3f})")
+
+
+def placement(project, phone: dict, repeat: int) -> None:
+    from marketsql.positioning.serve import load
+
+    con = project.connect(read_only=True)
+    try:
+        model = load(con)
+        attrs = {k: v for k, v in phone.items() if k not in ("brand", "price")}
+        args = ", ".join(f"{k} := {v!r}" for k, v in attrs.items())
+        scalar = (f"SELECT expected_price({args}, brand := '{phone['brand']}'), expected_price_low({args},"
+                  f" brand := '{phone['brand']}'), expected_price_high({args}, brand := '{phone['brand']}'),"
+                  f" position_x({args}), position_y({args}), price_tier({phone['price']})")
+        nearest = f"SELECT * FROM nearest_products({args}, brand := '{phone['brand']}', price := {phone['price']})"
+        sql_scalar = median_seconds(lambda: con.execute(scalar).fetchall(), repeat)
+        sql_nearest = median_seconds(lambda: con.execute(nearest).fetchall(), repeat)
+    finally:
+        con.close()
+    values = np.array([[attrs[a] for a in model.attributes]], dtype=float)
+    brand = model.brand_index([phone["brand"]])
+
+    def numpy_place() -> None:
+        z = model.transform(values)
+        log_price = model.log_price(z, brand)
+        np.exp(log_price + model.price_quantiles)
+        model.xy(z)
+        model.tier(phone["price"])
+        point = np.append(z[0], model.price_z(np.array([phone["price"]]))[0])
+        distances = np.sqrt(((model.reference_space - point) ** 2).sum(axis=1))
+        np.argsort(distances)[:5]
+
+    numpy_seconds = median_seconds(numpy_place, repeat)
+    whole = median_seconds(lambda: project.position(phone), max(5, repeat // 20))
+    print(f"  one placement, median: SQL macros {sql_scalar * 1e3:.2f} ms"
+          f" + nearest_products() {sql_nearest * 1e3:.2f} ms"
+          f" vs numpy {numpy_seconds * 1e3:.3f} ms (SQL {(sql_scalar + sql_nearest) / numpy_seconds:.0f}x slower);"
+          f" whole Project.position() {whole * 1e3:.0f} ms")
+
+
+def bulk(project, rows: int) -> None:
+    from marketsql.positioning.serve import load
+
+    con = project.connect(read_only=True)
+    try:
+        model = load(con)
+        rng = np.random.default_rng(0)
+        matrix = rng.uniform(0.8, 1.2, (rows, len(model.attributes))) * model.medians
+        brands = rng.choice(model.brands, rows)
+        import pandas as pd
+
+        con.register("frame", pd.DataFrame(matrix, columns=model.attributes).assign(brand=brands))
+        con.execute("CREATE TEMP TABLE candidates AS SELECT * FROM frame")
+        args = ", ".join(f"{a} := {a}" for a in model.attributes)
+        query = f"SELECT sum(expected_price({args}, brand := brand)), sum(position_x({args})) FROM candidates"
+        macro = best(lambda: con.execute(query).fetchall())
+        sql_total = con.execute(query).fetchall()[0]
+    finally:
+        con.close()
+    index = model.brand_index(list(brands))
+
+    def numpy_bulk() -> tuple[float, float]:
+        z = model.transform(matrix)
+        return float(np.exp(model.log_price(z, index)).sum()), float(model.xy(z)[:, 0].sum())
+
+    limit = best(numpy_bulk)
+    assert np.allclose(sql_total, numpy_bulk(), rtol=1e-9), (sql_total, numpy_bulk())
+    print(f"  bulk, {rows:,} phones: SQL macros {rows / macro / 1e6:.2f} M rows/s, numpy {rows / limit / 1e6:.2f} M"
+          f" rows/s (SQL at {limit / macro:.2f}x the speed of numpy); sums agree")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+
+    import marketsql
+    from marketsql.demo import generate_demo_data
+
+    with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
+        phones = phones_project(Path(tmp) / "phones")
+        train(phones, "Smartphones (real, 980 phones, 14 attributes)")
+        phone = {"brand": "samsung", "price": 29999, "screen_size": 6.6, "storage_gb": 256, "ram_gb": 8,
+                 "camera_mp": 50, "front_camera_mp": 32, "rear_cameras": 3, "battery_mah": 5000,
+                 "fast_charging_w": 25, "refresh_rate_hz": 120, "processor_ghz": 2.4, "pixels_m": 2.6, "has_5g": 1,
+                 "has_nfc": 0, "memory_card": 1}
+        placement(phones, phone, args.repeat)
+        bulk(phones, args.rows)
+
+        demo = marketsql.init(Path(tmp) / "demo")
+        generate_demo_data(demo.root / "data" / "demo", customers=args.customers, seed=7)
+        train(demo, f"Demo ({args.customers:,} customers, 6 attributes, with sales)")
+        placement(demo, {"brand": "samsung", "price": 799, "screen_size": 6.5, "storage_gb": 256, "ram_gb": 8,
+                         "camera_mp": 50, "battery_mah": 4500, "has_5g": 1}, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
