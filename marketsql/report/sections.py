@@ -16,6 +16,8 @@ from .page import Section
 PALETTE = ["#1f3a5f", "#e07a5f", "#3d9970", "#f2cc8f", "#81b29a", "#9b5de5", "#577590", "#f15bb5", "#00bbf9",
            "#fee440"]
 
+TIER_COLOURS = {1: "#6baed6", 2: "#3d9970", 3: "#f2a541", 4: "#c0392b"}  # budget … premium
+
 
 class Data:
     """Read-only access to the built database for the sections."""
@@ -216,6 +218,46 @@ def baskets(db: Data) -> Section:
     return s
 
 
+def positioning(db: Data) -> Section:
+    """The perceptual map of the products with sales on it, and what drives price and sales."""
+    import plotly.graph_objects as go
+
+    s = Section("positioning", "Product positioning",
+                "Where each product sits: the two main directions of its attributes (PCA), bubble size = units "
+                "sold, colour = price tier; and which attributes drive price and sales.")
+    if not db.has("position_map"):
+        s.missing("No positioning model yet — run `marketsql train positioning`.")
+        return s
+    rows = db.rows("SELECT product_name, brand, price, price_tier, tier_rank, x, y, coalesce(units, 0),"
+                   " expected_price FROM position_map ORDER BY tier_rank, product_name")
+    axes: dict[str, str] = {}
+    if db.has("position_axes"):
+        for axis, attribute, loading, explained in db.rows(
+                "SELECT axis, attribute, loading, explained_variance FROM position_axes WHERE loading_rank <= 3"
+                " ORDER BY axis, loading_rank"):
+            axes[axis] = axes.get(axis, f"{explained:.0%} of variance:") + f" {'+' if loading > 0 else '−'}{attribute}"
+    figure = go.Figure()
+    biggest = max((r[7] for r in rows), default=0) or 1
+    for tier in dict.fromkeys(r[3] for r in rows):
+        points = [r for r in rows if r[3] == tier]
+        figure.add_trace(go.Scatter(
+            x=[p[5] for p in points], y=[p[6] for p in points], mode="markers", name=tier,
+            marker={"size": [8 + 32 * (p[7] / biggest) ** 0.5 for p in points], "opacity": 0.7,
+                    "color": TIER_COLOURS.get(int(points[0][4]), PALETTE[0]), "line": {"width": 0.5, "color": "white"}},
+            text=[f"{p[0]} ({p[1]})<br>price {p[2]:,.0f}, expected {p[8]:,.0f}<br>{p[7]:,.0f} units" for p in points],
+            hovertemplate="%{text}<extra></extra>"))
+    figure.update_layout(title="Perceptual map (bubble size: units sold)",
+                         xaxis_title=axes.get("x", "first component"), yaxis_title=axes.get("y", "second component"))
+    s.chart(figure, height=560)
+    if db.has("position_drivers"):
+        drivers = db.rows("SELECT model, term, effect_pct FROM position_drivers WHERE importance_rank <= 8"
+                          " ORDER BY model, importance_rank")
+        s.text("Drivers: the change in expected price or sales for one standard deviation more of an attribute "
+               "(brands: against the average brand), from ridge regressions on the log scale.")
+        s.table(["model", "attribute or brand", "effect (%)"], drivers)
+    return s
+
+
 def budget(db: Data) -> Section:
     """Channel spend, ROI and acquisition cost; response curves; the suggested split of the budget."""
     import plotly.graph_objects as go
@@ -291,4 +333,4 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:+.1%}"
 
 
-SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, trends, baskets, budget]
+SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, trends, positioning, baskets, budget]
