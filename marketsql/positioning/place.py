@@ -113,7 +113,8 @@ def place(con: duckdb.DuckDBPyConnection, attributes: Mapping[str, object], k: i
     if model.sales is not None:
         units = max(float(np.expm1(model.log1p_units(z, brand_index, np.array([point_price]))[0])), 0.0)
     else:
-        notes.append("no sales model: the project has no sales (order lines)")
+        skipped = [n for n in record.params.get("notes", []) if n.startswith("sales model skipped")]
+        notes.append(skipped[0] if skipped else "no sales model in this positioning version")
     point = np.append(z[0], model.price_z(np.array([point_price]))[0])
     xy = model.xy(z)[0]
     competitors = _competitors(con, model, point, k)
