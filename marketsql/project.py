@@ -8,11 +8,11 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -26,6 +26,9 @@ from .udfs import Udf, register
 from .udfs import discover as discover_udfs
 from .views import ViewFile
 from .views import discover as discover_views
+
+if TYPE_CHECKING:
+    from .postgres.mirror import MirrorResult
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,36 @@ class Project:
             con.close()
         self.build(progress)
         return record
+
+
+    def mirror_postgres(self, dsn: str | None = None, schema: str | None = None, readers: Sequence[str] = (),
+                        progress: Progress | None = None) -> MirrorResult:
+        """Mirror the built database onto PostgreSQL, atomically (see :mod:`marketsql.postgres.mirror`).
+
+        ``dsn``/``schema`` default to ``MARKETSQL_PG_DSN``/``MARKETSQL_PG_SCHEMA``, then ``[targets.postgres]``.
+        """
+        from .postgres import connection, mirror
+
+        target = connection.resolve(self.config.targets, dsn, schema, tuple(readers))
+        return mirror.mirror(self, target, progress)
+
+    def check_postgres(self, dsn: str | None = None, schema: str | None = None,
+                       server: bool = True) -> MirrorResult:
+        """Every view that cannot be mirrored onto PostgreSQL, with file, line and reason; writes nothing.
+
+        With ``server`` and a DSN configured, the mirror is also dry-run on the server (rolled back).
+        """
+        from .errors import ConfigError
+        from .postgres import connection, mirror
+
+        target = None
+        if server:
+            try:
+                target = connection.resolve(self.config.targets, dsn, schema)
+            except ConfigError:
+                if dsn:
+                    raise
+        return mirror.check(self, target)
 
 
 def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyConnection:
