@@ -262,9 +262,10 @@ def _print_mirror(result: MirrorResult) -> None:
     out.print(f"Mirrored onto PostgreSQL at {result.target}, schema {result.schemas['main']}"
               f" (raw sources in {result.schemas['raw']}, manifest in {result.schemas['meta']})"
               f" in {seconds.get('total', 0):.1f} s", markup=False)
-    out.print(f"  {len(result.items) - views} tables copied ({result.copied_rows:,} rows, {seconds.get('copy', 0):.1f} s),"
-              f" {views} views created and run ({seconds.get('views', 0) + seconds.get('verify', 0):.1f} s),"
-              " functions segment(...), segment_name(...)", markup=False)
+    functions = ", ".join(f"{name}(...)" for name in result.function_names)
+    out.print(f"  {len(result.items) - views} tables copied ({result.copied_rows:,} rows,"
+              f" {seconds.get('copy', 0):.1f} s), {views} views created and run"
+              f" ({seconds.get('views', 0) + seconds.get('verify', 0):.1f} s), functions {functions}", markup=False)
 
 
 def _print_training(result: Any, record: ModelRecord) -> None:

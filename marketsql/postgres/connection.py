@@ -100,7 +100,7 @@ def mask(dsn: str) -> str:
         return dsn
     if "://" in dsn:
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
-    return make_conninfo(**{**parts, "password": "***"})
+    return make_conninfo("", **{**parts, "password": "***"})
 
 
 def _password(dsn: str) -> str | None:

@@ -68,6 +68,11 @@ class MirrorResult:
     checked: str = "database"  # how far a check went: "files", "database" or "server"
 
     @property
+    def function_names(self) -> list[str]:
+        """The model functions created in the mirror (``segment``, ``segment_name`` …)."""
+        return list(dict.fromkeys(_FUNCTION_RE.findall(" ".join(self.functions))))
+
+    @property
     def items(self) -> list[Item]:
         """Every object mirrored."""
         return self.plan.items
@@ -211,10 +216,11 @@ def _create_objects(pg: psycopg.Connection[Any], cur: psycopg.Cursor[Any], duck:
         else:
             say(f"creating view {item.name} ({position}/{len(result.items)})")
             problem = _create_view(pg, cur, item, schema, rejected, collect=not data)
+            view_seconds += time.perf_counter() - started
             if problem is not None:
                 result.problems.append(problem)
                 rejected[item.name] = problem.reason
-            view_seconds += time.perf_counter() - started
+                continue
         _comment(cur, item, schema)
     result.seconds.update(copy=copy_seconds, views=view_seconds)
 
@@ -263,7 +269,9 @@ def _verify(cur: psycopg.Cursor[Any], duck: duckdb.DuckDBPyConnection, result: M
     for item in result.items:
         say(f"checking rows of {item.name}")
         try:
-            cur.execute(f"SELECT count(*) FROM {quote_ident(building[item.role])}.{quote_ident(item.name)}".encode())
+            # count(whole row), not count(*): PostgreSQL would skip computing columns nobody reads
+            cur.execute(f"SELECT count(o) FROM {quote_ident(building[item.role])}.{quote_ident(item.name)} AS o"
+                        .encode())
         except psycopg.Error as exc:
             raise PostgresError(f"{item.label}: PostgreSQL rejects view {item.name} when running it:"
                                 f" {target.scrub(first_line(exc))}; the mirror was rolled back, nothing was changed"

@@ -163,7 +163,8 @@ def _duckdb_only(view: ViewFile) -> Problem | None:
     for node in tree.walk():
         what = _describe(node)
         if what:
-            token = node.name if isinstance(node, exp.Func) else ""
+            token = _written_name(view, node) if isinstance(node, exp.Func) else ""
+            what = what.replace(f" {_name(node)}()", f" {token}()") if token else what
             line = _line_of(view, token) if token else _node_line(node)
             return Problem(view.name, view.where(line),
                            f"{what} has no PostgreSQL equivalent — rewrite it in portable SQL, or mark the file"
@@ -171,7 +172,7 @@ def _duckdb_only(view: ViewFile) -> Problem | None:
     return None
 
 
-def _describe(node: exp.Expression) -> str | None:
+def _describe(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Lambda):
         return "a lambda"
     if isinstance(node, exp.Struct):
@@ -183,7 +184,7 @@ def _describe(node: exp.Expression) -> str | None:
     if isinstance(node, exp.IgnoreNulls) and not isinstance(node.this, exp.AnyValue):
         return "IGNORE NULLS"
     if isinstance(node, exp.Func):
-        name = node.name.lower() if isinstance(node, exp.Anonymous) else node.sql_name().lower()
+        name = _name(node)
         if name in _DUCKDB_ONLY_FUNCTIONS or _LIST_FUNCTION_RE.match(name):
             return f"DuckDB function {name}()"
     if isinstance(node, exp.Explode | exp.Unnest):
@@ -191,7 +192,24 @@ def _describe(node: exp.Expression) -> str | None:
     return None
 
 
-def _node_line(node: exp.Expression) -> int | None:
+def _name(node: exp.Expr) -> str:
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+        return node.sql_name().lower()
+    return node.name.lower()
+
+
+def _written_name(view: ViewFile, node: exp.Expr) -> str:
+    """The function's name as the file spells it (sqlglot calls list_sort ARRAY_SORT)."""
+    name = _name(node)
+    if isinstance(node, exp.Anonymous):
+        return name
+    text = view.sql.lower()
+    names = type(node).sql_names() if isinstance(node, exp.Func) else []
+    aliases = [name, *(n.lower() for n in names), name.replace("array_", "list_")]
+    return next((alias for alias in aliases if re.search(rf"\b{alias}\s*\(", text)), name)
+
+
+def _node_line(node: exp.Expr) -> int | None:
     for child in node.walk():
         line = child.meta.get("line") if child._meta else None
         if line:

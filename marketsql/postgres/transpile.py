@@ -13,24 +13,25 @@ from collections.abc import Callable, Mapping
 import sqlglot
 from sqlglot import exp
 
-Rewrite = Callable[[exp.Expression], exp.Expression]
+Rewrite = Callable[[exp.Expr], exp.Expr]
 HELPERS = ("try_cast", "error")  # created in the mirror schema by marketsql.postgres.helpers
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     """Parse one DuckDB statement."""
     return sqlglot.parse_one(sql, read="duckdb")
 
 
-def _pg(tree: exp.Expression) -> str:
+def _pg(tree: exp.Expr) -> str:
     return tree.sql(dialect="postgres")
 
 
-def _replace_all(tree: exp.Expression, kind: type[exp.Expression] | tuple[type[exp.Expression], ...],
-                 make: Callable[[exp.Expression], exp.Expression | None]) -> exp.Expression:
+def _replace_all(tree: exp.Expr, kind: type[exp.Expr] | tuple[type[exp.Expr], ...],
+                 make: Callable[[exp.Expr], exp.Expr | None]) -> exp.Expr:
     """Replace every ``kind`` node (innermost first, so nested ones are mended too)."""
     tree = tree.copy()
-    for node in reversed(list(tree.find_all(kind, bfs=False))):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    for node in reversed(list(tree.find_all(*kinds, bfs=False))):
         new = make(node)
         if new is not None and new is not node:
             if node is tree:
@@ -40,14 +41,14 @@ def _replace_all(tree: exp.Expression, kind: type[exp.Expression] | tuple[type[e
     return tree
 
 
-def expand_group_by_all(tree: exp.Expression) -> exp.Expression:
+def expand_group_by_all(tree: exp.Expr) -> exp.Expr:
     """GROUP BY ALL -> the ordinals of the select items that are not aggregates.
 
     >>> _pg(expand_group_by_all(parse("SELECT a, b + 1, count(*) FROM t GROUP BY ALL")))
     'SELECT a, b + 1, COUNT(*) FROM t GROUP BY 1, 2'
     """
 
-    def make(group: exp.Expression) -> exp.Expression | None:
+    def make(group: exp.Expr) -> exp.Expr | None:
         select = group.parent
         if not group.args.get("all") or not isinstance(select, exp.Select):
             return None
@@ -58,7 +59,7 @@ def expand_group_by_all(tree: exp.Expression) -> exp.Expression:
     return _replace_all(tree, exp.Group, make)
 
 
-def alias_subqueries(tree: exp.Expression) -> exp.Expression:
+def alias_subqueries(tree: exp.Expr) -> exp.Expr:
     """PostgreSQL 15 needs an alias on every subquery in FROM/JOIN.
 
     >>> _pg(alias_subqueries(parse("SELECT * FROM (SELECT 1 AS x) JOIN (SELECT 1 AS y) ON TRUE")))
@@ -73,21 +74,21 @@ def alias_subqueries(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def try_cast_helper(tree: exp.Expression) -> exp.Expression:
+def try_cast_helper(tree: exp.Expr) -> exp.Expr:
     """TRY_CAST(x AS T) -> try_cast(x, NULL::T): sqlglot would make it a CAST that fails on bad input.
 
     >>> _pg(try_cast_helper(parse("SELECT TRY_CAST(s AS DOUBLE)")))
     'SELECT TRY_CAST(s, CAST(NULL AS DOUBLE PRECISION))'
     """
 
-    def make(node: exp.Expression) -> exp.Expression:
+    def make(node: exp.Expr) -> exp.Expr:
         target = exp.Cast(this=exp.Null(), to=node.args["to"].copy())
         return exp.Anonymous(this="try_cast", expressions=[node.this.copy(), target])
 
     return _replace_all(tree, exp.TryCast, make)
 
 
-def round_half_away(tree: exp.Expression) -> exp.Expression:
+def round_half_away(tree: exp.Expr) -> exp.Expr:
     """round(x, n) on a double rounds half away from zero in DuckDB; PostgreSQL has that only for numeric
     (its round(double precision) rounds half to even and takes no digits).
 
@@ -95,7 +96,7 @@ def round_half_away(tree: exp.Expression) -> exp.Expression:
     'SELECT CAST(ROUND(CAST(x AS DECIMAL), 2) AS DOUBLE PRECISION)'
     """
 
-    def make(node: exp.Expression) -> exp.Expression:
+    def make(node: exp.Expr) -> exp.Expr:
         value = exp.cast(node.this.copy(), exp.DataType.build("DECIMAL"))
         decimals = node.args.get("decimals")
         rounded = exp.Round(this=value, decimals=decimals.copy() if decimals else None)
@@ -104,7 +105,7 @@ def round_half_away(tree: exp.Expression) -> exp.Expression:
     return _replace_all(tree, exp.Round, make)
 
 
-def date_parts_as_bigint(tree: exp.Expression) -> exp.Expression:
+def date_parts_as_bigint(tree: exp.Expr) -> exp.Expr:
     """year(d), month(d) … return BIGINT in DuckDB; PostgreSQL's EXTRACT returns numeric.
 
     >>> _pg(date_parts_as_bigint(parse("SELECT year(d) * 12 + month(d)")))
@@ -112,7 +113,7 @@ def date_parts_as_bigint(tree: exp.Expression) -> exp.Expression:
     """
     parts = (exp.Year, exp.Month, exp.Day, exp.Quarter, exp.DayOfWeek, exp.DayOfYear)
 
-    def make(node: exp.Expression) -> exp.Expression | None:
+    def make(node: exp.Expr) -> exp.Expr | None:
         if isinstance(node.parent, exp.Cast):
             return None
         return exp.Cast(this=node.copy(), to=exp.DataType.build("BIGINT"))
@@ -120,28 +121,28 @@ def date_parts_as_bigint(tree: exp.Expression) -> exp.Expression:
     return _replace_all(tree, parts, make)
 
 
-def make_date(tree: exp.Expression) -> exp.Expression:
+def make_date(tree: exp.Expr) -> exp.Expr:
     """make_date(y, m, d): sqlglot writes DATE_FROM_PARTS, which PostgreSQL lacks; its make_date takes integers.
 
     >>> _pg(make_date(parse("SELECT make_date(2024, m, 1)")))
     'SELECT MAKE_DATE(CAST(2024 AS INT), CAST(m AS INT), CAST(1 AS INT))'
     """
 
-    def make(node: exp.Expression) -> exp.Expression:
+    def make(node: exp.Expr) -> exp.Expr:
         args = [exp.cast(node.args[k].copy(), exp.DataType.build("INT")) for k in ("year", "month", "day")]
         return exp.Anonymous(this="MAKE_DATE", expressions=args)
 
     return _replace_all(tree, exp.DateFromParts, make)
 
 
-def arg_max_min(tree: exp.Expression) -> exp.Expression:
+def arg_max_min(tree: exp.Expr) -> exp.Expr:
     """arg_max(x, y) / arg_min(x, y) -> the first x of x ordered by y, skipping NULLs as DuckDB does.
 
     >>> _pg(arg_max_min(parse("SELECT arg_max(p, n) FROM t")))
     'SELECT (ARRAY_AGG(p ORDER BY n DESC NULLS LAST) FILTER(WHERE NOT p IS NULL AND NOT n IS NULL))[1] FROM t'
     """
 
-    def make(node: exp.Expression) -> exp.Expression:
+    def make(node: exp.Expr) -> exp.Expr:
         value, key = node.this.copy(), node.expression.copy()
         ordered = exp.Ordered(this=key.copy(), desc=isinstance(node, exp.ArgMax), nulls_first=False)
         agg = exp.ArrayAgg(this=exp.Order(this=value.copy(), expressions=[ordered]))
@@ -153,14 +154,14 @@ def arg_max_min(tree: exp.Expression) -> exp.Expression:
     return _replace_all(tree, (exp.ArgMax, exp.ArgMin), make)
 
 
-def any_value(tree: exp.Expression) -> exp.Expression:
+def any_value(tree: exp.Expr) -> exp.Expr:
     """any_value(x) (PostgreSQL 16+ only) -> some non-NULL x of the group.
 
     >>> _pg(any_value(parse("SELECT any_value(c) FROM t")))
     'SELECT MIN(c) FROM t'
     """
 
-    def make(node: exp.Expression) -> exp.Expression:
+    def make(node: exp.Expr) -> exp.Expr:
         inner = node.this.this if isinstance(node, exp.IgnoreNulls) else node.this
         return exp.Min(this=inner.copy())
 
@@ -174,8 +175,8 @@ REWRITES: tuple[Rewrite, ...] = (
 )
 
 
-def qualify(tree: exp.Expression, tables: Mapping[str, tuple[str, str]], functions: Mapping[str, str]
-            ) -> exp.Expression:
+def qualify(tree: exp.Expr, tables: Mapping[str, tuple[str, str]], functions: Mapping[str, str]
+            ) -> exp.Expr:
     """Point table names (``raw.x``, ``meta.x`` or a view) and function calls at the mirror's schemas.
 
     ``tables`` maps ``"raw.order_lines"`` / ``"stg_order_lines"`` to (schema, name); ``functions``
