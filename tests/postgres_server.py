@@ -7,6 +7,7 @@ Without binaries the tests FAIL, unless ``MARKETSQL_SKIP_POSTGRES=1`` says to sk
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -64,15 +65,13 @@ def _run_as_owner(args: list[str], as_postgres: bool) -> None:
         raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stderr.strip() or done.stdout.strip()}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Server]:
-    """Start a private PostgreSQL cluster for the session and stop it at the end."""
-    if os.environ.get("MARKETSQL_SKIP_POSTGRES") == "1":
-        pytest.skip("MARKETSQL_SKIP_POSTGRES=1: PostgreSQL tests skipped on request")
+@contextlib.contextmanager
+def running_server() -> Iterator[Server]:
+    """A private cluster, started now and stopped (and deleted) on exit; RuntimeError without binaries."""
     binaries = _binaries()
     if binaries is None:
-        pytest.fail("no PostgreSQL server binaries (initdb, pg_ctl): install the postgresql package, set "
-                    "MARKETSQL_PG_BIN, or set MARKETSQL_SKIP_POSTGRES=1 to skip these tests explicitly")
+        raise RuntimeError("no PostgreSQL server binaries (initdb, pg_ctl): install the postgresql package or set"
+                           " MARKETSQL_PG_BIN")
     as_postgres = os.geteuid() == 0
     folder = Path(tempfile.mkdtemp(prefix="marketsql-pg-"))
     if as_postgres:
@@ -96,3 +95,15 @@ def postgres_server() -> Iterator[Server]:
         if (data / "postmaster.pid").exists():
             _run_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """Start a private PostgreSQL cluster for the session and stop it at the end."""
+    if os.environ.get("MARKETSQL_SKIP_POSTGRES") == "1":
+        pytest.skip("MARKETSQL_SKIP_POSTGRES=1: PostgreSQL tests skipped on request")
+    if _binaries() is None:
+        pytest.fail("no PostgreSQL server binaries (initdb, pg_ctl): install the postgresql package, set "
+                    "MARKETSQL_PG_BIN, or set MARKETSQL_SKIP_POSTGRES=1 to skip these tests explicitly")
+    with running_server() as server:
+        yield server
