@@ -90,8 +90,13 @@ def build(
         result = loaded.build(progress=update)
     _print_build(result)
     if target == "postgres":
-        with _status("mirroring onto PostgreSQL") as update:
-            mirrored = loaded.mirror_postgres(pg.dsn, pg.schema, pg.readers, progress=update)
+        from .postgres.mirror import MirrorRejected
+
+        try:
+            with _status("mirroring onto PostgreSQL") as update:
+                mirrored = loaded.mirror_postgres(pg.dsn, pg.schema, pg.readers, progress=update)
+        except MirrorRejected as rejected:
+            _fail_on_problems(rejected.problems)
         _print_mirror(mirrored)
 
 

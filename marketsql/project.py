@@ -161,7 +161,8 @@ class Project:
                        server: bool = True) -> MirrorResult:
         """Every view that cannot be mirrored onto PostgreSQL, with file, line and reason; writes nothing.
 
-        With ``server`` and a DSN configured, the mirror is also dry-run on the server (rolled back).
+        With ``server`` and a DSN configured, the built database is also dry-run on the server (rolled
+        back); without ``server`` only the SQL files are checked.
         """
         from .errors import ConfigError
         from .postgres import connection, mirror
@@ -173,7 +174,7 @@ class Project:
             except ConfigError:
                 if dsn:
                     raise
-        return mirror.check(self, target)
+        return mirror.check(self, target, files_only=not server)
 
 
 def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyConnection:

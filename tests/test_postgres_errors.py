@@ -204,3 +204,25 @@ def test_config_target_is_read_from_marketsql_toml(write_project: WriteProject, 
     target = resolve(marketsql.Project.load(root).config.targets)
     assert (target.dsn, target.schema, target.readers) == ("postgresql://ann@db.example/shop", "shop_mirror",
                                                            ("metabase",))
+
+
+def test_cli_build_target_postgres_end_to_end(write_project: WriteProject, postgres_server: Server,  # noqa: F811
+                                              monkeypatch):
+    root = write_project({"sql/fuzzy.sql": "SELECT order_id,\n  levenshtein(order_id, customer_id) AS d\n"
+                                           "FROM raw.orders\n"})
+    monkeypatch.setenv("MARKETSQL_PG_DSN", postgres_server.dsn())  # the environment gives the server
+    rejected = run_cli("build", "-p", str(root), "--target", "postgres", "--schema", "small_cli")
+    assert rejected.returncode == 1
+    assert ("cannot mirror sql/fuzzy.sql, line 2: fuzzy — PostgreSQL rejects the view: function"
+            " levenshtein(text, text) does not exist") in rejected.stderr
+    (root / "sql" / "fuzzy.sql").unlink()
+    done = run_cli("build", "-p", str(root), "--target", "postgres", "--schema", "small_cli")
+    assert done.returncode == 0, done.stderr
+    assert f"Mirrored onto PostgreSQL at {postgres_server.dsn(password='***')}, schema small_cli" in done.stdout
+    assert "1 views created and run" in done.stdout and "functions segment(...), segment_name(...)" in done.stdout
+    assert PASSWORD not in done.stdout + done.stderr
+    with postgres_server.admin() as pg:
+        assert pg.execute("SELECT count(*) FROM small_cli.customer_revenue").fetchone() == (2,)
+        untrained = pg.execute("SELECT prosrc FROM pg_proc WHERE proname = 'segment'"
+                               " AND pronamespace = 'small_cli'::regnamespace").fetchone()
+    assert untrained and "run `marketsql train segmentation`" in untrained[0]

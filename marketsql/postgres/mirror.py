@@ -52,6 +52,15 @@ def helper_statements(schema: str) -> list[str]:
     ]
 
 
+class MirrorRejected(PostgresError):
+    """Views that cannot be mirrored, found before anything was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} view(s) cannot be mirrored onto PostgreSQL; first: {problems[0]}"
+                         " — nothing was changed")
+        self.problems = problems
+
+
 @dataclass
 class MirrorResult:
     """What a mirror run did (or, for a check, would do)."""
@@ -78,16 +87,17 @@ class MirrorResult:
         return self.plan.items
 
 
-def check(project: Project, target: Target | None, progress: Progress | None = None) -> MirrorResult:
+def check(project: Project, target: Target | None, progress: Progress | None = None,
+          files_only: bool = False) -> MirrorResult:
     """List every view that cannot be mirrored, before anything is written.
 
     First from the SQL files alone; then, once the project is built, from the built database; with
     a target, also by creating everything (without rows) on the server in a transaction that is
-    rolled back. ``result.checked`` says how far it got.
+    rolled back. ``result.checked`` says how far it got (``files_only`` stops after the files).
     """
     schema = target.schema if target else DEFAULT_SCHEMA
     static = static_problems(project.views, project.order, set(project.udfs))
-    if static or not project.database.exists():
+    if static or files_only or not project.database.exists():
         return MirrorResult(target.shown if target else "", str(project.database), schema_names(schema),
                             Plan(problems=static), problems=static, checked="files")
     result = _prepare(project, schema, target)
@@ -109,7 +119,7 @@ def mirror(project: Project, target: Target, progress: Progress | None = None) -
     started = time.perf_counter()
     result = check(project, target, say)
     if result.problems:
-        raise PostgresError(f"{len(result.problems)} view(s) cannot be mirrored; first: {result.problems[0]}")
+        raise MirrorRejected(result.problems)
     duck = database.connect(project.database, read_only=True)
     try:
         with target.connect() as pg:
