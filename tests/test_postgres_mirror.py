@@ -14,7 +14,7 @@ from conftest import REPO
 from postgres_server import PASSWORD, Server, postgres_server  # noqa: F401  (fixture)
 
 import marketsql
-from marketsql.demo_project import run_demo
+from marketsql.demo import generate_demo_data
 from marketsql.postgres.mirror import MirrorResult
 from marketsql.segmentation import FEATURES
 
@@ -27,15 +27,16 @@ def retail(tmp_path_factory, postgres_server: Server) -> tuple[marketsql.Project
         REPO / "examples" / "online_retail", database=tmp_path_factory.mktemp("pgretail") / "retail.duckdb"
     )
     project.build()
-    project.train("segmentation", k_min=3, k_max=4)
+    project.train("segmentation", k_min=3, k_max=3)
     return project, project.mirror_postgres(postgres_server.dsn(), "retail")
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, postgres_server: Server) -> tuple[marketsql.Project, MirrorResult]:  # noqa: F811
-    root = tmp_path_factory.mktemp("pgdemo") / "demo"
-    run_demo(root, customers=2_000, seed=11)  # generates, builds and trains segmentation
-    project = marketsql.Project.load(root)
+    project = marketsql.init(tmp_path_factory.mktemp("pgdemo") / "demo")
+    generate_demo_data(project.root / "data" / "demo", customers=2_000, seed=11)
+    project.build()
+    project.train("segmentation", k_min=5, k_max=5)  # the five planted groups; a full search adds nothing here
     return project, project.mirror_postgres(postgres_server.dsn(), "demo")
 
 
