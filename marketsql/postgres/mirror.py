@@ -217,7 +217,12 @@ def _create_objects(pg: psycopg.Connection[Any], cur: psycopg.Cursor[Any], duck:
             say(f"copying {item.role}.{item.name} ({position}/{len(result.items)})")
             _run(cur, create_table_sql(schema, item.name, list(item.columns)), target, f"creating {item.name}")
             if data:
-                copied = copy_rows(duck, item.duckdb_name, cur, schema, item.name, list(item.columns))
+                try:
+                    copied = copy_rows(duck, item.duckdb_name, cur, schema, item.name, list(item.columns))
+                except psycopg.Error as exc:
+                    raise PostgresError(f"{item.label}: PostgreSQL rejects the rows of {item.role}.{item.name}:"
+                                        f" {first_line(exc)}; the mirror was rolled back, nothing was changed"
+                                        ) from None
                 result.copied_rows += copied.rows
                 result.copied_bytes += copied.bytes
                 if item.rows >= 1000:
