@@ -226,3 +226,16 @@ def test_cli_build_target_postgres_end_to_end(write_project: WriteProject, postg
         untrained = pg.execute("SELECT prosrc FROM pg_proc WHERE proname = 'segment'"
                                " AND pronamespace = 'small_cli'::regnamespace").fetchone()
     assert untrained and "run `marketsql train segmentation`" in untrained[0]
+
+
+def test_rows_postgresql_cannot_store_name_the_table(small, postgres_server: Server):  # noqa: F811
+    small.mirror_postgres(postgres_server.dsn(), "small_nul")
+    before = _mirrored_at(postgres_server, "small_nul")
+    (small.root / "sql" / "nul.sql").write_text("-- marketsql: materialized\nSELECT 'a' || chr(0) || 'b' AS s\n")
+    project = marketsql.Project.load(small.root)
+    project.build()
+    with pytest.raises(PostgresError) as caught:
+        project.mirror_postgres(postgres_server.dsn(), "small_nul")
+    assert str(caught.value).startswith("sql/nul.sql: PostgreSQL rejects the rows of main.nul: invalid byte sequence")
+    assert str(caught.value).endswith("the mirror was rolled back, nothing was changed")
+    assert _mirrored_at(postgres_server, "small_nul") == before
