@@ -252,7 +252,8 @@ def _fail_on_problems(problems: Sequence[Any]) -> None:
 def _print_postgres_check(result: MirrorResult) -> None:
     for item in result.items:
         how = item.why if item.kind == "table" else "transpiled to a PostgreSQL view"
-        out.print(f"  {item.kind:<5}  {result.schemas[item.role]}.{item.name:<34} {item.label}: {how}", markup=False)
+        name = f"{result.schemas[item.role]}.{item.name}"
+        out.print(f"  {item.kind:<5}  {name:<44} {item.label}: {how}", markup=False)
     where = {"files": "the SQL files only (build the project to check the database, give --dsn to check on a server)",
              "database": "the built database (give --dsn or MARKETSQL_PG_DSN to dry-run it on a server)",
              "server": f"PostgreSQL at {result.target} (dry run, rolled back)"}[result.checked]
