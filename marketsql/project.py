@@ -145,7 +145,6 @@ class Project:
         self.build(progress)
         return record
 
-
     def mirror_postgres(self, dsn: str | None = None, schema: str | None = None, readers: Sequence[str] = (),
                         progress: Progress | None = None) -> MirrorResult:
         """Mirror the built database onto PostgreSQL, atomically (see :mod:`marketsql.postgres.mirror`).
