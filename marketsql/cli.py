@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,6 +18,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:  # the CLI imports the library lazily, command by command
     from .build import BuildResult
+    from .postgres.mirror import MirrorResult
     from .registry import ModelRecord
 
 app = typer.Typer(
@@ -54,23 +55,65 @@ def init(directory: Annotated[Path, typer.Argument(help="New project folder.")])
     out.print(f"Created project {project.root} — put your data in place, edit sql/staging/, then `marketsql build`")
 
 
+TargetOpt = Annotated[str, typer.Option("--target", "-t", help="duckdb, or postgres to also mirror onto PostgreSQL.")]
+DsnOpt = Annotated[str | None, typer.Option(
+    "--dsn", help="PostgreSQL connection (default: $MARKETSQL_PG_DSN, then [targets.postgres] dsn).")]
+SchemaOpt = Annotated[str | None, typer.Option(
+    "--schema", help="PostgreSQL schema of the mirror (default: [targets.postgres] schema, else marketsql).")]
+
+
 @app.command()
-def build(project: ProjectDir = Path("."), source: SourceOpt = None, set_: SetOpt = None) -> None:
-    """Load the sources and build every view in dependency order (atomically)."""
+def build(
+    project: ProjectDir = Path("."),
+    source: SourceOpt = None,
+    set_: SetOpt = None,
+    target: TargetOpt = "duckdb",
+    dsn: DsnOpt = None,
+    schema: SchemaOpt = None,
+    reader: Annotated[list[str] | None, typer.Option(
+        "--reader", help="PostgreSQL role granted read access to the mirror (repeatable).")] = None,
+) -> None:
+    """Load the sources and build every view in dependency order (atomically); --target postgres also
+    mirrors the result onto PostgreSQL (views, marts and model functions, all or nothing)."""
     from .project import Project
 
+    if target not in ("duckdb", "postgres"):
+        raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
     loaded = Project.load(project, _pairs(source, "--source"), _pairs(set_, "--set"))
+    if target == "postgres":
+        from .postgres import connection
+
+        pg = connection.resolve(loaded.config.targets, dsn, schema, tuple(reader or ()))
+        _fail_on_problems(loaded.check_postgres(server=False).problems)  # before anything is written
+        pg.connect().close()  # an unreachable server fails here, before the DuckDB build
     with _status("building") as update:
         result = loaded.build(progress=update)
     _print_build(result)
+    if target == "postgres":
+        from .postgres.mirror import MirrorRejected
+
+        try:
+            with _status("mirroring onto PostgreSQL") as update:
+                mirrored = loaded.mirror_postgres(pg.dsn, pg.schema, pg.readers, progress=update)
+        except MirrorRejected as rejected:
+            _fail_on_problems(rejected.problems)
+        _print_mirror(mirrored)
 
 
 @app.command()
-def check(project: ProjectDir = Path(".")) -> None:
-    """Parse every SQL file and UDF module and print the build order, without touching the database."""
+def check(
+    project: ProjectDir = Path("."), target: TargetOpt = "duckdb", dsn: DsnOpt = None, schema: SchemaOpt = None
+) -> None:
+    """Parse every SQL file and UDF module and print the build order, without touching the database;
+    --target postgres lists how each object is mirrored and every view that cannot be."""
     from .project import Project
 
+    if target not in ("duckdb", "postgres"):
+        raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
     loaded = Project.load(project)
+    if target == "postgres":
+        _print_postgres_check(loaded.check_postgres(dsn, schema))
+        return
     for position, name in enumerate(loaded.check(), 1):
         view = loaded.views[name]
         kind = "table" if view.materialized or view.functions & loaded.udfs.keys() else "view"
@@ -289,6 +332,41 @@ def _print_build(result: BuildResult) -> None:
     out.print(f"  {len(result.objects) - tables} views, {tables} tables")
     for name, why in result.skipped:
         out.print(f"  skipped {name}: {why}")
+
+
+def _fail_on_problems(problems: Sequence[Any]) -> None:
+    from .postgres.connection import PostgresError
+
+    for problem in problems:
+        err.print(f"  cannot mirror {problem}", markup=False, soft_wrap=True)
+    if problems:
+        raise PostgresError(f"{len(problems)} view(s) cannot be mirrored onto PostgreSQL (listed above);"
+                            f" first: {problems[0]}")
+
+
+def _print_postgres_check(result: MirrorResult) -> None:
+    for item in result.items:
+        how = item.why if item.kind == "table" else "transpiled to a PostgreSQL view"
+        name = f"{result.schemas[item.role]}.{item.name}"
+        out.print(f"  {item.kind:<5}  {name:<44} {item.label}: {how}", markup=False)
+    where = {"files": "the SQL files only (build the project to check the database, give --dsn to check on a server)",
+             "database": "the built database (give --dsn or MARKETSQL_PG_DSN to dry-run it on a server)",
+             "server": f"PostgreSQL at {result.target} (dry run, rolled back)"}[result.checked]
+    out.print(f"Checked against {where}", markup=False)
+    _fail_on_problems(result.problems)
+    out.print(f"All {len(result.items) or 'the'} objects can be mirrored", markup=False)
+
+
+def _print_mirror(result: MirrorResult) -> None:
+    views = sum(i.kind == "view" for i in result.items)
+    seconds = result.seconds
+    out.print(f"Mirrored onto PostgreSQL at {result.target}, schema {result.schemas['main']}"
+              f" (raw sources in {result.schemas['raw']}, manifest in {result.schemas['meta']})"
+              f" in {seconds.get('total', 0):.1f} s", markup=False)
+    functions = ", ".join(f"{name}(...)" for name in result.function_names)
+    out.print(f"  {len(result.items) - views} tables copied ({result.copied_rows:,} rows,"
+              f" {seconds.get('copy', 0):.1f} s), {views} views created and run"
+              f" ({seconds.get('views', 0) + seconds.get('verify', 0):.1f} s), functions {functions}", markup=False)
 
 
 def _print_training(result: Any, record: ModelRecord) -> None:

@@ -39,6 +39,7 @@ class ProjectConfig:
     settings: Mapping[str, str]
     extends: Path | None = None
     memory_limit: str | None = None
+    targets: Mapping[str, Any] = field(default_factory=dict)  # [targets.postgres] dsn / schema / readers
 
 
 def find_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -93,6 +94,7 @@ def load_config(
         settings=settings,
         extends=(root / extends).resolve() if extends else None,
         memory_limit=table.get("memory_limit"),
+        targets=dict(table.get("targets", {})),
     )
 
 

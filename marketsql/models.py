@@ -17,7 +17,7 @@ from .registry import ModelRecord, Registry
 from .udfs import Udf
 
 # model name -> module with train(con, **options), compile_sql(con, record), compile_untrained(con)
-# and udfs(con, record)
+# and udfs(con, record); optionally compile_postgres(con, record_or_None, schema) -> list of statements
 KINDS: dict[str, str] = {
     "segmentation": "marketsql.segmentation.serve",
     "forecast": "marketsql.forecast.serve",
@@ -57,3 +57,17 @@ def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
 def model_udfs(con: duckdb.DuckDBPyConnection) -> list[Udf]:
     """The Python UDFs of every active model."""
     return [udf for name, record in active_records(con).items() for udf in kind(name).udfs(con, record)]
+
+
+def postgres_functions(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """PostgreSQL statements creating every kind's SQL functions in ``schema`` (for the mirror).
+
+    Kinds without ``compile_postgres`` are left out; an untrained kind gets its stand-ins.
+    """
+    active = active_records(con)
+    statements: list[str] = []
+    for name in KINDS:
+        compile_postgres = getattr(kind(name), "compile_postgres", None)
+        if compile_postgres is not None:
+            statements.extend(compile_postgres(con, active.get(name), schema))
+    return statements

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +30,7 @@ from .views import discover as discover_views
 
 if TYPE_CHECKING:
     from .positioning.place import Placement
+    from .postgres.mirror import MirrorResult
     from .report import ReportResult
 
 
@@ -180,6 +181,36 @@ class Project:
         from .report import write_report
 
         return write_report(self, path)
+
+    def mirror_postgres(self, dsn: str | None = None, schema: str | None = None, readers: Sequence[str] = (),
+                        progress: Progress | None = None) -> MirrorResult:
+        """Mirror the built database onto PostgreSQL, atomically (see :mod:`marketsql.postgres.mirror`).
+
+        ``dsn``/``schema`` default to ``MARKETSQL_PG_DSN``/``MARKETSQL_PG_SCHEMA``, then ``[targets.postgres]``.
+        """
+        from .postgres import connection, mirror
+
+        target = connection.resolve(self.config.targets, dsn, schema, tuple(readers))
+        return mirror.mirror(self, target, progress)
+
+    def check_postgres(self, dsn: str | None = None, schema: str | None = None,
+                       server: bool = True) -> MirrorResult:
+        """Every view that cannot be mirrored onto PostgreSQL, with file, line and reason; writes nothing.
+
+        With ``server`` and a DSN configured, the built database is also dry-run on the server (rolled
+        back); without ``server`` only the SQL files are checked.
+        """
+        from .errors import ConfigError
+        from .postgres import connection, mirror
+
+        target = None
+        if server:
+            try:
+                target = connection.resolve(self.config.targets, dsn, schema)
+            except ConfigError:
+                if dsn:
+                    raise
+        return mirror.check(self, target, files_only=not server)
 
 
 def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -65,6 +65,15 @@ def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE MACRO segment_name(segment_id) AS error('{message}')")
 
 
+def compile_postgres(con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
+    """PostgreSQL statements creating ``segment``/``segment_name`` of ``record`` (stand-ins if None) in ``schema``."""
+    from .postgres import function_statements, untrained_statements
+
+    if record is None:
+        return untrained_statements(schema, list(FEATURES))
+    return function_statements(load(con, record), schema)
+
+
 def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
     """``segment_py(...)``: the same scoring as the ``segment`` macro, in numpy."""
     model = load(con, record)

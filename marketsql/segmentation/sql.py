@@ -45,21 +45,30 @@ def transformed(model: SegmentationModel) -> list[str]:
 def _kmeans_argmin(model: SegmentationModel) -> str:
     """Nearest centre. ||z - m||^2 = ||z||^2 - 2 m.z + ||m||^2, and ||z||^2 is the same for every centre,
     so each centre's score is linear in the transformed arguments t: a + sum(b * t)."""
-    t = transformed(model)
+    listed = ", ".join(kmeans_scores(model, transformed(model)))
+    return f"list_position([{listed}], list_min([{listed}])) - 1"
+
+
+def kmeans_scores(model: SegmentationModel, t: list[str]) -> list[str]:
+    """Per centre, a + sum(b * t): the squared distance to it minus ||z||^2 (the lowest is the nearest)."""
     center, scale = _kept_scaling(model)
     scores = []
     for mean in model.means:
         b = -2.0 * mean / scale
         a = float(mean @ mean + 2.0 * np.sum(mean * center / scale))
         scores.append(_linear(a, b, t))
-    listed = ", ".join(scores)
-    return f"list_position([{listed}], list_min([{listed}])) - 1"
+    return scores
 
 
 def _gmm_argmax(model: SegmentationModel) -> str:
     """Most likely component: log w + sum(log diag P) - 0.5 * ||(z - mu) P||^2, each (z - mu) P linear in t."""
+    listed = ", ".join(gmm_scores(model, transformed(model)))
+    return f"list_position([{listed}], list_max([{listed}])) - 1"
+
+
+def gmm_scores(model: SegmentationModel, t: list[str]) -> list[str]:
+    """Per component, its log-likelihood up to a shared constant (the highest is the most likely)."""
     assert model.precisions_cholesky is not None and model.weights is not None
-    t = transformed(model)
     center, scale = _kept_scaling(model)
     scores = []
     for mean, chol, weight in zip(model.means, model.precisions_cholesky, model.weights):
@@ -71,8 +80,7 @@ def _gmm_argmax(model: SegmentationModel) -> str:
             y = _linear(a, b, t)
             squares.append(f"({y}) * ({y})")
         scores.append(f"{_num(constant)} - 0.5 * ({' + '.join(squares)})")
-    listed = ", ".join(scores)
-    return f"list_position([{listed}], list_max([{listed}])) - 1"
+    return scores
 
 
 def _kept_scaling(model: SegmentationModel) -> tuple[np.ndarray, np.ndarray]:
