@@ -97,21 +97,35 @@ def demo(
 
 @app.command()
 def train(
-    model: Annotated[str, typer.Argument(help="Model to train: segmentation.")],
+    model: Annotated[str, typer.Argument(help="Model to train: segmentation or recommendation.")],
     project: ProjectDir = Path("."),
-    k_min: Annotated[int, typer.Option(help="Smallest number of segments tried.")] = 3,
-    k_max: Annotated[int, typer.Option(help="Largest number of segments tried.")] = 8,
+    k_min: Annotated[int, typer.Option(help="Segmentation: smallest number of segments tried.")] = 3,
+    k_max: Annotated[int, typer.Option(help="Segmentation: largest number of segments tried.")] = 8,
     seed: Annotated[int, typer.Option(help="Random seed of the fits.")] = 0,
+    holdout_days: Annotated[int, typer.Option(help="Recommendation: days held out to compare candidates.")] = 30,
+    k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
+    epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default 30).")] = None,
+    candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
 ) -> None:
     """Train a model on the built database, compare candidates, register the chosen one, rebuild."""
     from .project import Project
 
+    options: dict[str, Any] = {"k_min": k_min, "k_max": k_max, "seed": seed}
+    if model == "recommendation":
+        options = {"seed": seed, "holdout_days": holdout_days, "k": k, "epochs": epochs, "candidates": candidates}
     with _status(f"training {model}") as update:
-        trained = Project.load(project).train(model, progress=update, k_min=k_min, k_max=k_max, seed=seed)
+        trained = Project.load(project).train(model, progress=update, **options)
+    if model == "recommendation":
+        from .recommendation.report import training_lines
+
+        for line in training_lines(trained.result, trained.record):
+            out.print(line)
+        return
     _print_training(trained.result, trained.record)
 
 
-HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability")
+HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability",
+                    "ndcg_at_k", "precision_at_k", "ndcg_lift_over_popularity")
 
 
 @app.command("models")

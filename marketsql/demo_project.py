@@ -48,6 +48,9 @@ def run_demo(
     if generated or any(name == "customer_segments" for name, _ in result.skipped):
         say("training the segmentation model")
         result = project.train("segmentation", progress).build  # registers it and rebuilds the marts
+    if generated or any(name == "customer_recommendations" for name, _ in result.skipped):
+        say("training the recommendation model")  # after segmentation: it uses the segments
+        result = project.train("recommendation", progress).build
     return result
 
 
@@ -83,7 +86,27 @@ def summary(project: Project) -> list[str]:
         lines.append(f"segments (segmentation v{version}, {kind}, k={k}, silhouette {float(silhouette):.3f}):")
         lines += [f"  {name:<32} {people:6.1%} of customers {revenue_share:6.1%} of revenue   {why}"
                   for name, people, revenue_share, why in segments]
+    lines += _recommendation_lines(project)
     return lines
+
+
+def _recommendation_lines(project: Project) -> list[str]:
+    """The active recommender's holdout result and a few of its recommendations (if one is trained)."""
+    from .recommendation.report import served_lines
+
+    con = project.connect(read_only=True)
+    try:
+        active = [r for r in Registry(con).list("recommendation") if r.status == "active"]
+        if not active:
+            return []
+        m = active[0].metrics
+        lift = m.get("ndcg_lift_over_popularity")
+        lines = [f"recommendations (recommendation v{active[0].version}, {active[0].kind}; holdout from"
+                 f" {m['cutoff']}: NDCG@{m['k']} {m['ndcg_at_k']:.3f} vs popularity {m['baseline']['ndcg_at_k']:.3f}"
+                 + (f", {lift:+.0%}" if lift is not None else "") + "), top 3:"]
+        return lines + served_lines(con)
+    finally:
+        con.close()
 
 
 def _already_generated(data: Path, customers: int, seed: int) -> bool:

@@ -20,6 +20,7 @@ from .udfs import Udf
 # and udfs(con, record)
 KINDS: dict[str, str] = {
     "segmentation": "marketsql.segmentation.serve",
+    "recommendation": "marketsql.recommendation.serve",
 }
 
 
