@@ -67,7 +67,7 @@ def train_two_tower(train: Interactions, settings: KerasSettings | None = None) 
     tf.config.experimental.enable_op_determinism()
     n_users, n_items = train.shape
     attributes = train.attributes if train.attributes is not None and train.attributes.shape[1] else None
-    inputs = normalised_rows(train.matrix)
+    inputs = customer_inputs(train)
     sums = np.asarray(train.matrix.sum(axis=1)).ravel()
     sums[sums == 0] = 1.0
     targets = sparse.csr_matrix(sparse.diags(1.0 / sums) @ train.matrix, dtype=np.float32)
@@ -111,7 +111,7 @@ def train_two_tower(train: Interactions, settings: KerasSettings | None = None) 
         def call(self, users):  # noqa: ANN001, ANN202
             return keras.ops.matmul(users, keras.ops.transpose(self.item_vectors())) + self.bias
 
-    history = keras.Input(shape=(n_items,), name="history")
+    history = keras.Input(shape=(inputs.shape[1],), name="history")
     noisy = keras.layers.Dropout(settings.dropout, seed=settings.seed)(history)
     user_layer = keras.layers.Dense(settings.dim, activation="tanh", name="customer_tower",
                                     kernel_regularizer=keras.regularizers.L2(settings.l2))
@@ -138,6 +138,20 @@ def train_two_tower(train: Interactions, settings: KerasSettings | None = None) 
     exported = RecommendationModel("embedding", user_factors=user_factors, item_factors=item_factors,
                                    item_bias=item_bias, **common(train))
     return KerasResult(exported, seconds, [float(v) for v in fitted.history.get("loss", [])])
+
+
+def customer_inputs(train: Interactions) -> sparse.csr_matrix:
+    """The customer tower's input: L2-normalised interaction weights, then a one-hot of the customer's
+    segment when there are segments (so the model can learn what each group buys)."""
+    history = normalised_rows(train.matrix)
+    if not train.segments:
+        return history
+    segments = sorted(set(train.segments.values()))
+    index = {s: i for i, s in enumerate(segments)}
+    rows = [(r, index[train.segments[c]]) for r, c in enumerate(train.customers) if c in train.segments]
+    onehot = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), ([r for r, _ in rows], [j for _, j in rows])),
+                               shape=(len(train.customers), len(segments)), dtype=np.float32)
+    return sparse.hstack([history, onehot], format="csr", dtype=np.float32)
 
 
 def customer_vectors(inputs: sparse.csr_matrix, kernel: np.ndarray, bias: np.ndarray,
