@@ -27,12 +27,16 @@ from .data import Interactions
 from .model import RecommendationModel
 
 
+STEPS = 1500  # gradient steps aimed at when the number of epochs is not given
+DENSE_LIMIT = 50_000_000  # inputs + targets as dense float32 arrays up to ~200 MB
+
+
 @dataclass
 class KerasSettings:
     """Hyper-parameters (fixed defaults, chosen on validation splits, never on a test split)."""
 
     dim: int = 128
-    epochs: int = 30
+    epochs: int | None = None  # None: about STEPS gradient steps, between 10 and 30 epochs
     batch_size: int = 256
     dropout: float = 0.5
     learning_rate: float = 2e-3
@@ -66,6 +70,8 @@ def train_two_tower(train: Interactions, settings: KerasSettings | None = None) 
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
     n_users, n_items = train.shape
+    steps_per_epoch = math.ceil(n_users / settings.batch_size)
+    epochs = settings.epochs or int(np.clip(round(STEPS / steps_per_epoch), 10, 30))
     attributes = train.attributes if train.attributes is not None and train.attributes.shape[1] else None
     inputs = customer_inputs(train)
     sums = np.asarray(train.matrix.sum(axis=1)).ravel()
@@ -119,7 +125,7 @@ def train_two_tower(train: Interactions, settings: KerasSettings | None = None) 
     logits = items(user_layer(noisy))
     model = keras.Model(history, logits)
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True), steps_per_execution=16)
 
     seconds: list[float] = []
 
@@ -130,7 +136,11 @@ def train_two_tower(train: Interactions, settings: KerasSettings | None = None) 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             seconds.append(time.perf_counter() - self.started)
 
-    fitted = model.fit(Batches(), epochs=settings.epochs, verbose=0, callbacks=[Timer()])
+    if inputs.shape[0] * (inputs.shape[1] + n_items) <= DENSE_LIMIT:  # small enough: let Keras slice arrays
+        fitted = model.fit(inputs.toarray(), targets.toarray(), batch_size=settings.batch_size, shuffle=True,
+                           epochs=epochs, verbose=0, callbacks=[Timer()])
+    else:  # dense batches made from the sparse rows on the fly
+        fitted = model.fit(Batches(), epochs=epochs, verbose=0, callbacks=[Timer()])
     kernel, bias = (np.asarray(w) for w in user_layer.get_weights())
     item_factors = np.asarray(keras.ops.convert_to_numpy(items.item_vectors()), dtype=np.float32)
     item_bias = np.asarray(keras.ops.convert_to_numpy(items.bias), dtype=np.float32)

@@ -59,6 +59,8 @@ def train(
 
     if holdout_days < 1:
         raise ModelError(f"--holdout-days {holdout_days}: give at least 1 day")
+    if epochs is not None and epochs < 1:
+        raise ModelError(f"--epochs {epochs}: give at least 1 epoch")
     if not 1 <= k <= MAX_K:
         raise ModelError(f"--k {k}: give 1 <= k <= {MAX_K}")
     names = tuple(c.strip() for c in candidates.split(",")) if candidates else CANDIDATES
