@@ -104,7 +104,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed of the fits.")] = 0,
     holdout_days: Annotated[int, typer.Option(help="Recommendation: days held out to compare candidates.")] = 30,
     k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
-    epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: ~1,500 steps, 10-30 epochs).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
     candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
 ) -> None:
     """Train a model on the built database, compare candidates, register the chosen one, rebuild."""

@@ -175,3 +175,20 @@ def test_movielens_ua_candidates_rank_as_published():
                                 ("ease", baselines.ease)]}
     assert scores["popularity"] < scores["cosine"] < scores["ease"]
     assert scores["ease"] >= 2 * scores["popularity"]
+
+
+def test_keras_two_tower_from_sparse_batches_beats_popularity(monkeypatch):
+    from marketsql.recommendation import keras_model
+
+    train_rows = np.loadtxt(MOVIELENS / "ua.base", dtype=np.int64)
+    test_rows = np.loadtxt(MOVIELENS / "ua.test", dtype=np.int64)
+    train = data.from_pairs(train_rows[:, 0].astype(str), train_rows[:, 1].astype(str), np.ones(len(train_rows)))
+    relevant = data.relevant_items(train, test_rows[:, 0].astype(str), test_rows[:, 1].astype(str))
+    monkeypatch.setattr(keras_model, "DENSE_LIMIT", 0)  # the path for catalogues too big for dense arrays
+    result = keras_model.train_two_tower(train, keras_model.KerasSettings(epochs=20))
+    assert len(result.epoch_seconds) == 20 and result.losses[-1] < result.losses[0]
+    model = result.model
+    assert model.scorer == "embedding" and model.user_factors is not None
+    assert model.user_factors.shape == (943, 128)
+    keras_p = evaluate(model, relevant)["precision"]
+    assert keras_p > 1.3 * evaluate(baselines.popularity(train), relevant)["precision"]

@@ -60,8 +60,8 @@ def from_pairs(
     catalogue += extra
     if attributes is not None and extra:
         attributes = np.vstack([attributes, np.zeros((len(extra), attributes.shape[1]), dtype=np.float32)])
-    rows = pd.Index(customers).get_indexer(customer_ids)
-    cols = pd.Index(catalogue).get_indexer(product_ids)
+    rows = pd.Index(customers).get_indexer(pd.Index(customer_ids))
+    cols = pd.Index(catalogue).get_indexer(pd.Index(product_ids))
     matrix = sparse.csr_matrix(
         (np.asarray(values, dtype=np.float32), (rows, cols)), shape=(len(customers), len(catalogue)), dtype=np.float32
     )
@@ -107,8 +107,8 @@ def load_holdout(con: duckdb.DuckDBPyConnection, train: Interactions, cutoff: da
 def relevant_items(train: Interactions, customer_ids: Any, product_ids: Any) -> dict[int, np.ndarray]:
     """Group held-out (customer, product) pairs by customer row, keeping known customers and products not
     already in their training history (those are excluded from recommendations)."""
-    rows = pd.Index(train.customers).get_indexer(pd.Series(customer_ids).astype(str))
-    cols = pd.Index(train.products).get_indexer(pd.Series(product_ids).astype(str))
+    rows = pd.Index(train.customers).get_indexer(pd.Index(pd.Series(customer_ids).astype(str)))
+    cols = pd.Index(train.products).get_indexer(pd.Index(pd.Series(product_ids).astype(str)))
     keep = rows >= 0
     rows, cols = rows[keep], cols[keep]
     out: dict[int, set[int]] = {}
@@ -126,7 +126,7 @@ def relevant_items(train: Interactions, customer_ids: Any, product_ids: Any) -> 
 def analysis_date(con: duckdb.DuckDBPyConnection) -> date:
     """The day features are computed as of (view ``analysis_date``)."""
     frame = _read(con, "SELECT analysis_date FROM analysis_date", [], "analysis_date")
-    value = frame.iloc[0, 0]
+    value: Any = frame.iloc[0, 0]
     if value is None or pd.isna(value):
         raise ModelError("analysis_date is empty (no purchases at all?) — load order lines and build")
     return pd.Timestamp(value).date()

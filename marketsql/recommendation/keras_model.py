@@ -18,6 +18,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -25,7 +26,6 @@ from scipy import sparse
 from .baselines import common
 from .data import Interactions
 from .model import RecommendationModel
-
 
 STEPS = 1500  # gradient steps aimed at when the number of epochs is not given
 DENSE_LIMIT = 50_000_000  # inputs + targets as dense float32 arrays up to ~200 MB
@@ -66,7 +66,12 @@ def train_two_tower(train: Interactions, settings: KerasSettings | None = None) 
     import keras  # TensorFlow is imported here, and only here
     import tensorflow as tf
 
-    settings = settings or KerasSettings()
+    chosen = settings or KerasSettings()
+    return _train(train, chosen, keras, tf)
+
+
+def _train(train: Interactions, settings: KerasSettings, keras: Any, tf: Any) -> KerasResult:
+    """The body of ``train_two_tower`` (TensorFlow already imported)."""
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
     n_users, n_items = train.shape

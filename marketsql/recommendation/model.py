@@ -150,10 +150,13 @@ class RecommendationModel:
         """Top-``k`` product columns and scores per customer row (-1 = unknown customer, who gets the
         fallback of ``segment_rows``). Columns ``-1`` pad rows with fewer than ``k`` candidates."""
         users = np.asarray(users, dtype=np.int64)
-        scores = np.empty((len(users), self.n_products), dtype=np.float32)
         known = users >= 0
-        if known.any():
-            scores[known] = self.scores(users[known])
+        if known.all():
+            scores = np.asarray(self.scores(users), dtype=np.float32)  # a fresh array: no copy needed
+        else:
+            scores = np.empty((len(users), self.n_products), dtype=np.float32)
+            if known.any():
+                scores[known] = self.scores(users[known])
         if (~known).any():
             rows = segment_rows[~known] if segment_rows is not None else np.full(int((~known).sum()), -1)
             scores[~known] = self.fallback_scores(rows)
@@ -215,12 +218,14 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = min(k, m)
     if k <= 0 or n == 0:
         return np.empty((n, 0), dtype=np.int64), np.empty((n, 0), dtype=np.float32)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (n, 1))
-    values = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -values), axis=1)
-    columns = np.take_along_axis(part, order, axis=1)
-    values = np.take_along_axis(values, order, axis=1)
+    part = np.argpartition(scores, m - k, axis=1)[:, m - k:] if k < m else np.tile(np.arange(m), (n, 1))
+    rows = np.arange(n)[:, None]
+    values = scores[rows, part]
+    order = np.argsort(-values, axis=1)
+    columns = part[rows, order]
+    values = values[rows, order].astype(np.float32, copy=False)
     missing = ~np.isfinite(values)
-    columns[missing] = -1
-    values = np.where(missing, np.nan, values).astype(np.float32)
+    if missing.any():
+        columns[missing] = -1
+        values[missing] = np.nan
     return columns, values

@@ -56,8 +56,8 @@ class RecommendationTraining:
 
     def metrics(self) -> dict[str, Any]:
         """The chosen candidate's holdout metrics, and the popularity baseline's."""
-        rows = self.candidates.set_index("candidate")
-        chosen, popular = rows.loc[self.chosen], rows.loc["popularity"]
+        rows: dict[str, Any] = {str(r["candidate"]): r for r in self.candidates.to_dict(orient="records")}
+        chosen, popular = rows[self.chosen], rows["popularity"]
         names = ("precision", "recall", "ndcg", "map", "coverage")
         return {
             "candidate": self.chosen, "k": self.k, "cutoff": str(self.cutoff) if self.cutoff else None,
@@ -114,9 +114,9 @@ def choose(table: pd.DataFrame) -> tuple[str, str]:
     if table.empty or table["customers"].max() == 0:
         raise ModelError("the holdout has no purchases of new products by customers seen before the cutoff"
                          " — lengthen --holdout-days or load more history")
-    best = table.sort_values("ndcg", ascending=False, kind="stable").iloc[0]
-    popular = table.set_index("candidate").loc["popularity", "ndcg"]
-    lift = _lift(float(best["ndcg"]), float(popular))
+    best: Any = table.sort_values("ndcg", ascending=False, kind="stable").to_dict(orient="records")[0]
+    popular = float(table.loc[table["candidate"] == "popularity", "ndcg"].iloc[0])
+    lift = _lift(float(best["ndcg"]), popular)
     why = (f"chose {best['candidate']}: highest NDCG on the holdout ({best['ndcg']:.4f};"
            f" popularity {popular:.4f}, {lift:+.0%})")
     return str(best["candidate"]), why
