@@ -192,3 +192,14 @@ def test_keras_two_tower_from_sparse_batches_beats_popularity(monkeypatch):
     assert model.user_factors.shape == (943, 128)
     keras_p = evaluate(model, relevant)["precision"]
     assert keras_p > 1.3 * evaluate(baselines.popularity(train), relevant)["precision"]
+
+
+def test_unknown_customer_with_a_segment_gets_the_segment_popularity():
+    train = data.from_pairs(["a", "a", "b", "c"], ["p0", "p1", "p2", "p2"], np.ones(4),
+                            products=["p0", "p1", "p2", "p3"], segments={"a": 1, "b": 2, "c": 2})
+    model = baselines.ease(train)
+    columns, _ = model.recommend(np.array([-1, -1, 0]), 2, segment_rows=model.segment_index([1, 2, None]))
+    names = [[model.products[c] for c in row if c >= 0] for row in columns]
+    assert sorted(names[0]) == ["p0", "p1"]  # segment 1's popularity (customer a bought p0 and p1)
+    assert names[1][0] == "p2"  # segment 2's most popular
+    assert "p0" not in names[2] and "p1" not in names[2]  # a known customer: bought products excluded
