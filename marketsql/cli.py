@@ -141,15 +141,21 @@ def demo(
 
 @app.command()
 def train(
-    model: Annotated[str, typer.Argument(help="Model to train: segmentation, positioning, forecast or budget.")],
+    model: Annotated[
+        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast or budget.")
+    ],
     project: ProjectDir = Path("."),
     k_min: Annotated[int, typer.Option(help="segmentation: smallest number of segments tried.")] = 3,
     k_max: Annotated[int, typer.Option(help="segmentation: largest number of segments tried.")] = 8,
-    seed: Annotated[int, typer.Option(help="segmentation: random seed of the fits.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the fits.")] = 0,
     horizon: Annotated[int, typer.Option(help="forecast: months to forecast.")] = 6,
     holdout: Annotated[
         int | None, typer.Option(help="forecast, budget: months held out to test (default: horizon / 6).")
     ] = None,
+    holdout_days: Annotated[int, typer.Option(help="Recommendation: days held out to compare candidates.")] = 30,
+    k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
+    epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
+    candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
 ) -> None:
     """Train a model on the built database, compare it with its baseline, register it, rebuild."""
     from .project import Project
@@ -157,12 +163,16 @@ def train(
     by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
                                            "forecast": {"horizon": horizon, "holdout": holdout},
                                            "budget": {} if holdout is None else {"holdout": holdout},
-                                           "positioning": {"seed": seed}}
+                                           "positioning": {"seed": seed},
+                                           "recommendation": {"seed": seed, "holdout_days": holdout_days, "k": k,
+                                                              "epochs": epochs, "candidates": candidates}}
     options = by_model.get(model, {})
     with _status(f"training {model}") as update:
         trained = Project.load(project).train(model, progress=update, **options)
-    if model == "positioning":
-        from .positioning.report import training_lines
+    if model in ("positioning", "recommendation"):
+        from importlib import import_module
+
+        training_lines = import_module(f"marketsql.{model}.report").training_lines
 
         for line in training_lines(trained.result, trained.record):
             out.print(line)
@@ -212,7 +222,8 @@ def _amounts(values: list[str] | None, option: str) -> dict[str, float]:
 
 
 HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
-                    "baseline_wins", "winner", "price_r2", "price_r2_brand_mean", "sales_r2")
+                    "baseline_wins", "winner", "price_r2", "price_r2_brand_mean", "sales_r2", "ndcg_at_k",
+                    "precision_at_k", "ndcg_lift_over_popularity")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -22,8 +22,8 @@ def run_demo(
     progress: Progress | None = None,
 ) -> BuildResult:
     """Make ``directory`` a project if it is new or empty, (re)generate its demo data, build it,
-    train the segmentation model on it (again whenever the data was regenerated) and write
-    ``report.html`` in it.
+    train every model on it (positioning, forecast, budget, segmentation, then recommendation, which
+    uses the segments; again whenever the data was regenerated) and write ``report.html`` in it.
 
     Data already generated with the same customers and seed is reused.
     """
@@ -47,18 +47,28 @@ def run_demo(
         generate_demo_data(data, customers=customers, seed=seed)
     project = Project.load(root)
     result = project.build(progress)
-    if generated or any(name in ("customer_segments", "position_map") for name, _ in result.skipped):
-        say("training the positioning model")
-        con = database.connect(project.database)
-        try:
-            models.kind("positioning").train(con)  # registered now, compiled by the rebuild below
-        finally:
-            con.close()
+    skipped = {name for name, _ in result.skipped}
+    if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments"}:
+        for name in ("positioning", "forecast", "budget"):  # they read built views; one rebuild compiles all
+            say(f"training the {name} model")
+            _register(project, name)
         say("training the segmentation model")
         result = project.train("segmentation", progress).build  # registers it and rebuilds the marts
+    if generated or "customer_recommendations" in {name for name, _ in result.skipped}:
+        say("training the recommendation model")  # after segmentation: it uses the segments
+        result = project.train("recommendation", progress).build
     say("writing the report")
     project.report()
     return result
+
+
+def _register(project: Project, name: str) -> None:
+    """Train model ``name`` and register it as active, without rebuilding (the next build compiles it)."""
+    con = database.connect(project.database)
+    try:
+        models.kind(name).train(con)
+    finally:
+        con.close()
 
 
 def summary(project: Project) -> list[str]:
@@ -102,7 +112,27 @@ def summary(project: Project) -> list[str]:
         sales = f", sales R² {float(sales_r2):.2f}" if sales_r2 is not None else ""
         lines.append(f"positioning v{version}: price R² {float(price_r2):.2f} on held-out phones (brand mean"
                      f" {float(baseline_r2):.2f}){sales} — see position_map, position_drivers, `marketsql position`")
+    lines += _recommendation_lines(project)
     return lines
+
+
+def _recommendation_lines(project: Project) -> list[str]:
+    """The active recommender's holdout result and a few of its recommendations (if one is trained)."""
+    from .recommendation.report import served_lines
+
+    con = project.connect(read_only=True)
+    try:
+        active = [r for r in Registry(con).list("recommendation") if r.status == "active"]
+        if not active:
+            return []
+        m = active[0].metrics
+        lift = m.get("ndcg_lift_over_popularity")
+        lines = [f"recommendations (recommendation v{active[0].version}, {active[0].kind}; holdout from"
+                 f" {m['cutoff']}: NDCG@{m['k']} {m['ndcg_at_k']:.3f} vs popularity {m['baseline']['ndcg_at_k']:.3f}"
+                 + (f", {lift:+.0%}" if lift is not None else "") + "), top 3:"]
+        return lines + served_lines(con)
+    finally:
+        con.close()
 
 
 def _already_generated(data: Path, customers: int, seed: int) -> bool:

@@ -23,6 +23,7 @@ KINDS: dict[str, str] = {
     "forecast": "marketsql.forecast.serve",
     "budget": "marketsql.budget.serve",
     "positioning": "marketsql.positioning.serve",
+    "recommendation": "marketsql.recommendation.serve",
 }
 
 

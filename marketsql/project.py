@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,11 @@ class Project:
         model_kind = models.kind(name)
         con = database.connect(self.database)
         try:
+            accepted = inspect.signature(model_kind.train).parameters
+            if "progress" in accepted:
+                options["progress"] = progress
+            if "views" in accepted:  # the project's SQL, e.g. to recompute features as of a cutoff
+                options["views"] = self.views
             result, record = model_kind.train(con, **options)
         finally:
             con.close()

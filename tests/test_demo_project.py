@@ -25,6 +25,7 @@ def test_demo_prints_the_accounting_and_builds_everything(demo):
     assert "order_lines: " in stdout and " raw → " in stdout
     assert "revenue by category: Phones " in stdout
     assert "segments (segmentation v1, " in stdout and "of customers" in stdout
+    assert "recommendations (recommendation v1, " in stdout and "  customer C" in stdout
     assert (root / "marketsql.duckdb").exists()
     assert (root / "sql" / "staging" / "dq_order_lines.sql").exists()
 
@@ -78,7 +79,7 @@ def test_demo_database_opens_in_duckdb_cli(demo):
     cli = duckdb_cli(root / "marketsql.duckdb", "SELECT count(*) > 0 AS ok FROM monthly_sales_category;"
                      " SELECT count(*) AS n FROM meta.builds;")
     assert cli.returncode == 0, cli.stderr
-    assert cli.stdout.split() == ["ok", "true", "n", "2"]  # the build, and the rebuild after training
+    assert cli.stdout.split() == ["ok", "true", "n", "3"]  # the build, and the rebuilds after each training
 
 
 def test_demo_rerun_reuses_the_generated_data(demo):
@@ -87,7 +88,7 @@ def test_demo_rerun_reuses_the_generated_data(demo):
     stamps = [p.stat().st_mtime_ns for p in parts]
     again = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", "11")
     assert again.returncode == 0, again.stderr
-    assert "(build 3)" in again.stdout and "training" not in again.stderr
+    assert "(build 4)" in again.stdout and "training" not in again.stderr
     assert [p.stat().st_mtime_ns for p in parts] == stamps
 
 
@@ -117,7 +118,7 @@ def test_train_without_customer_features_is_one_clear_line(write_project):
     unknown = run_cli("train", "churn", "-p", str(root))
     assert unknown.returncode == 1
     assert unknown.stderr == ("Error: unknown model 'churn' — known models: budget, forecast, positioning,"
-                              " segmentation\n")
+                              " recommendation, segmentation\n")
 
 
 def test_trends_show_the_planted_growth(demo):
