@@ -21,6 +21,7 @@ class Rendered:
     charts: int = 0                                      # Plotly chart containers
     drawn: int = 0                                       # of those, charts with an SVG drawn inside
     headings: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)    # notes saying what to run to complete a section
     text: str = ""
 
 
@@ -44,6 +45,7 @@ def render(page_file: Path, screenshot: Path) -> Rendered:
             seen.charts = page.locator(".plotly-graph-div").count()
             seen.drawn = page.locator(".plotly-graph-div:has(svg.main-svg)").count()
             seen.headings = page.locator("section h2").all_inner_texts()
+            seen.missing = page.locator(".missing").all_inner_texts()
             seen.text = page.inner_text("body")
             page.screenshot(path=str(screenshot), full_page=True)
         finally:

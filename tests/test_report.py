@@ -45,8 +45,10 @@ def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):
     seen = render(report, shot)
     assert seen.errors == []
     assert seen.requests == []                     # self-contained: no network, no other file
-    assert seen.charts >= 6 and seen.drawn == seen.charts
-    assert seen.headings[:5] == ["Overview", "Customer segments", "RFM heatmap", "Trends", "Bought together"]
+    assert seen.charts >= 9 and seen.drawn == seen.charts
+    assert seen.headings == ["Overview", "Customer segments", "RFM heatmap", "Recommendations", "Trends",
+                             "Product positioning", "Bought together", "Marketing budget"]
+    assert seen.missing == []                      # the demo trains every model the report shows
     assert "High-value" in seen.text or "Lapsed" in seen.text  # segment names from the trained model
     assert shot.stat().st_size > 100_000
 

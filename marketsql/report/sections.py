@@ -82,6 +82,36 @@ def segments(db: Data) -> Section:
     return s
 
 
+def recommendations(db: Data) -> Section:
+    """What to offer each segment, and how the recommender compared with its baselines on held-out purchases."""
+    import json
+
+    s = Section("recommendations", "Recommendations",
+                "What to offer whom: the products most often in a segment's personal top-10 lists, and how the "
+                "served recommender did against simple baselines on purchases it had not seen.")
+    if not db.has("segment_recommendations"):
+        s.missing("No recommendation model yet — run `marketsql train recommendation` (after segmentation).")
+        return s
+    active = db.rows("SELECT version, kind, metrics FROM meta.models WHERE name = 'recommendation'"
+                     " AND status = 'active'")
+    if active:
+        version, kind, metrics_text = active[0]
+        metrics = json.loads(metrics_text) if isinstance(metrics_text, str) else metrics_text
+        k, lift = metrics.get("k", 10), metrics.get("ndcg_lift_over_popularity")
+        s.text(f"Served: {kind} (recommendation v{version}), chosen on purchases after {metrics.get('cutoff')}"
+               + (f"; NDCG@{k} {lift:+.0%} against global popularity." if lift is not None else "."))
+        s.table(["candidate", f"precision@{k}", f"recall@{k}", f"NDCG@{k}", f"MAP@{k}", "catalogue coverage",
+                 "served"],
+                [(c["candidate"], c.get("precision"), c.get("recall"), c.get("ndcg"), c.get("map"),
+                  c.get("coverage"), "✓" if c["candidate"] == kind else "")
+                 for c in metrics.get("candidates", [])])
+    offers = db.rows("SELECT segment_name, rank, product_name, category, share_of_customers"
+                     " FROM segment_recommendations WHERE rank <= 5 ORDER BY segment_id, rank")
+    s.table(["segment", "rank", "product", "category", "share of the segment's lists"],
+            [(*r[:4], f"{r[4]:.0%}") for r in offers])
+    return s
+
+
 def rfm(db: Data) -> Section:
     """Recency × frequency heatmap of customers (RFM quintile scores) and the classic RFM segments."""
     import plotly.graph_objects as go
@@ -333,4 +363,5 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:+.1%}"
 
 
-SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, trends, positioning, baskets, budget]
+SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, recommendations, trends, positioning, baskets,
+                                             budget]
