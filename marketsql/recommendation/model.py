@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
 SCORERS = ("popularity", "segment_popularity", "item_item", "embedding")
 MAX_K = 1000
@@ -85,6 +87,9 @@ class RecommendationModel:
         self._customer_index = {c: i for i, c in enumerate(self.customers)}
         self._product_index = {p: i for i, p in enumerate(self.products)}
         self._segment_index = {s: i for i, s in enumerate(self.segments)}
+        self._customer_lookup = pd.Index(self.customers, dtype=object)
+        self._customer_lookup.get_indexer(pd.Index(self.customers[:1], dtype=object))  # build its hash table now
+        self.product_array = pa.array(self.products, type=pa.string())  # for building result lists
 
     @property
     def n_products(self) -> int:
@@ -94,6 +99,10 @@ class RecommendationModel:
         """Row of each customer id, -1 for an unknown one (or None)."""
         get = self._customer_index.get
         return np.array([-1 if c is None else get(str(c), -1) for c in ids], dtype=np.int64)
+
+    def customer_rows(self, ids: pd.Index) -> np.ndarray:
+        """``customer_index`` for many ids at once (a vectorised hash lookup)."""
+        return np.asarray(self._customer_lookup.get_indexer(ids), dtype=np.int64)
 
     def product_index(self, ids: list[str | None]) -> np.ndarray:
         """Column of each product id, -1 for an unknown one (or None)."""

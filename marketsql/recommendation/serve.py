@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from ..errors import ModelError
@@ -112,12 +113,12 @@ def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
     chosen = SOURCES[record.params["chosen"]]
 
     def customers(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        keys = ids.to_pylist()
-        users = model.customer_index(keys)
+        users = model.customer_rows(pd.Index(ids.to_numpy(zero_copy_only=False), dtype=object))
         unknown = users < 0
-        segments = np.full(len(keys), -1, dtype=np.int64)
+        segments = np.full(len(users), -1, dtype=np.int64)
         if unknown.any():
-            segments[unknown] = [segment_rows.get(str(keys[i]), -1) for i in np.flatnonzero(unknown)]
+            keys = ids.take(pa.array(np.flatnonzero(unknown))).to_pylist()
+            segments[unknown] = [segment_rows.get(str(key), -1) for key in keys]
         return users, segments
 
     def recommend_with(exclude: bool) -> Any:
@@ -167,7 +168,7 @@ def _lists(model: RecommendationModel, columns: np.ndarray, scores: np.ndarray, 
     keep = (columns >= 0) & (np.arange(width)[None, :] < ks[:, None])
     lengths = keep.sum(axis=1)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-    products = pa.array(np.asarray(model.products, dtype=object)[columns[keep]], type=pa.string())
+    products = model.product_array.take(pa.array(columns[keep]))
     values = pa.array(scores[keep].astype(np.float64), type=pa.float64())
     items = pa.StructArray.from_arrays([products, values], names=["product_id", "score"])
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), items, type=_RESULT_TYPE)
