@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,37 @@ unit_price = "DOUBLE" }
 }
 
 WriteProject = Callable[..., Path]
+
+DEMO_CUSTOMERS = 3_000
+DEMO_SEED = 7
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The demo project made once by `marketsql demo` (every model trained, report written)."""
+
+    root: Path
+    stdout: str
+
+    @property
+    def project(self) -> marketsql.Project:
+        return marketsql.Project.load(self.root)
+
+
+@pytest.fixture(scope="session")
+def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    """`marketsql demo` through the real CLI, once per session. Tests only read it; a test that
+    changes a demo project takes ``demo_copy``."""
+    root = tmp_path_factory.mktemp("shop") / "shop"
+    result = run_cli("demo", str(root), "--customers", str(DEMO_CUSTOMERS), "--seed", str(DEMO_SEED))
+    assert result.returncode == 0, result.stderr
+    return Shop(root, result.stdout)
+
+
+@pytest.fixture
+def demo_copy(demo_shop: Shop, tmp_path: Path) -> Path:
+    """A private copy of the demo project, free to rebuild or retrain."""
+    return Path(shutil.copytree(demo_shop.root, tmp_path / "shop"))
 
 
 @pytest.fixture

@@ -6,17 +6,14 @@ import json
 
 import duckdb
 import pytest
-from conftest import duckdb_cli, run_cli
+from conftest import DEMO_CUSTOMERS, DEMO_SEED, duckdb_cli, run_cli
 
-CUSTOMERS = 1_500
+CUSTOMERS = DEMO_CUSTOMERS
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo") / "shop"
-    result = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", "11")
-    assert result.returncode == 0, result.stderr
-    return root, result.stdout
+@pytest.fixture
+def demo(demo_shop):
+    return demo_shop.root, demo_shop.stdout
 
 
 def test_demo_prints_the_accounting_and_builds_everything(demo):
@@ -82,11 +79,11 @@ def test_demo_database_opens_in_duckdb_cli(demo):
     assert cli.stdout.split() == ["ok", "true", "n", "3"]  # the build, and the rebuilds after each training
 
 
-def test_demo_rerun_reuses_the_generated_data(demo):
-    root, _ = demo
+def test_demo_rerun_reuses_the_generated_data(demo_copy):
+    root = demo_copy
     parts = sorted((root / "data" / "demo" / "order_lines").glob("*.parquet"))
     stamps = [p.stat().st_mtime_ns for p in parts]
-    again = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", "11")
+    again = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", str(DEMO_SEED))
     assert again.returncode == 0, again.stderr
     assert "(build 4)" in again.stdout and "training" not in again.stderr
     assert [p.stat().st_mtime_ns for p in parts] == stamps

@@ -9,10 +9,9 @@ import sys
 import duckdb
 import numpy as np
 import pytest
-from conftest import DATA, duckdb_cli
+from conftest import DATA, DEMO_CUSTOMERS, duckdb_cli
 
 import marketsql
-from marketsql.demo_project import run_demo
 from marketsql.errors import ModelError
 from marketsql.recommendation import baselines, data
 from marketsql.recommendation.metrics import evaluate
@@ -22,11 +21,9 @@ from marketsql.recommendation.serve import load
 MOVIELENS = DATA / "movielens_100k"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("recdemo") / "demo"
-    run_demo(root, customers=2_000, seed=7)  # generates, builds, trains segmentation then recommendation
-    return marketsql.Project.load(root)
+@pytest.fixture
+def demo(demo_shop):
+    return demo_shop.project  # `marketsql demo`: generated, built, every model trained
 
 
 def test_recommend_udf_mart_and_model_agree_for_every_customer(demo):
@@ -41,7 +38,7 @@ def test_recommend_udf_mart_and_model_agree_for_every_customer(demo):
         model = load(con)
     finally:
         con.close()
-    assert len(rows) == 2_000
+    assert len(rows) == DEMO_CUSTOMERS
     ids = [c for c, _ in rows]
     columns, scores = model.recommend(model.customer_index(ids), 10)
     for (customer, items), cols, values in zip(rows, columns, scores):
@@ -90,7 +87,7 @@ def test_marts_read_in_duckdb_cli_without_python(demo):
     assert cli.returncode == 0, cli.stderr
     lines = cli.stdout.strip().splitlines()
     customers, max_rank, unnamed = (int(v) for v in lines[1].split(","))
-    assert customers == 2_000 and max_rank == 10 and unnamed == 0
+    assert customers == DEMO_CUSTOMERS and max_rank == 10 and unnamed == 0
     con = demo.connect(read_only=True)
     try:
         segments = con.execute("SELECT count(*) FROM meta.active_segments").fetchall()[0][0]
@@ -110,7 +107,8 @@ def test_scoring_does_not_import_tensorflow(demo):
     assert int(n) > 0 and tf == "False" and keras == "False"
 
 
-def test_versions_metrics_and_rollback_through_the_registry(demo):
+def test_versions_metrics_and_rollback_through_the_registry(demo_copy):
+    demo = marketsql.Project.load(demo_copy)
     first = [r for r in demo.models() if r.name == "recommendation"]
     assert len(first) == 1 and first[0].status == "active"
     metrics = first[0].metrics

@@ -30,12 +30,9 @@ def test_report_rejects_a_missing_folder_and_an_unbuilt_project(built_project, w
     assert not (fresh / "report.html").exists()
 
 
-@pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report") / "shop"
-    result = run_cli("demo", str(root), "--customers", "2000", "--seed", "5")
-    assert result.returncode == 0, result.stderr
-    return root
+@pytest.fixture
+def demo_report(demo_shop):
+    return demo_shop.root
 
 
 def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):

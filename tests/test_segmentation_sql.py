@@ -8,7 +8,6 @@ import pytest
 from conftest import REPO, duckdb_cli
 
 import marketsql
-from marketsql.demo_project import run_demo
 from marketsql.segmentation import FEATURES
 from marketsql.segmentation.serve import load
 
@@ -25,11 +24,9 @@ def retail(tmp_path_factory):
     return project
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("segdemo") / "demo"
-    run_demo(root, customers=3_000, seed=7)  # generates, builds and trains the segmentation model
-    return marketsql.Project.load(root)
+@pytest.fixture
+def demo(demo_shop):
+    return demo_shop.project  # `marketsql demo`: generated, built, every model trained
 
 
 def scores(project: marketsql.Project) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import marketsql
-from marketsql.demo_project import run_demo
+from marketsql.demo import generate_demo_data
 from marketsql.errors import MarketsqlError
 from marketsql.segmentation import FEATURES, SegmentationModel
 from marketsql.segmentation.train import RFM_SEGMENTS, TrainingError, rfm_scores, train_segmentation
@@ -36,8 +36,10 @@ def _raw(frame: pd.DataFrame) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
-    root = tmp_path_factory.mktemp("seg_demo")
-    run_demo(root, customers=5000, seed=7)
+    root = tmp_path_factory.mktemp("seg_demo") / "demo"
+    marketsql.init(root)
+    generate_demo_data(root / "data" / "demo", customers=5000, seed=7)
+    marketsql.Project.load(root).build()  # features only: the test trains
     truth = pd.read_parquet(root / "data" / "demo" / "truth" / "customer_groups.parquet")
     return _features(root / "marketsql.duckdb"), truth
 
