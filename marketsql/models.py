@@ -8,6 +8,8 @@ adds to connections opened by marketsql. Heavy libraries are imported only when 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import duckdb
@@ -49,15 +51,32 @@ def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
     active = active_records(con)
     for name in KINDS:
         if name in active:
-            kind(name).compile_sql(con, active[name])
+            with _stored_version(active[name]):
+                kind(name).compile_sql(con, active[name])
         else:
             kind(name).compile_untrained(con)
     return set(active)
 
 
+@contextmanager
+def _stored_version(record: ModelRecord) -> Iterator[None]:
+    """Turn a stored model this marketsql cannot read (made by another version) into one clear line."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ModelError(
+            f"{record.name} v{record.version} was stored by another marketsql version ({type(exc).__name__}: "
+            f"{exc}) — train it again: `marketsql train {record.name}`"
+        ) from exc
+
+
 def model_udfs(con: duckdb.DuckDBPyConnection) -> list[Udf]:
     """The Python UDFs of every active model."""
-    return [udf for name, record in active_records(con).items() for udf in kind(name).udfs(con, record)]
+    udfs: list[Udf] = []
+    for name, record in active_records(con).items():
+        with _stored_version(record):
+            udfs += kind(name).udfs(con, record)
+    return udfs
 
 
 def postgres_functions(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from chromium import render
-from conftest import run_cli
+from conftest import REPO, run_cli
 
 import marketsql
 
@@ -58,3 +58,21 @@ def test_report_command_rewrites_the_file_atomically(demo_report, tmp_path):
     assert result.stdout.startswith(f"Wrote {target} (")
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["out.html"]   # no temporary file left
+
+
+def test_online_retail_report_renders_and_says_what_this_data_cannot_show(tmp_path):
+    project = marketsql.Project.load(REPO / "examples" / "online_retail", database=tmp_path / "retail.duckdb")
+    project.build()
+    result = project.report(tmp_path / "retail.html")
+    seen = render(result.path, tmp_path / "retail.png")
+    assert seen.errors == [] and seen.requests == []
+    assert seen.charts >= 5 and seen.drawn == seen.charts
+    assert "392,692" in seen.text or "4,338" in seen.text           # the real period's customers / purchases
+    assert "REGENCY TEA PLATE" in seen.text                          # its strongest basket rule, by name
+    assert seen.missing == [
+        "No segmentation model is trained yet — run `marketsql train segmentation`.",
+        "No recommendation model yet — run `marketsql train recommendation` (after segmentation).",
+        "No forecast yet — run `marketsql train forecast` to add the next months per category.",
+        "This project has no product attributes (stg_product_attributes is empty), so there is no map.",
+        "This project has no marketing spend (stg_marketing_spend is empty), so there is nothing to show.",
+    ]

@@ -256,7 +256,10 @@ def positioning(db: Data) -> Section:
                 "Where each product sits: the two main directions of its attributes (PCA), bubble size = units "
                 "sold, colour = price tier; and which attributes drive price and sales.")
     if not db.has("position_map"):
-        s.missing("No positioning model yet — run `marketsql train positioning`.")
+        attributes = db.rows("SELECT count(*) FROM stg_product_attributes")[0][0] \
+            if db.has("stg_product_attributes") else 0
+        s.missing("No positioning model yet — run `marketsql train positioning`." if attributes else
+                  "This project has no product attributes (stg_product_attributes is empty), so there is no map.")
         return s
     rows = db.rows("SELECT product_name, brand, price, price_tier, tier_rank, x, y, coalesce(units, 0),"
                    " expected_price FROM position_map ORDER BY tier_rank, product_name")
@@ -296,6 +299,9 @@ def budget(db: Data) -> Section:
                 "ROI and acquisition cost by channel, each channel's response curve, and a better split.")
     if not db.has("channel_month"):
         s.missing("channel_month is missing — the project has no marketing_spend source.")
+        return s
+    if not db.rows("SELECT count(*) FROM channel_month")[0][0]:
+        s.missing("This project has no marketing spend (stg_marketing_spend is empty), so there is nothing to show.")
         return s
     channels = db.rows(
         "SELECT channel, sum(spend), sum(new_customers), sum(attributed_revenue),"
