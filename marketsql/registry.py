@@ -177,3 +177,17 @@ def _record(row: tuple[Any, ...]) -> ModelRecord:
     name, version, kind, created_at, status, params, features, metrics, fingerprint, checksum = row
     return ModelRecord(name, int(version), kind, created_at, status, json.loads(params), json.loads(features),
                        json.loads(metrics), fingerprint, checksum)
+
+
+def json_safe(value: Any) -> Any:
+    """Plain JSON values for a model's params and metrics: numpy scalars to Python, non-finite floats
+    to None (JSON has no NaN), dict keys to text."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping
-from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from ..errors import ModelError
-from ..registry import ModelRecord, Registry
+from ..registry import ModelRecord, Registry, json_safe
 from ..sqltext import literal
 from ..tablemacro import failing_table_macro, table_macro
 from ..udfs import Udf
@@ -52,7 +50,7 @@ def train(
     params = {"channels": [c.channel for c in curves], "holdout": holdout, "extrapolation": extrapolation,
               "excluded": fit.excluded, "current_month": fit.current_month, "attribution_days": attribution}
     fingerprint = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
-    record = Registry(con).register(NAME, "power response curves", params, ["spend"], _json_safe(fit.metrics),
+    record = Registry(con).register(NAME, "power response curves", params, ["spend"], json_safe(fit.metrics),
                                     arrays, fingerprint)
     return fit, record
 
@@ -146,15 +144,3 @@ ALLOCATION_COLUMNS = [("channel", "VARCHAR"), ("current_month", "DATE"), ("curre
                       ("suggested_predicted_revenue", "DOUBLE"), ("at_bound", "VARCHAR"), ("spend_cap", "DOUBLE"),
                       ("model_version", "INTEGER")]
 
-
-def _json_safe(value: Any) -> Any:
-    """Plain JSON values: numpy scalars to Python, non-finite floats to None."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

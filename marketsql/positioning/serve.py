@@ -7,10 +7,9 @@ import re
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from ..errors import ModelError
-from ..registry import ModelRecord, Registry
+from ..registry import ModelRecord, Registry, json_safe
 from ..udfs import Udf
 from .model import PositioningModel
 from .sql import macro_statements, standin_statements, table_statements
@@ -33,7 +32,7 @@ def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = 
     arrays, meta = result.model.to_arrays()
     params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
               "all_brands": result.all_brands, "notes": result.notes}
-    record = Registry(con).register(NAME, "pca+ridge", params, result.model.attributes, _json_safe(result.metrics),
+    record = Registry(con).register(NAME, "pca+ridge", params, result.model.attributes, json_safe(result.metrics),
                                     arrays, _fingerprint(products, attributes))
     return result, record
 
@@ -105,14 +104,3 @@ def _fingerprint(products: Any, attributes: Any) -> str:
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

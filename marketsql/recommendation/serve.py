@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ModelError
-from ..registry import ModelRecord, Registry
+from ..registry import ModelRecord, Registry, json_safe
 from ..udfs import Udf
 from ..views import ViewFile
 from . import data
@@ -79,10 +79,10 @@ def train(
     arrays, meta = result.model.to_arrays()
     params = {"model": meta, "chosen": result.chosen, "selection": result.selection, "holdout_days": holdout_days,
               "k": k, "seed": seed, "keras": vars(settings), "candidates": list(names)}
-    metrics = {**result.metrics(), "candidates": _json_safe(result.candidates.to_dict(orient="records")),
+    metrics = {**result.metrics(), "candidates": json_safe(result.candidates.to_dict(orient="records")),
                "epoch_seconds": result.epoch_seconds}
     record = Registry(con).register(NAME, result.chosen, params, ["customer_product_interactions"],
-                                    _json_safe(metrics), arrays, _fingerprint(full))
+                                    json_safe(metrics), arrays, _fingerprint(full))
     return result, record
 
 
@@ -193,14 +193,3 @@ def _fingerprint(interactions: data.Interactions) -> str:
     digest.update("\n".join(interactions.customers + interactions.products).encode())
     return digest.hexdigest()
 
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

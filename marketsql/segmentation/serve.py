@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ModelError
-from ..registry import ModelRecord, Registry
+from ..registry import ModelRecord, Registry, json_safe
 from ..udfs import Udf
 from .model import FEATURES, SegmentationModel
 from .sql import macro_statements
@@ -38,7 +38,7 @@ def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: 
               "distinguishing": [str(d) for d in result.profiles.sort_values("segment")["distinguishing"]]}
     metrics = {**result.metrics(), "candidates": result.candidates.to_dict(orient="records")}
     record = Registry(con).register(
-        NAME, result.model.kind, params, list(FEATURES), _json_safe(metrics), arrays, _fingerprint(frame)
+        NAME, result.model.kind, params, list(FEATURES), json_safe(metrics), arrays, _fingerprint(frame)
     )
     return result, record
 
@@ -98,14 +98,3 @@ def _fingerprint(frame: Any) -> str:
     hashed = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
