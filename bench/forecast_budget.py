@@ -18,17 +18,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_and_result  # bench/timing.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def best(run, repeat: int = 5) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def train_timed(project, name: str, **options) -> tuple[float, float, object]:
@@ -95,9 +87,9 @@ def main() -> None:
 
         current = dict(zip([c.channel for c in curves], budget.current_spend, strict=True))
         for total in (float(sum(current.values())), 100_000.0):
-            seconds, split = best(lambda t=total: allocate(curves, t))
+            seconds, split = best_and_result(lambda t=total: allocate(curves, t), repeat=5)
             upper = split.table["max_spend"].to_numpy()
-            slsqp_seconds, x = best(lambda t=total, u=upper: slsqp(curves, t, u))
+            slsqp_seconds, x = best_and_result(lambda t=total, u=upper: slsqp(curves, t, u), repeat=5)
             suggested = dict(zip(split.table["channel"], split.table["spend"], strict=True))
             scale = total / sum(current.values())
             splits = {"suggested": suggested, "SLSQP": dict(zip(suggested, x, strict=True)),

@@ -15,28 +15,15 @@ numpy on the exported arrays, in the same process.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import best, median_seconds  # bench/timing.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = REPO.parent / "shared" / "data" / "smartphones" / "smartphones_cleaned_v6.csv"
-
-
-def median_seconds(run, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def best(run, repeat: int = 3) -> float:
-    return min(median_seconds(run, 1) for _ in range(repeat))
 
 
 def phones_project(root: Path):

@@ -25,15 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 from processes import child, run_child  # noqa: E402
-
-
-def best(run, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+from timing import best  # noqa: E402
 
 
 def train_child(root: str) -> dict:

@@ -16,19 +16,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import best  # bench/timing.py (the script's folder is on sys.path)
+
+from marketsql.segmentation import FEATURES
 
 REPO = Path(__file__).resolve().parents[1]
-ARGS = ("recency_days, frequency, monetary, tenure_days, avg_basket_value, avg_basket_lines, total_quantity,"
-        " distinct_products, distinct_categories, return_rate, top_category_share")
-
-
-def best(run, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+ARGS = ", ".join(FEATURES)  # the segment() macro's arguments, in the model's order
 
 
 def train_timed(project) -> tuple[float, object]:
