@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import database, models
 from .build import BuildResult, Progress
 from .config import find_config
 from .errors import ConfigError
@@ -49,26 +48,17 @@ def run_demo(
     result = project.build(progress)
     skipped = {name for name, _ in result.skipped}
     if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments"}:
-        for name in ("positioning", "forecast", "budget"):  # they read built views; one rebuild compiles all
+        for name in ("positioning", "forecast", "budget", "segmentation"):  # they read built views
             say(f"training the {name} model")
-            _register(project, name)
-        say("training the segmentation model")
-        result = project.train("segmentation", progress).build  # registers it and rebuilds the marts
+            project.train(name, progress, rebuild=False)
+        result = project.build(progress)  # one rebuild compiles them all into the marts
     if generated or "customer_recommendations" in {name for name, _ in result.skipped}:
-        say("training the recommendation model")  # after segmentation: it uses the segments
-        result = project.train("recommendation", progress).build
+        say("training the recommendation model")  # after that rebuild: it reads the segments
+        project.train("recommendation", progress, rebuild=False)
+        result = project.build(progress)
     say("writing the report")
     project.report()
     return result
-
-
-def _register(project: Project, name: str) -> None:
-    """Train model ``name`` and register it as active, without rebuilding (the next build compiles it)."""
-    con = database.connect(project.database)
-    try:
-        models.kind(name).train(con)
-    finally:
-        con.close()
 
 
 def summary(project: Project) -> list[str]:

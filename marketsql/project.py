@@ -38,11 +38,11 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Trained:
     """What ``Project.train`` did: the training result (candidates, metrics, profiles), the
-    registered version, and the rebuild that put it into the marts."""
+    registered version, and the rebuild that put it into the marts (None when not rebuilt)."""
 
     result: Any
     record: ModelRecord
-    build: BuildResult
+    build: BuildResult | None
 
 
 class Project:
@@ -120,8 +120,11 @@ class Project:
             raise
         return con
 
-    def train(self, name: str, progress: Progress | None = None, **options: Any) -> Trained:
-        """Train model ``name`` on the built database, register it as active, rebuild so marts use it."""
+    def train(self, name: str, progress: Progress | None = None, rebuild: bool = True, **options: Any) -> Trained:
+        """Train model ``name`` on the built database, register it as active, rebuild so marts use it.
+
+        With ``rebuild=False`` the next build compiles it (to train several models with one rebuild).
+        """
         model_kind = models.kind(name)
         con = database.connect(self.database)
         try:
@@ -133,7 +136,7 @@ class Project:
             result, record = model_kind.train(con, **options)
         finally:
             con.close()
-        return Trained(result, record, self.build(progress))
+        return Trained(result, record, self.build(progress) if rebuild else None)
 
     def models(self) -> list[ModelRecord]:
         """Every registered model version, newest first."""
