@@ -248,5 +248,5 @@ def init(directory: str | Path) -> Project:
     shutil.copytree(source / "sql", target / "sql")
     shutil.copytree(source / "udfs", target / "udfs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(source / "marketsql.toml", target / "marketsql.toml")
-    (target / ".gitignore").write_text("*.duckdb\n*.duckdb.wal\n*.lock\ndata/\n", encoding="utf-8")
+    (target / ".gitignore").write_text("*.duckdb\n*.duckdb.wal\n*.lock\ndata/\nreport.html\n", encoding="utf-8")
     return Project.load(target)
