@@ -99,9 +99,9 @@ def _build_into(
         con.execute(f"SET memory_limit = {literal(config.memory_limit)}")
     register(con, udfs.values())
     manifest.carry_over(con, config.database)
-    trained = models.compile_active(con)  # macros of the active models, before any view uses them
-    model_udfs = models.model_udfs(con)
+    model_udfs = models.model_udfs(con)  # before the macros: a model's macro may call its UDFs
     register(con, model_udfs)
+    trained = models.compile_active(con)  # macros of the active models, before any view uses them
     python_functions = set(udfs) | {u.name.lower() for u in model_udfs}
     build_id = manifest.next_build_id(con)
     con.execute("CREATE SCHEMA raw")
@@ -121,6 +121,7 @@ def _build_into(
         materialized = view.materialized or bool(view.functions & python_functions)
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(_create(con, view, materialized))
+    models.compile_after_views(con)  # model SQL that reads built tables
     quality = _quality(con, views, {s.name: s.rows for s in loads})
     seconds = time.perf_counter() - started
     manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, objects, quality)

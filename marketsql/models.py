@@ -26,6 +26,7 @@ KINDS: dict[str, str] = {
     "budget": "marketsql.budget.serve",
     "positioning": "marketsql.positioning.serve",
     "recommendation": "marketsql.recommendation.serve",
+    "clv": "marketsql.clv.serve",
 }
 
 
@@ -56,6 +57,16 @@ def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
         else:
             kind(name).compile_untrained(con)
     return set(active)
+
+
+def compile_after_views(con: duckdb.DuckDBPyConnection) -> None:
+    """SQL of active models that reads built tables (e.g. a lookup by customer id), created once the views exist;
+    kinds opt in with ``compile_after_views(con, record)``."""
+    for name, record in active_records(con).items():
+        late = getattr(kind(name), "compile_after_views", None)
+        if late is not None:
+            with _stored_version(record):
+                late(con, record)
 
 
 @contextmanager

@@ -2,6 +2,8 @@
 -- marketsql: requires segmentation
 -- One row per segment of the active model: size, shares, mean and median of every feature, top categories, and the
 -- features that most set it apart (mean standardised value of its customers, from the training profile).
+-- With a trained clv model also mean_p_alive, mean_clv_12m and expected_value_12m (the segment's summed clv_12m);
+-- NULL until `marketsql train clv`.
 WITH totals AS (
     SELECT count(*) AS customers, sum(monetary) AS revenue FROM customer_segments
 ),
@@ -48,9 +50,13 @@ SELECT
     avg(s.top_category_share) AS mean_top_category_share,
     median(s.top_category_share) AS median_top_category_share,
     max(c.top_categories) AS top_categories,
-    max(a.distinguishing_features) AS distinguishing_features
+    max(a.distinguishing_features) AS distinguishing_features,
+    avg(p_alive_if_trained(v.frequency, v.recency_days, v.age_days)) AS mean_p_alive,
+    avg(clv_12m_if_trained(v.frequency, v.recency_days, v.age_days, v.monetary_value)) AS mean_clv_12m,
+    sum(clv_12m_if_trained(v.frequency, v.recency_days, v.age_days, v.monetary_value)) AS expected_value_12m
 FROM customer_segments AS s
 CROSS JOIN totals AS t
+LEFT JOIN clv_summary AS v ON v.customer_id = s.customer_id
 LEFT JOIN top_categories AS c ON c.segment_id = s.segment_id
 LEFT JOIN meta.active_segments AS a ON a.segment_id = s.segment_id
 GROUP BY s.segment_id, s.segment_name
