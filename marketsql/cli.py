@@ -142,7 +142,7 @@ def demo(
 @app.command()
 def train(
     model: Annotated[
-        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast or budget.")
+        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast, budget or clv.")
     ],
     project: ProjectDir = Path("."),
     k_min: Annotated[int, typer.Option(help="segmentation: smallest number of segments tried.")] = 3,
@@ -152,7 +152,12 @@ def train(
     holdout: Annotated[
         int | None, typer.Option(help="forecast, budget: months held out to test (default: horizon / 6).")
     ] = None,
-    holdout_days: Annotated[int, typer.Option(help="Recommendation: days held out to compare candidates.")] = 30,
+    holdout_days: Annotated[int | None, typer.Option(
+        help="recommendation: days held out (default 30); clv: days held out (default: setting clv_calibration_end,"
+             " else the last 25 %).")] = None,
+    calibration_end: Annotated[str | None, typer.Option(help="clv: last day of the calibration period.")] = None,
+    horizon_days: Annotated[int, typer.Option(help="clv: horizon of clv_horizon and the value tiers.")] = 365,
+    discount: Annotated[float, typer.Option(help="clv: annual discount rate of the CLV.")] = 0.1,
     k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
     epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
     candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
@@ -164,8 +169,11 @@ def train(
                                            "forecast": {"horizon": horizon, "holdout": holdout},
                                            "budget": {} if holdout is None else {"holdout": holdout},
                                            "positioning": {"seed": seed},
-                                           "recommendation": {"seed": seed, "holdout_days": holdout_days, "k": k,
-                                                              "epochs": epochs, "candidates": candidates}}
+                                           "recommendation": {"seed": seed, "k": k, "epochs": epochs,
+                                                              "holdout_days": 30 if holdout_days is None
+                                                              else holdout_days, "candidates": candidates},
+                                           "clv": {"calibration_end": calibration_end, "holdout_days": holdout_days,
+                                                   "horizon_days": horizon_days, "discount": discount}}
     options = by_model.get(model, {})
     with _status(f"training {model}") as update:
         trained = Project.load(project).train(model, progress=update, **options)
@@ -223,7 +231,8 @@ def _amounts(values: list[str] | None, option: str) -> dict[str, float]:
 
 HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
                     "baseline_wins", "winner", "price_r2", "price_r2_brand_mean", "sales_r2", "ndcg_at_k",
-                    "precision_at_k", "ndcg_lift_over_popularity")
+                    "precision_at_k", "ndcg_lift_over_popularity", "r", "alpha", "a", "b", "p", "q", "v",
+                    "holdout_mae")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

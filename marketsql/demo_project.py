@@ -47,8 +47,9 @@ def run_demo(
     project = Project.load(root)
     result = project.build(progress)
     skipped = {name for name, _ in result.skipped}
-    if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments"}:
-        for name in ("positioning", "forecast", "budget", "segmentation"):  # they read built views
+    if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments",
+                               "customer_value"}:
+        for name in ("positioning", "forecast", "budget", "segmentation", "clv"):  # they read built views
             say(f"training the {name} model")
             project.train(name, progress, rebuild=False)
         result = project.build(progress)  # one rebuild compiles them all into the marts
@@ -103,7 +104,39 @@ def summary(project: Project) -> list[str]:
         lines.append(f"positioning v{version}: price R² {float(price_r2):.2f} on held-out phones (brand mean"
                      f" {float(baseline_r2):.2f}){sales} — see position_map, position_drivers, `marketsql position`")
     lines += _recommendation_lines(project)
+    lines += _clv_lines(project)
     return lines
+
+
+def _clv_lines(project: Project) -> list[str]:
+    """The customer-value model's holdout verdict, its five most valuable customers and p_alive by segment."""
+    con = project.connect(read_only=True)
+    try:
+        active = [r for r in Registry(con).list("clv") if r.status == "active"]
+        if not active:
+            return []
+        m = active[0].metrics
+        top = con.execute("SELECT customer_id, clv_12m, p_alive, expected_purchases_365d, expected_order_value"
+                          " FROM customer_value ORDER BY clv_12m DESC, customer_id LIMIT 5").fetchall()
+        segments = con.execute("SELECT segment_name, mean_p_alive, mean_clv_12m FROM segment_profiles"
+                               " ORDER BY mean_clv_12m DESC NULLS LAST").fetchall() if _has(con, "segment_profiles") else []
+    finally:
+        con.close()
+    model, own = m["holdout"]["model"], m["holdout"]["own_rate"]
+    lines = [f"customer value (clv v{active[0].version}, BG/NBD + Gamma-Gamma; holdout {m['calibration_customers']:,}"
+             f" customers: MAE {model['mae']:.3f} vs own rate {own['mae']:.3f}, top-10 % capture"
+             f" {model['top_decile_capture']:.0%} — {'beats the baselines' if not m['loses_to'] else 'loses on '
+                                                    + ', '.join(m['loses_to'])}), five most valuable:"]
+    lines += [f"  {cid}: clv 12 months {value:,.0f}, p_alive {alive:.2f}, {purchases:.1f} purchases/year x"
+              f" {order:,.0f}" for cid, value, alive, purchases, order in top]
+    lines += [f"  p_alive {alive:.2f}, mean clv 12 months {value:,.0f}: {name}"
+              for name, alive, value in segments if alive is not None]
+    return lines
+
+
+def _has(con: object, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",  # type: ignore[attr-defined]
+                            [table]).fetchall()[0][0])
 
 
 def _recommendation_lines(project: Project) -> list[str]:

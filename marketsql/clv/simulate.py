@@ -22,13 +22,15 @@ def bgnbd_histories(rng: np.random.Generator, n: int, r: float, alpha: float, a:
     for _ in range(max_purchases):
         if not active.any():
             break
+        # every customer draws at every step, so a longer ``age`` replays the same histories with the same seed
+        waits, coins = rng.exponential(1.0, n), rng.random(n)
         idx = np.flatnonzero(active)
-        now[idx] += rng.exponential(1.0, len(idx)) / np.maximum(rate[idx], 1e-12)
+        now[idx] += waits[idx] / np.maximum(rate[idx], 1e-12)
         inside = now[idx] <= age[idx]
         bought = idx[inside]
         x[bought] += 1
         t_x[bought] = now[bought]
-        drops = bought[rng.random(len(bought)) < dropout[bought]]
+        drops = bought[coins[bought] < dropout[bought]]
         alive[drops] = False
         active[idx[~inside]] = False
         active[drops] = False

@@ -38,7 +38,7 @@ def calibrate_and_judge(summary: pd.DataFrame, p: Periods, groups: pd.Series | N
         BgNbd, GammaGamma, Holdout]:
     """Fit both models on the calibration columns; predict the holdout; score them beside the baselines."""
     cal = summary[summary["frequency_cal"].notna()].reset_index(drop=True)
-    check_repeat_customers(cal, "frequency_cal", f"calibration period (to {p.calibration_end})")
+    check_repeat_customers(cal, "frequency_cal", f"calibration period to {p.calibration_end}")
     x, t_x, age = (cal[c].to_numpy(np.float64) for c in ("frequency_cal", "recency_cal_days", "age_cal_days"))
     m = cal["monetary_value_cal"].to_numpy(np.float64)
     bgnbd, spend = BgNbd.fit(x, t_x, age), GammaGamma.fit(x, m)
