@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
+
 from .build import BuildResult, Progress
 from .config import find_config
 from .errors import ConfigError
@@ -118,15 +120,16 @@ def _clv_lines(project: Project) -> list[str]:
         m = active[0].metrics
         top = con.execute("SELECT customer_id, clv_12m, p_alive, expected_purchases_365d, expected_order_value"
                           " FROM customer_value ORDER BY clv_12m DESC, customer_id LIMIT 5").fetchall()
-        segments = con.execute("SELECT segment_name, mean_p_alive, mean_clv_12m FROM segment_profiles"
-                               " ORDER BY mean_clv_12m DESC NULLS LAST").fetchall() if _has(con, "segment_profiles") else []
+        segments = con.execute(
+            "SELECT segment_name, mean_p_alive, mean_clv_12m FROM segment_profiles ORDER BY mean_clv_12m DESC"
+        ).fetchall() if _has(con, "segment_profiles") else []
     finally:
         con.close()
     model, own = m["holdout"]["model"], m["holdout"]["own_rate"]
+    verdict = "beats the baselines" if not m["loses_to"] else "loses on " + ", ".join(m["loses_to"])
     lines = [f"customer value (clv v{active[0].version}, BG/NBD + Gamma-Gamma; holdout {m['calibration_customers']:,}"
              f" customers: MAE {model['mae']:.3f} vs own rate {own['mae']:.3f}, top-10 % capture"
-             f" {model['top_decile_capture']:.0%} — {'beats the baselines' if not m['loses_to'] else 'loses on '
-                                                    + ', '.join(m['loses_to'])}), five most valuable:"]
+             f" {model['top_decile_capture']:.0%} — {verdict}), five most valuable:"]
     lines += [f"  {cid}: clv 12 months {value:,.0f}, p_alive {alive:.2f}, {purchases:.1f} purchases/year x"
               f" {order:,.0f}" for cid, value, alive, purchases, order in top]
     lines += [f"  p_alive {alive:.2f}, mean clv 12 months {value:,.0f}: {name}"
@@ -134,9 +137,8 @@ def _clv_lines(project: Project) -> list[str]:
     return lines
 
 
-def _has(con: object, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",  # type: ignore[attr-defined]
-                            [table]).fetchall()[0][0])
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0])
 
 
 def _recommendation_lines(project: Project) -> list[str]:

@@ -27,7 +27,8 @@ def retail(tmp_path_factory, postgres_server: Server) -> tuple[marketsql.Project
         REPO / "examples" / "online_retail", database=tmp_path_factory.mktemp("pgretail") / "retail.duckdb"
     )
     project.build()
-    project.train("segmentation", k_min=3, k_max=3)
+    project.train("segmentation", k_min=3, k_max=3, rebuild=False)
+    project.train("clv")
     return project, project.mirror_postgres(postgres_server.dsn(), "retail")
 
 
@@ -36,7 +37,8 @@ def demo(tmp_path_factory, postgres_server: Server) -> tuple[marketsql.Project, 
     project = marketsql.init(tmp_path_factory.mktemp("pgdemo") / "demo")
     generate_demo_data(project.root / "data" / "demo", customers=2_000, seed=11)
     project.build()
-    project.train("segmentation", k_min=5, k_max=5)  # the five planted groups; a full search adds nothing here
+    project.train("segmentation", k_min=5, k_max=5, rebuild=False)  # the five planted groups suffice here
+    project.train("clv")
     return project, project.mirror_postgres(postgres_server.dsn(), "demo")
 
 
@@ -144,6 +146,27 @@ def test_every_view_and_mart_equals_duckdb(which, request, postgres_server: Serv
     assert {"customer_segments", "segment_profiles", "association_rules", "order_lines", "model_arrays"
             } <= set(compared)
     assert len(compared) == len(mirrored.items)
+
+
+@pytest.mark.parametrize("which", ["retail", "demo"])
+def test_compiled_p_alive_matches_duckdb_for_every_customer(which, request, postgres_server: Server):  # noqa: F811
+    project, mirrored = request.getfixturevalue(which)
+    schema = mirrored.schemas["main"]
+    duck = project.connect(read_only=True)
+    try:
+        expected = duck.execute("SELECT customer_id, p_alive(frequency, recency_days, age_days),"
+                                " expected_order_value(frequency, monetary_value) FROM clv_summary"
+                                " ORDER BY customer_id").fetchall()
+    finally:
+        duck.close()
+    with postgres_server.admin() as pg:
+        got = pg.execute(f'SELECT customer_id, "{schema}".p_alive(frequency, recency_days, age_days),'
+                         f' "{schema}".expected_order_value(frequency, monetary_value) FROM "{schema}".clv_summary'
+                         " ORDER BY customer_id").fetchall()
+        mart = pg.execute(f'SELECT count(*), count(p_alive) FROM "{schema}".customer_value').fetchone()
+    assert len(got) == len(expected) > 1_000 and mart == (len(expected), len(expected))
+    for (cid, alive, value), (pg_cid, pg_alive, pg_value) in zip(expected, got, strict=True):
+        assert (cid, alive, value) == (pg_cid, pytest.approx(pg_alive, rel=1e-12), pytest.approx(pg_value, rel=1e-12))
 
 
 @pytest.mark.parametrize("which", ["retail", "demo"])

@@ -51,7 +51,8 @@ def duckdb_customer_macros(params: dict[str, float], discount: float) -> list[st
         "CREATE OR REPLACE MACRO expected_order_value(cid) AS"
         " (SELECT c.expected_order_value FROM customer_value AS c WHERE c.customer_id = cid),"
         f" (frequency, monetary_value) AS {value}",
-        f"CREATE OR REPLACE MACRO expected_purchases(cid, days) AS (SELECT expected_purchases_at({args}, days) {summary})",
+        "CREATE OR REPLACE MACRO expected_purchases(cid, days) AS"
+        f" (SELECT expected_purchases_at({args}, days) {summary})",
         f"CREATE OR REPLACE MACRO clv(cid, months, annual_discount := {discount!r}) AS"
         f" (SELECT clv_at({args}, s.monetary_value, months, annual_discount) {summary})",
     ]

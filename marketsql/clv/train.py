@@ -53,10 +53,7 @@ def calibrate_and_judge(summary: pd.DataFrame, p: Periods, groups: pd.Series | N
     own = np.where(age > 0, x / np.where(age > 0, age, 1.0), 0.0) * days
     frame["own_rate_purchases"], frame["own_rate_revenue"] = own, own * frame["spend_per_day_cal"]
     source = "segment as of the calibration end" if groups is not None else "RFM group as of the calibration end"
-    if groups is None:
-        groups = rfm_groups(frame)
-    else:
-        groups = frame["customer_id"].astype(str).map(groups).fillna(-1)
+    groups = rfm_groups(frame) if groups is None else frame["customer_id"].astype(str).map(groups).fillna(-1)
     frame["group_rate_purchases"], frame["group_rate_revenue"] = group_rates(frame, groups, days)
     judged = {name: scores(frame[f"{name}_purchases"].to_numpy(), frame["actual_purchases"].to_numpy(),
                            frame[f"{name}_revenue"].to_numpy(), frame["actual_revenue"].to_numpy())

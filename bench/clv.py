@@ -1,0 +1,192 @@
+"""Benchmark of the clv model: fit + score time and peak memory, beside a plain scipy reference and lifetimes.
+
+    python bench/clv.py                         # Online Retail (4,338 customers), 100 k and 1 M simulated customers
+    python bench/clv.py --sizes 100000 --lifetimes /tmp/venv-lt/bin/python
+
+Simulated customers are BG/NBD histories (marketsql/clv/simulate.py; r 0.25, alpha 4, a 0.8, b 2.5, ages 30-730
+days) with Gamma-Gamma spend (p 6, q 4, v 15). Each measurement runs in a child process of its own (its peak RSS):
+
+- ``ours``: BgNbd.fit + GammaGamma.fit, then scoring every customer in numpy (p_alive, expected purchases at 90 and
+  365 days, expected order value, 12-month CLV), then the ``customer_value`` SQL of the standard pipeline run in
+  DuckDB over a ``clv_summary`` table with the model's macros and Arrow UDFs (the mart as the build makes it);
+- ``reference``: the plain likelihood of tests/test_clv_online_retail.py (one row per customer, natural parameters,
+  Nelder-Mead, no grouping), fit only;
+- ``lifetimes``: BetaGeoFitter + GammaGammaFitter and the same scores, run by another interpreter (a scratch venv
+  with ``pip install lifetimes``; never a dependency of marketsql).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from processes import child, run_child  # bench/processes.py
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+COLUMNS = ["frequency", "recency_days", "age_days", "monetary_value"]
+
+
+def simulated(n: int, seed: int = 1) -> pd.DataFrame:
+    """BG/NBD + Gamma-Gamma customers, whole days as in clv_summary."""
+    from marketsql.clv.simulate import bgnbd_histories
+
+    rng = np.random.default_rng(seed)
+    age = np.floor(rng.uniform(30, 730, n))
+    x, t_x, _, _ = bgnbd_histories(rng, n, 0.25, 4.0, 0.8, 2.5, age=age)
+    nu = rng.gamma(4.0, 1.0 / 15.0, n)
+    spend = rng.gamma(6.0 * np.maximum(x, 1), 1.0 / nu) / np.maximum(x, 1)  # mean of x gamma(6, nu) values
+    return pd.DataFrame({"customer_id": [f"S{i:07d}" for i in range(n)], "frequency": x.astype(np.int64),
+                         "recency_days": np.floor(t_x).astype(np.int64), "age_days": age.astype(np.int64),
+                         "monetary_value": np.where(x > 0, spend, 0.0)})
+
+
+def online_retail(folder: Path) -> pd.DataFrame:
+    import marketsql
+
+    project = marketsql.Project.load(REPO / "examples" / "online_retail", database=folder / "retail.duckdb")
+    project.build()
+    con = project.connect(read_only=True)
+    try:
+        return con.execute(f"SELECT customer_id, {', '.join(COLUMNS)} FROM clv_summary").df()
+    finally:
+        con.close()
+
+
+def run_ours(path: str) -> dict:
+    import duckdb
+
+    from marketsql.clv import BgNbd, GammaGamma
+    from marketsql.clv.serve import udfs
+    from marketsql.clv.sql import duckdb_macros
+    from marketsql.clv.value import customer_value
+    from marketsql.registry import ModelRecord
+    from marketsql.tablemacro import table_macro
+
+    frame = pd.read_parquet(path)
+    x, t_x, age, m = (frame[c].to_numpy(np.float64) for c in COLUMNS)
+    started = time.perf_counter()
+    bgnbd, spend = BgNbd.fit(x, t_x, age), GammaGamma.fit(x, m)
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    bgnbd.p_alive(x, t_x, age), bgnbd.expected_purchases(90, x, t_x, age), bgnbd.expected_purchases(365, x, t_x, age)
+    spend.expected_order_value(x, m), customer_value(bgnbd, spend, 12, 0.1, x, t_x, age, m)
+    score_s = time.perf_counter() - started
+    assert bgnbd.fit_ is not None and spend.fit_ is not None
+    params = {**bgnbd.fit_.as_dict(), **spend.fit_.as_dict(), "annual_discount": 0.1, "horizon_days": 365,
+              "calibration_end": "2000-01-01"}
+    record = ModelRecord("clv", 1, "", pd.Timestamp.now(), "active", params, [], {}, "", "")
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE clv_summary AS SELECT *, 0.0 AS revenue FROM frame")
+        for u in udfs(con, record):
+            con.create_function(u.name, u.func, list(u.params), u.returns, type="arrow")
+        for statement in duckdb_macros(params, 0.1):
+            con.execute(statement)
+        from datetime import date
+
+        con.execute(table_macro("clv_parameters", [("annual_discount", "DOUBLE"), ("horizon_days", "INTEGER"),
+                                                   ("model_version", "INTEGER")], [[0.1, 365, 1]]))
+        started = time.perf_counter()
+        con.execute(f"CREATE TABLE customer_value AS {(REPO / 'sql/marts/customer_value.sql').read_text()}")
+        mart_s = time.perf_counter() - started
+        rows = con.execute("SELECT count(*) FROM customer_value").fetchall()[0][0]
+        del date
+    finally:
+        con.close()
+    return {"fit_s": fit_s, "score_s": score_s, "mart_s": mart_s, "rows": rows,
+            "params": {k: round(float(v), 5) for k, v in params.items() if k in ("r", "alpha", "a", "b", "p", "q", "v")}}
+
+
+def run_reference(path: str) -> dict:
+    from test_clv_online_retail import _optimise, reference_bgnbd_loglik, reference_gamma_gamma_loglik
+
+    frame = pd.read_parquet(path)
+    x, t_x, age, m = (frame[c].to_numpy(np.float64) for c in COLUMNS)
+    started = time.perf_counter()
+    bg = _optimise(lambda prm: reference_bgnbd_loglik(prm, x, t_x, age), np.array([1.0, 10.0, 0.5, 5.0]))
+    keep = (x > 0) & (m > 0)
+    gg = _optimise(lambda prm: reference_gamma_gamma_loglik(prm, x[keep], m[keep]), np.array([1.0, 2.0, 100.0]))
+    return {"fit_s": time.perf_counter() - started,
+            "params": dict(zip(("r", "alpha", "a", "b", "p", "q", "v"), [round(float(v), 5) for v in [*bg, *gg]]))}
+
+
+LIFETIMES = """
+import json, sys, time, resource
+import numpy as np, pandas as pd
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+f = pd.read_parquet(sys.argv[1])
+x, t, T, m = (f[c].to_numpy(float) for c in ("frequency", "recency_days", "age_days", "monetary_value"))
+s = time.perf_counter()
+bg = BetaGeoFitter().fit(x, t, T)
+keep = (x > 0) & (m > 0)
+gg = GammaGammaFitter().fit(x[keep], m[keep])
+fit_s = time.perf_counter() - s
+s = time.perf_counter()
+bg.conditional_probability_alive(x, t, T); bg.conditional_expected_number_of_purchases_up_to_time(90, x, t, T)
+bg.conditional_expected_number_of_purchases_up_to_time(365, x, t, T)
+gg.customer_lifetime_value(bg, pd.Series(x), pd.Series(t), pd.Series(T), pd.Series(m), time=12, discount_rate=0.00797)
+score_s = time.perf_counter() - s
+p = {**bg.params_, **gg.params_}
+print(json.dumps({"fit_s": fit_s, "score_s": score_s, "params": {k: round(float(v), 5) for k, v in p.items()},
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_lifetimes(python: str, path: str) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run([python, "-c", LIFETIMES, path], capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+    return {"seconds": time.perf_counter() - started, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+CHILDREN = {"ours": run_ours, "reference": run_reference}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="simulated customers, comma-separated")
+    parser.add_argument("--reference-max", type=int, default=100_000, help="largest size the reference fits")
+    parser.add_argument("--lifetimes", default="/tmp/venv-lt/bin/python", help="interpreter with lifetimes")
+    args = parser.parse_args()
+    print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = [("Online Retail", online_retail(Path(tmp)))]
+        cases += [(f"simulated {int(n):,}", simulated(int(n))) for n in args.sizes.split(",") if n]
+        for label, frame in cases:
+            path = str(Path(tmp) / "summary.parquet")
+            frame.to_parquet(path)
+            ours = child(__file__, "ours", path=path)
+            line = (f"{label:<20} {len(frame):>9,} customers  ours: fit {ours['fit_s']:6.2f} s, score"
+                    f" {ours['score_s']:5.2f} s, customer_value mart {ours['mart_s']:5.2f} s, peak"
+                    f" {ours['peak_rss_mb']:6.0f} MB")
+            print(line)
+            print(f"{'':<31}params {ours['params']}")
+            if len(frame) <= args.reference_max:
+                ref = child(__file__, "reference", path=path)
+                print(f"{'':<31}reference (plain scipy): fit {ref['fit_s']:6.2f} s, peak {ref['peak_rss_mb']:6.0f} MB,"
+                      f" ratio {ref['fit_s'] / ours['fit_s']:.1f}x; params {ref['params']}")
+            if Path(args.lifetimes).exists() and len(frame) <= args.reference_max:
+                lt = run_lifetimes(args.lifetimes, path)
+                if "error" in lt:
+                    print(f"{'':<31}lifetimes: {lt['error']}")
+                else:
+                    print(f"{'':<31}lifetimes: fit {lt['fit_s']:6.2f} s, score {lt['score_s']:5.2f} s, peak"
+                          f" {lt['peak_rss_mb']:6.0f} MB, fit ratio {lt['fit_s'] / ours['fit_s']:.1f}x;"
+                          f" params {lt['params']}")
+    print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        run_child(CHILDREN, sys.argv[2], sys.argv[3])
+    else:
+        main()
