@@ -90,19 +90,16 @@ def run_ours(path: str) -> dict:
             con.create_function(u.name, u.func, list(u.params), u.returns, type="arrow")
         for statement in duckdb_macros(params, 0.1):
             con.execute(statement)
-        from datetime import date
-
         con.execute(table_macro("clv_parameters", [("annual_discount", "DOUBLE"), ("horizon_days", "INTEGER"),
                                                    ("model_version", "INTEGER")], [[0.1, 365, 1]]))
         started = time.perf_counter()
         con.execute(f"CREATE TABLE customer_value AS {(REPO / 'sql/marts/customer_value.sql').read_text()}")
         mart_s = time.perf_counter() - started
         rows = con.execute("SELECT count(*) FROM customer_value").fetchall()[0][0]
-        del date
     finally:
         con.close()
     return {"fit_s": fit_s, "score_s": score_s, "mart_s": mart_s, "rows": rows,
-            "params": {k: round(float(v), 5) for k, v in params.items() if k in ("r", "alpha", "a", "b", "p", "q", "v")}}
+            "params": {k: round(float(params[k]), 5) for k in ("r", "alpha", "a", "b", "p", "q", "v")}}
 
 
 def run_reference(path: str) -> dict:

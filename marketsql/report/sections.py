@@ -369,5 +369,11 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:+.1%}"
 
 
+def _customer_value(db: Data) -> Section:
+    from .customer_value import customer_value
+
+    return customer_value(db)
+
+
 SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, recommendations, trends, positioning, baskets,
-                                             budget]
+                                             budget, _customer_value]
