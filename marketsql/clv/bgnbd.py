@@ -45,7 +45,8 @@ class BgNbd:
         ux, ut, ua = unique.T
         result = fit("BG/NBD", NAMES, lambda p: loglik(p, ux, ut, ua), counts.astype(np.float64),
                      start=np.array([1.0, max(float(np.mean(age)), 1.0) / 10, 1.0, 1.0]))
-        return cls(*map(float, result.params), fit_=result)
+        r, alpha, a, b = (float(value) for value in result.params)
+        return cls(r, alpha, a, b, fit_=result)
 
     @property
     def params(self) -> np.ndarray:

@@ -57,9 +57,10 @@ def periods(con: duckdb.DuckDBPyConnection, calibration_end: date | str | None =
             calibration_end = date.fromisoformat(calibration_end)
         except ValueError as exc:
             raise ModelError(f"--calibration-end {calibration_end!r}: not a date — give YYYY-MM-DD") from exc
+    chosen: date = cal_end if calibration_end is None else calibration_end
     if holdout_days is not None:
-        calibration_end = obs_end - timedelta(days=int(holdout_days))
-    result = Periods(first, calibration_end or cal_end, obs_end)
+        chosen = obs_end - timedelta(days=int(holdout_days))
+    result = Periods(first, chosen, obs_end)
     _check(result)
     return result
 

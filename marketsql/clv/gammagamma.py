@@ -47,7 +47,8 @@ class GammaGamma:
         if result.params[1] <= 1:
             raise ModelError(f"Gamma-Gamma fit gives q = {result.params[1]:.3f} <= 1: the expected spend per purchase"
                              " is infinite — spend per purchase is too heavy-tailed; cap outliers in staging")
-        return cls(*map(float, result.params), fit_=result)
+        p, q, v = (float(value) for value in result.params)
+        return cls(p, q, v, fit_=result)
 
     def expected_order_value(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
         """E[spend per purchase | x, m] = p (v + x m) / (p x + q - 1); the population mean p v / (q - 1) at x = 0."""
