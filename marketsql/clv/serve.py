@@ -11,7 +11,7 @@ connection). The mart ``customer_value`` is materialised at build: any client re
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -139,15 +139,24 @@ def _floats(array: pa.Array) -> np.ndarray:
 
 
 def _segments_at(con: duckdb.DuckDBPyConnection, p: Any, views: dict[str, Any] | None) -> pd.Series | None:
-    """Segment of each customer as of the calibration end, if a segmentation model is trained."""
-    from datetime import timedelta
+    """Segment of each customer as of the calibration end (``customer_features`` rerun against a temporary
+    ``analysis_date``, scored by the active segmentation model); None without one."""
+    from ..segmentation import FEATURES as SEGMENT_FEATURES
+    from ..segmentation.serve import load as load_segmentation
+    from ..sqltext import literal
 
-    from ..recommendation.data import segments_as_of
-
-    if views is None or "customer_features" not in views:
+    active = [r for r in Registry(con).list("segmentation") if r.status == "active"]
+    if not active or views is None or "customer_features" not in views:
         return None
-    segments = segments_as_of(con, views["customer_features"].sql, p.calibration_end + timedelta(days=1))
-    return pd.Series(segments) if segments else None
+    model = load_segmentation(con, active[0])
+    cutoff = (p.calibration_end + timedelta(days=1)).isoformat()
+    con.execute(f"CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE {literal(cutoff)} AS analysis_date")
+    try:
+        frame = con.execute(f"SELECT * FROM ({views['customer_features'].sql})").df()
+    finally:
+        con.execute("DROP VIEW IF EXISTS temp.analysis_date")
+    labels = model.predict(frame[list(SEGMENT_FEATURES)].to_numpy(dtype=np.float64))
+    return pd.Series(labels, index=frame["customer_id"].astype(str)).where(labels >= 0)
 
 
 def _fingerprint(frame: pd.DataFrame) -> str:
