@@ -46,12 +46,26 @@ def reference_gamma_gamma_loglik(params: np.ndarray, x: np.ndarray, m: np.ndarra
 
 
 def _optimise(loglik, start: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    best = start
-    for _ in range(4):  # restarts: Nelder-Mead on natural parameters stalls on badly scaled problems
-        result = minimize(lambda prm: -loglik(prm), best, method="Nelder-Mead",
-                          options={"maxiter": 20_000, "maxfev": 40_000, "xatol": 1e-10, "fatol": 1e-10})
-        best = result.x
+    """Bounded L-BFGS-B on natural parameters, then Nelder-Mead restarts (slow, but thorough on flat ridges)."""
+    def objective(prm: np.ndarray) -> float:
+        return -loglik(np.abs(prm)) / 1e4
+
+    with np.errstate(all="ignore"):
+        best = minimize(objective, start, method="L-BFGS-B", bounds=[(1e-12, 1e6)] * len(start),
+                        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10_000}).x
+        for _ in range(6):
+            best = np.abs(minimize(objective, best, method="Nelder-Mead", options={
+                "maxiter": 40_000, "maxfev": 80_000, "xatol": 1e-12, "fatol": 1e-15}).x)
     return best
+
+
+def _assert_same_fit(ours: np.ndarray, ses: np.ndarray, theirs: np.ndarray) -> None:
+    """Identified parameters (estimate > 2 standard errors) equal to 3 significant digits; an unidentified one
+    (Online Retail's calibration a and b: the dropout runs to its boundary, a -> 0) is only as good as the
+    likelihood, which the caller compares."""
+    identified = ours > 2 * ses
+    assert identified.sum() >= 2
+    np.testing.assert_allclose(ours[identified], theirs[identified], rtol=1e-3)
 
 
 @pytest.mark.parametrize("period", ["calibration", "all"])
@@ -67,14 +81,19 @@ def test_fit_equals_an_independent_reference(retail: marketsql.Project, period: 
         con.close()
     x, t_x, age, m = (frame[c].to_numpy(float) for c in cols)
     fitted = record.params if period == "all" else record.params["calibration_fit"]
-    ours = np.array([fitted[k] for k in ("r", "alpha", "a", "b")])
-    theirs = _optimise(lambda prm: reference_bgnbd_loglik(prm, x, t_x, age), np.array([1.0, 10.0, 0.5, 5.0]))
-    np.testing.assert_allclose(ours, theirs, rtol=1e-3)
-    assert fitted["bgnbd_loglik"] == pytest.approx(reference_bgnbd_loglik(theirs, x, t_x, age), rel=1e-6)
+    names = ("r", "alpha", "a", "b")
+    ours, ses = np.array([fitted[k] for k in names]), np.array([fitted[f"{k}_se"] for k in names], dtype=float)
+    theirs = _optimise(lambda prm: reference_bgnbd_loglik(prm, x, t_x, age), np.ones(4))
+    _assert_same_fit(ours, ses, theirs)
+    assert fitted["bgnbd_loglik"] == pytest.approx(reference_bgnbd_loglik(theirs, x, t_x, age), rel=1e-7)
+    assert fitted["bgnbd_loglik"] >= reference_bgnbd_loglik(theirs, x, t_x, age) - 1e-6
     keep = (x > 0) & (m > 0)
-    ours_gg = np.array([fitted[k] for k in ("p", "q", "v")])
-    theirs_gg = _optimise(lambda prm: reference_gamma_gamma_loglik(prm, x[keep], m[keep]), np.array([1.0, 2.0, 100.0]))
-    np.testing.assert_allclose(ours_gg, theirs_gg, rtol=1e-3)
+    names = ("p", "q", "v")
+    ours, ses = np.array([fitted[k] for k in names]), np.array([fitted[f"{k}_se"] for k in names], dtype=float)
+    theirs = _optimise(lambda prm: reference_gamma_gamma_loglik(prm, x[keep], m[keep]), np.array([1.0, 2.0, 100.0]))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3)  # every Gamma-Gamma parameter is identified here
+    assert fitted["gamma_gamma_loglik"] == pytest.approx(reference_gamma_gamma_loglik(theirs, x[keep], m[keep]),
+                                                         rel=1e-7)
 
 
 def test_online_retail_figures(retail: marketsql.Project, capsys: pytest.CaptureFixture[str]):

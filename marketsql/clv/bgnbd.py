@@ -9,22 +9,58 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from .mle import Fit, fit
 
 NAMES = ("r", "alpha", "a", "b")
 
 
-def loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
-    """Per-customer log-likelihood (FHL 2005, eq. 6), stable through logaddexp."""
+def _by_x(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct repeat counts and each row's index into them: the gamma and beta terms depend on x alone."""
+    levels, index = np.unique(x, return_inverse=True)
+    return levels, index.ravel()
+
+
+def _terms(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray,
+           by_x: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three log terms of the likelihood, A + logaddexp(B, C) (FHL 2005, eq. 6)."""
     r, alpha, a, b = params
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-    alive = betaln(a, b + x) - (r + x) * np.log(alpha + age)
+    levels, index = by_x if by_x is not None else _by_x(x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        dropped = np.where(x > 0, betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
-                           -np.inf)
-    return common + np.logaddexp(alive, dropped)
+        head = (gammaln(r + levels) - gammaln(r) + r * np.log(alpha) - betaln(a, b))[index]
+        beta_alive = betaln(a, b + levels)[index]
+        beta_dropped = np.where(levels > 0, betaln(a + 1, np.maximum(b + levels - 1, 1e-300)), -np.inf)[index]
+        alive = beta_alive - (r + x) * np.log(alpha + age)
+        dropped = beta_dropped - (r + x) * np.log(alpha + t_x)
+    return head, alive, dropped
+
+
+def loglik(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray,
+           by_x: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Per-customer log-likelihood (FHL 2005, eq. 6), stable through logaddexp."""
+    head, alive, dropped = _terms(params, x, t_x, age, by_x)
+    return head + np.logaddexp(alive, dropped)
+
+
+def gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray,
+             by_x: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """d loglik / d (r, alpha, a, b) per customer, shape (n, 4)."""
+    r, alpha, a, b = params
+    levels, index = by_x if by_x is not None else _by_x(x)
+    _, alive, dropped = _terms(params, x, t_x, age, (levels, index))
+    total = np.logaddexp(alive, dropped)
+    w_alive, w_dropped = np.exp(alive - total), np.exp(dropped - total)
+    d_ab = digamma(a + b)
+    d_abx = digamma(a + b + levels)[index]
+    d_bx = digamma(b + levels)[index]
+    d_bx1 = digamma(np.where(levels > 0, b + levels - 1, b))[index]
+    d_rx = digamma(r + levels)[index]
+    d_r = d_rx - digamma(r) + np.log(alpha) - w_alive * np.log(alpha + age) - w_dropped * np.log(alpha + t_x)
+    d_alpha = r / alpha - (r + x) * (w_alive / (alpha + age) + w_dropped / (alpha + t_x))
+    d_a = -(digamma(a) - d_ab) + w_alive * (digamma(a) - d_abx) + w_dropped * (digamma(a + 1) - d_abx)
+    d_b = -(digamma(b) - d_ab) + w_alive * (d_bx - d_abx) + w_dropped * (d_bx1 - d_abx)
+    return np.column_stack([d_r, d_alpha, d_a, d_b])
 
 
 @dataclass(frozen=True)
@@ -43,8 +79,10 @@ class BgNbd:
         data = np.column_stack([x, t_x, age]).astype(np.float64)
         unique, counts = np.unique(data, axis=0, return_counts=True)
         ux, ut, ua = unique.T
-        result = fit("BG/NBD", NAMES, lambda p: loglik(p, ux, ut, ua), counts.astype(np.float64),
-                     start=np.array([1.0, max(float(np.mean(age)), 1.0) / 10, 1.0, 1.0]))
+        by_x = _by_x(ux)
+        result = fit("BG/NBD", NAMES, lambda p: loglik(p, ux, ut, ua, by_x), counts.astype(np.float64),
+                     start=np.array([1.0, max(float(np.mean(age)), 1.0) / 10, 1.0, 1.0]),
+                     gradient=lambda p: gradient(p, ux, ut, ua, by_x))
         r, alpha, a, b = (float(value) for value in result.params)
         return cls(r, alpha, a, b, fit_=result)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from ..errors import ModelError
 from .mle import Fit, fit
@@ -23,6 +23,16 @@ def loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     px = p * x
     return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m)
             + px * np.log(x) - (px + q) * np.log(x * m + v))
+
+
+def gradient(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """d loglik / d (p, q, v) per customer, shape (n, 3)."""
+    p, q, v = params
+    px = p * x
+    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(x * m + v))
+    d_q = digamma(px + q) - digamma(q) + np.log(v) - np.log(x * m + v)
+    d_v = q / v - (px + q) / (x * m + v)
+    return np.column_stack([d_p, d_q, d_v])
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class GammaGamma:
             raise ModelError(f"Gamma-Gamma needs customers with repeat purchases: {len(x)} in the calibration period"
                              " — give a longer calibration period (--calibration-end) or more data")
         result = fit("Gamma-Gamma", NAMES, lambda prm: loglik(prm, x, m), np.ones(len(x)),
-                     start=np.array([1.0, 1.0, float(np.mean(m))]))
+                     start=np.array([1.0, 1.0, float(np.mean(m))]), gradient=lambda prm: gradient(prm, x, m))
         if result.params[1] <= 1:
             raise ModelError(f"Gamma-Gamma fit gives q = {result.params[1]:.3f} <= 1: the expected spend per purchase"
                              " is infinite — spend per purchase is too heavy-tailed; cap outliers in staging")

@@ -16,6 +16,7 @@ from scipy.optimize import minimize
 from ..errors import ModelError
 
 LogLik = Callable[[np.ndarray], np.ndarray]  # natural-scale parameters -> per-row log-likelihood
+Gradient = Callable[[np.ndarray], np.ndarray]  # natural-scale parameters -> (rows, parameters) derivatives
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,9 @@ class Fit:
 
 
 def fit(model: str, names: tuple[str, ...], loglik: LogLik, weights: np.ndarray, start: np.ndarray,
-        max_iter: int = 2000) -> Fit:
-    """Maximise ``sum(weights * loglik(exp(theta)))`` over log-parameters ``theta`` (L-BFGS-B, then a
-    Nelder-Mead polish); ModelError if the optimum is not finite or the optimiser does not converge."""
+        gradient: Gradient, max_iter: int = 2000) -> Fit:
+    """Maximise ``sum(weights * loglik(exp(theta)))`` over log-parameters ``theta`` by L-BFGS-B with the analytic
+    gradient; ModelError if the optimum is not finite or the optimiser does not converge."""
     total = float(weights.sum())
 
     def objective(theta: np.ndarray) -> float:
@@ -48,9 +49,18 @@ def fit(model: str, names: tuple[str, ...], loglik: LogLik, weights: np.ndarray,
             value = -float(np.dot(weights, loglik(np.exp(theta)))) / total
         return value if np.isfinite(value) else np.inf
 
-    first = minimize(objective, np.log(start), method="L-BFGS-B", options={"maxiter": max_iter})
-    result = minimize(objective, first.x, method="Nelder-Mead",
-                      options={"maxiter": max_iter, "xatol": 1e-7, "fatol": 1e-11})
+    def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        theta = np.clip(theta, -30, 30)
+        params = np.exp(theta)
+        with np.errstate(all="ignore"):
+            value = -float(np.dot(weights, loglik(params))) / total
+            grad = -(weights @ gradient(params)) * params / total
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return np.inf, np.zeros_like(theta)
+        return value, grad
+
+    result = minimize(with_gradient, np.log(start), jac=True, method="L-BFGS-B",
+                      bounds=[(-30, 30)] * len(start), options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9})
     if not np.isfinite(result.fun) or not result.success:
         raise ModelError(f"{model} did not converge ({result.message}) — check the data (see clv_summary), or"
                          " give a longer calibration period with --calibration-end")
@@ -58,15 +68,15 @@ def fit(model: str, names: tuple[str, ...], loglik: LogLik, weights: np.ndarray,
         raise ModelError(f"{model} did not converge: parameter estimates run off to {np.exp(result.x)} — the data"
                          " do not identify the model; give a longer calibration period or more repeat customers")
     params = np.exp(result.x)
-    ses = _standard_errors(objective, result.x, total, params)
-    return Fit(names, params, ses, -result.fun * total, int(first.nit + result.nit))
+    ses = _standard_errors(lambda theta: with_gradient(theta)[1], result.x, total, params)
+    return Fit(names, params, ses, -result.fun * total, int(result.nit))
 
 
-def _standard_errors(objective: Callable[[np.ndarray], float], theta: np.ndarray, total: float,
+def _standard_errors(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, total: float,
                      params: np.ndarray) -> np.ndarray:
     """Delta-method standard errors: sqrt(diag(H^-1)) of the total negative log-likelihood in log-parameters,
     times the parameter (d exp(theta) / d theta)."""
-    hessian = numerical_hessian(objective, theta) * total
+    hessian = numerical_hessian(grad, theta) * total
     try:
         covariance = np.linalg.inv(hessian)
     except np.linalg.LinAlgError:
@@ -75,14 +85,8 @@ def _standard_errors(objective: Callable[[np.ndarray], float], theta: np.ndarray
     return np.where(variances > 0, np.sqrt(np.abs(variances)) * params, np.nan)
 
 
-def numerical_hessian(function: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-4) -> np.ndarray:
-    """Central-difference Hessian of a scalar function."""
-    n = len(x)
-    hessian = np.empty((n, n))
-    for i in range(n):
-        for j in range(i, n):
-            e_i, e_j = np.eye(n)[i] * step, np.eye(n)[j] * step
-            value = (function(x + e_i + e_j) - function(x + e_i - e_j) - function(x - e_i + e_j)
-                     + function(x - e_i - e_j)) / (4 * step * step)
-            hessian[i, j] = hessian[j, i] = value
-    return hessian
+def numerical_hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    """Hessian as central differences of the analytic gradient, symmetrised."""
+    columns = [(grad(x + step * e) - grad(x - step * e)) / (2 * step) for e in np.eye(len(x))]
+    hessian = np.column_stack(columns)
+    return (hessian + hessian.T) / 2
