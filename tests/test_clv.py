@@ -233,10 +233,10 @@ def test_non_convergence_is_one_clear_error(monkeypatch: pytest.MonkeyPatch):
         BgNbd.fit(x, t_x, np.full(2_000, 300.0))
 
 
-def _stopping_minimize(fun, x0, method=None, options=None):  # type: ignore[no-untyped-def]
+def _stopping_minimize(fun, x0, **kwargs):  # type: ignore[no-untyped-def]
     from scipy.optimize import minimize
 
-    return minimize(fun, x0, method=method, options={**(options or {}), "maxiter": 1})
+    return minimize(fun, x0, **{**kwargs, "options": {**kwargs.get("options", {}), "maxiter": 1}})
 
 
 def test_cli_train_clv_options_and_errors(tmp_path: Path):
