@@ -96,7 +96,7 @@ class BgNbd:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             log_odds = (np.log(self.a) - np.log(np.maximum(self.b + x - 1, 1e-300))
                         + (self.r + x) * np.log((self.alpha + age) / (self.alpha + t_x)))
-            return np.where(x > 0, 1.0 / (1.0 + np.exp(np.minimum(log_odds, 700.0))), 1.0)
+            return np.where(x > 0, 1.0 / (1.0 + np.exp(np.clip(log_odds, -700.0, 700.0))), 1.0)
 
     def expected_purchases(self, days: np.ndarray | float, x: np.ndarray, t_x: np.ndarray,
                            age: np.ndarray) -> np.ndarray:

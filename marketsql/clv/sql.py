@@ -17,7 +17,7 @@ def p_alive_expression(r: float, alpha: float, a: float, b: float) -> str:
                 f" * ln(({alpha!r} + age_days) / ({alpha!r} + recency_days))")
     return ("CASE WHEN frequency IS NULL OR recency_days IS NULL OR age_days IS NULL THEN NULL"
             " WHEN frequency <= 0 THEN 1.0"
-            f" ELSE 1.0 / (1.0 + exp(least({log_odds}, 700.0))) END")
+            f" ELSE 1.0 / (1.0 + exp(least(greatest({log_odds}, -700.0), 700.0))) END")
 
 
 def order_value_expression(p: float, q: float, v: float) -> str:
