@@ -119,7 +119,7 @@ LIFETIMES = """
 import json, sys, time, resource
 import numpy as np, pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
-f = pd.read_parquet(sys.argv[1])
+f = pd.read_csv(sys.argv[1])
 x, t, T, m = (f[c].to_numpy(float) for c in ("frequency", "recency_days", "age_days", "monetary_value"))
 s = time.perf_counter()
 bg = BetaGeoFitter().fit(x, t, T)
@@ -172,7 +172,8 @@ def main() -> None:
                 print(f"{'':<31}reference (plain scipy): fit {ref['fit_s']:6.2f} s, peak {ref['peak_rss_mb']:6.0f} MB,"
                       f" ratio {ref['fit_s'] / ours['fit_s']:.1f}x; params {ref['params']}")
             if Path(args.lifetimes).exists() and len(frame) <= args.reference_max:
-                lt = run_lifetimes(args.lifetimes, path)
+                frame.to_csv(Path(tmp) / "summary.csv", index=False)  # the scratch venv has no parquet reader
+                lt = run_lifetimes(args.lifetimes, str(Path(tmp) / "summary.csv"))
                 if "error" in lt:
                     print(f"{'':<31}lifetimes: {lt['error']}")
                 else:
