@@ -16,6 +16,7 @@ from scipy.optimize import minimize
 from ..errors import ModelError
 
 LogLik = Callable[[np.ndarray], np.ndarray]  # natural-scale parameters -> per-row log-likelihood
+BOUNDS = (-25.0, 18.0)  # log-parameters: 1e-11 .. 6.6e7, where gammaln/betaln keep their precision
 Gradient = Callable[[np.ndarray], np.ndarray]  # natural-scale parameters -> (rows, parameters) derivatives
 
 
@@ -28,6 +29,7 @@ class Fit:
     standard_errors: np.ndarray  # NaN where the Hessian is not invertible
     loglik: float
     iterations: int
+    at_bound: tuple[str, ...] = ()  # parameters the likelihood pushed to the edge of BOUNDS (not identified)
 
     def as_dict(self) -> dict[str, float]:
         """``{name: value}`` and ``{name}_se``."""
@@ -43,14 +45,14 @@ def fit(model: str, names: tuple[str, ...], loglik: LogLik, weights: np.ndarray,
     total = float(weights.sum())
 
     def objective(theta: np.ndarray) -> float:
-        if np.any(np.abs(theta) > 30):
+        if np.any(theta < BOUNDS[0] - 1e-9) or np.any(theta > BOUNDS[1] + 1e-9):
             return np.inf
         with np.errstate(all="ignore"):
             value = -float(np.dot(weights, loglik(np.exp(theta)))) / total
         return value if np.isfinite(value) else np.inf
 
     def with_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        theta = np.clip(theta, -30, 30)
+        theta = np.clip(theta, *BOUNDS)
         params = np.exp(theta)
         with np.errstate(all="ignore"):
             value = -float(np.dot(weights, loglik(params))) / total
@@ -59,17 +61,20 @@ def fit(model: str, names: tuple[str, ...], loglik: LogLik, weights: np.ndarray,
             return np.inf, np.zeros_like(theta)
         return value, grad
 
-    result = minimize(with_gradient, np.log(start), jac=True, method="L-BFGS-B",
-                      bounds=[(-30, 30)] * len(start), options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9})
+    result = minimize(with_gradient, np.log(start), jac=True, method="L-BFGS-B", bounds=[BOUNDS] * len(start),
+                      options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-9})
+    if not result.success:  # e.g. a line search stopped by rounding at the optimum: confirm it without gradients
+        result = minimize(objective, np.clip(result.x, *BOUNDS), method="Nelder-Mead",
+                          options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-13})
     if not np.isfinite(result.fun) or not result.success:
         raise ModelError(f"{model} did not converge ({result.message}) — check the data (see clv_summary), or"
                          " give a longer calibration period with --calibration-end")
-    if np.any(np.abs(result.x) > 25):
-        raise ModelError(f"{model} did not converge: parameter estimates run off to {np.exp(result.x)} — the data"
-                         " do not identify the model; give a longer calibration period or more repeat customers")
-    params = np.exp(result.x)
-    ses = _standard_errors(lambda theta: with_gradient(theta)[1], result.x, total, params)
-    return Fit(names, params, ses, -result.fun * total, int(result.nit))
+    theta = np.clip(result.x, *BOUNDS)
+    params = np.exp(theta)
+    at_bound = tuple(n for n, t in zip(names, theta, strict=True) if min(t - BOUNDS[0], BOUNDS[1] - t) < 1e-3)
+    ses = _standard_errors(lambda t: with_gradient(t)[1], theta, total, params)
+    ses[[n in at_bound for n in names]] = np.nan
+    return Fit(names, params, ses, -result.fun * total, int(result.nit), at_bound)
 
 
 def _standard_errors(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, total: float,
