@@ -145,7 +145,15 @@ def run_lifetimes(python: str, path: str) -> dict:
     return {"seconds": time.perf_counter() - started, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
-CHILDREN = {"ours": run_ours, "reference": run_reference}
+def prepare(kind: str, n: int, path: str, folder: str) -> dict:
+    """Write one case's summary (Online Retail built from its CSV, or simulated customers) to ``path``."""
+    frame = online_retail(Path(folder)) if kind == "retail" else simulated(n)
+    frame.to_parquet(path)
+    frame.to_csv(Path(path).with_suffix(".csv"), index=False)  # for the lifetimes venv, which has no parquet reader
+    return {"rows": len(frame)}
+
+
+CHILDREN = {"ours": run_ours, "reference": run_reference, "prepare": prepare}
 
 
 def main() -> None:
@@ -156,24 +164,22 @@ def main() -> None:
     args = parser.parse_args()
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     with tempfile.TemporaryDirectory() as tmp:
-        cases = [("Online Retail", online_retail(Path(tmp)))]
-        cases += [(f"simulated {int(n):,}", simulated(int(n))) for n in args.sizes.split(",") if n]
-        for label, frame in cases:
-            path = str(Path(tmp) / "summary.parquet")
-            frame.to_parquet(path)
+        # the data are made in a child too: a child's peak RSS starts from its parent's, which stays small
+        cases = [("Online Retail", "retail", 0)] + [(f"simulated {int(n):,}", "simulated", int(n))
+                                                    for n in args.sizes.split(",") if n]
+        for label, kind, n in cases:
+            path = str(Path(tmp) / f"summary_{kind}_{n}.parquet")
+            rows = child(__file__, "prepare", kind=kind, n=n, path=path, folder=tmp)["rows"]
             ours = child(__file__, "ours", path=path)
-            line = (f"{label:<20} {len(frame):>9,} customers  ours: fit {ours['fit_s']:6.2f} s, score"
-                    f" {ours['score_s']:5.2f} s, customer_value mart {ours['mart_s']:5.2f} s, peak"
-                    f" {ours['peak_rss_mb']:6.0f} MB")
-            print(line)
+            print(f"{label:<20} {rows:>9,} customers  ours: fit {ours['fit_s']:6.2f} s, score {ours['score_s']:5.2f} s,"
+                  f" customer_value mart {ours['mart_s']:5.2f} s, peak {ours['peak_rss_mb']:6.0f} MB")
             print(f"{'':<31}params {ours['params']}")
-            if len(frame) <= args.reference_max:
+            if rows <= args.reference_max:
                 ref = child(__file__, "reference", path=path)
                 print(f"{'':<31}reference (plain scipy): fit {ref['fit_s']:6.2f} s, peak {ref['peak_rss_mb']:6.0f} MB,"
                       f" ratio {ref['fit_s'] / ours['fit_s']:.1f}x; params {ref['params']}")
-            if Path(args.lifetimes).exists() and len(frame) <= args.reference_max:
-                frame.to_csv(Path(tmp) / "summary.csv", index=False)  # the scratch venv has no parquet reader
-                lt = run_lifetimes(args.lifetimes, str(Path(tmp) / "summary.csv"))
+            if Path(args.lifetimes).exists() and rows <= args.reference_max:
+                lt = run_lifetimes(args.lifetimes, str(Path(path).with_suffix(".csv")))
                 if "error" in lt:
                     print(f"{'':<31}lifetimes: {lt['error']}")
                 else:
