@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from . import database, manifest, models
+from . import database, manifest, models, quality
 from .config import ProjectConfig
-from .errors import MarketsqlError, SqlError
+from .errors import SqlError
 from .manifest import ObjectBuilt, QualityRow
 from .sources import SourceLoad, load_source
 from .sqltext import literal, quote_ident
@@ -25,7 +25,7 @@ from .udfs import Udf, register
 from .views import ViewFile
 
 Progress = Callable[[str], None]
-DISPOSITIONS = ("purchase", "return", "quarantine")
+DISPOSITIONS = quality.DISPOSITIONS
 _LINE_RE = re.compile(r"LINE (\d+):")
 
 
@@ -150,10 +150,21 @@ def _create(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) 
     name = quote_ident(view.name)
     try:
         con.execute(f"CREATE {kind.upper()} {name} AS {view.sql}\n")
-        rows = int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        rows = _count(con, view, materialized)
     except duckdb.Error as exc:
         raise _sql_error(view, exc) from exc
     return ObjectBuilt(view.name, kind, view.label, rows, time.perf_counter() - started)
+
+
+def _count(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) -> int:
+    """Rows of the new object. A view is read in full once: ``count(*)`` alone evaluates no column, so a
+    view whose columns fail (``error()``, a failing cast) would pass; hashing every column of every row
+    makes each one run, and the aggregate keeps DuckDB from pruning them. The view's SQL is inlined so
+    that the line DuckDB reports is the file's. A table's columns were evaluated by CREATE TABLE AS."""
+    if materialized:
+        return int(con.execute(f"SELECT count(*) FROM {quote_ident(view.name)}").fetchall()[0][0])
+    query = f"SELECT count(*), max(hash(*COLUMNS(*))) FROM ({view.sql}\n) AS _marketsql_row"
+    return int(con.execute(query).fetchall()[0][0])
 
 
 def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
@@ -171,33 +182,16 @@ def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
 def _quality(
     con: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], raw_rows: Mapping[str, int]
 ) -> list[QualityRow]:
-    """Account for every raw row of each source that has a ``dq_<source>`` view.
-
-    Such a view must hold one row per raw row with columns ``disposition`` and ``reason``; the
-    build fails if rows are lost or counted twice.
-    """
+    """Account for every raw row of each source that has a ``dq_<source>`` view, and check the staging
+    contract (see marketsql/quality.py): a row lost, counted twice or invented fails the build."""
     rows: list[QualityRow] = []
-    for source, raw in raw_rows.items():
+    for source in raw_rows:
         view = views.get(f"dq_{source}")
-        if view is None:
-            continue
-        try:
-            counts = con.execute(
-                f"SELECT disposition, reason, count(*) FROM {quote_ident(view.name)} GROUP BY ALL ORDER BY ALL"
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise SqlError(
-                f"{view.label}: a dq_ view needs columns disposition and reason ({str(exc).splitlines()[0]})"
-            ) from exc
-        found = [QualityRow(source, d, r, int(n)) for d, r, n in counts]
-        odd = {q.disposition for q in found} - set(DISPOSITIONS)
-        if odd:
-            raise SqlError(f"{view.label}: unknown disposition {sorted(odd)[0]!r} — use one of {DISPOSITIONS}")
-        total = sum(q.rows for q in found)
-        if total != raw:
-            raise MarketsqlError(
-                f"{view.label}: classifies {total:,} rows but raw.{source} has {raw:,} — every raw row must"
-                " appear exactly once (purchase, return or quarantine)"
-            )
-        rows.extend(found)
+        if view is not None:
+            rows.extend(quality.account(con, view, source))
+    built = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        " UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal"
+    ).fetchall()]
+    quality.check_contracts(con, views, built)
     return rows

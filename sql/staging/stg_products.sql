@@ -1,16 +1,17 @@
 -- Staging contract: one row per product.
 -- product_id, product_name, category, brand, unit_price, then optional attributes.
+-- A NaN or infinite price or measurement is not a value: it becomes NULL (unknown), the product stays.
 SELECT
     product_id,
     product_name,
     category,
     brand,
-    list_price AS unit_price,
+    CASE WHEN isfinite(list_price) THEN list_price END AS unit_price,
     release_date,
-    screen_inches,
+    CASE WHEN isfinite(screen_inches) THEN screen_inches END AS screen_inches,
     storage_gb,
     ram_gb,
-    camera_mp,
+    CASE WHEN isfinite(camera_mp) THEN camera_mp END AS camera_mp,
     battery_mah,
     has_5g
 FROM raw.products
