@@ -34,7 +34,7 @@ wrong AS (
         coalesce(r._source_row, dq._source_row) AS source_row
     FROM {raw} AS r
     FULL JOIN dq ON dq._source_row = r._source_row
-    WHERE dq.copies IS DISTINCT FROM 1
+    WHERE r._source_row IS NULL OR dq.copies IS DISTINCT FROM 1
 )
 SELECT problem, count(*), min(source_row, {examples}), count(*) - count(source_row)
 FROM wrong GROUP BY problem ORDER BY problem
@@ -96,14 +96,15 @@ def _check_rows(con: duckdb.DuckDBPyConnection, view: ViewFile, source: str) -> 
     wrong = con.execute(_ROWS_SQL.format(dq=quote_ident(view.name), raw=raw, examples=EXAMPLES)).fetchall()
     if not wrong:
         return
-    problems = {"missing": "missing", "repeated": "more than once", "not_raw": f"that are not rows of {raw}"}
+    shown_raw = f"raw.{source}"
+    problems = {"missing": "missing", "repeated": "more than once", "not_raw": f"that are not rows of {shown_raw}"}
     parts = []
     for problem, rows, examples, nulls in wrong:
         shown = [str(e) for e in examples] + (["NULL"] if nulls and len(examples) < EXAMPLES else [])
         more = ", …" if rows > len(shown) else ""
         parts.append(f"{rows:,} row(s) {problems[problem]} (_source_row {', '.join(shown)}{more})")
     raise SqlError(
-        f"{view.label}: does not hold every row of {raw} exactly once: {'; '.join(parts)}"
+        f"{view.label}: does not hold every row of {shown_raw} exactly once: {'; '.join(parts)}"
         " — select each raw row once (purchase, return or quarantine), keeping its _source_row"
     )
 
@@ -140,7 +141,7 @@ def _check_key(con: duckdb.DuckDBPyConnection, view: ViewFile, key: Sequence[str
     if not wrong:
         return
     keys = int(wrong[0][-1])
-    examples = ", ".join(_render(key, row[: len(key)]) + f" ({row[len(key)]} rows)" for row in wrong)
+    examples = ", ".join(_render(key, row[: len(key)]) + f" ({row[len(key)]} row{'s' if row[len(key)] != 1 else ''})" for row in wrong)
     what = " and ".join(key)
     raise SqlError(
         f"{view.label}: {keys:,} value(s) of {what} are NULL or on more than one row ({examples}"
