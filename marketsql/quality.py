@@ -141,7 +141,7 @@ def _check_key(con: duckdb.DuckDBPyConnection, view: ViewFile, key: Sequence[str
     if not wrong:
         return
     keys = int(wrong[0][-1])
-    examples = ", ".join(_render(key, row[: len(key)]) + f" ({row[len(key)]} row{'s' if row[len(key)] != 1 else ''})" for row in wrong)
+    examples = ", ".join(f"{_render(key, row[: len(key)])} ({_rows(row[len(key)])})" for row in wrong)
     what = " and ".join(key)
     raise SqlError(
         f"{view.label}: {keys:,} value(s) of {what} are NULL or on more than one row ({examples}"
@@ -177,6 +177,10 @@ def _examples(
 
 def _render(columns: Sequence[str], values: Sequence[object]) -> str:
     return ", ".join(f"{c} {_value(v)}" for c, v in zip(columns, values, strict=True))
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 def _value(value: object) -> str:

@@ -25,7 +25,8 @@ PRODUCTS = ("product_id,product_name,category,brand,list_price,release_date,scre
 
 
 def build(write_project, files: dict[str, str]) -> None:
-    marketsql.Project.load(write_project({"marketsql.toml": 'database = "project.duckdb"\n', **files}, base=None)).build()
+    config = {"marketsql.toml": 'database = "project.duckdb"\n'}
+    marketsql.Project.load(write_project({**config, **files}, base=None)).build()
 
 
 def test_product_listed_twice_in_the_raw_catalogue_fails_the_shipped_staging(write_project):
@@ -40,13 +41,16 @@ def test_product_listed_twice_in_the_raw_catalogue_fails_the_shipped_staging(wri
 
 
 @pytest.mark.parametrize(("view", "sql", "named"), [
-    ("stg_customers", "SELECT * FROM (VALUES ('C1', 'UK'), ('C2', 'FR'), ('C1', 'DE'), ('C2', 'FR')) t(customer_id, country)",
-     "2 value(s) of customer_id are NULL or on more than one row (customer_id 'C1' (2 rows), customer_id 'C2' (2 rows))"),
+    ("stg_customers",
+     "SELECT * FROM (VALUES ('C1', 'UK'), ('C2', 'FR'), ('C1', 'DE'), ('C2', 'FR')) t(customer_id, country)",
+     "2 value(s) of customer_id are NULL or on more than one row (customer_id 'C1' (2 rows),"
+     " customer_id 'C2' (2 rows))"),
     ("stg_customers", "SELECT * FROM (VALUES ('C1', 'UK'), (NULL, 'FR')) t(customer_id, country)",
      "1 value(s) of customer_id are NULL or on more than one row (customer_id NULL (1 row))"),
     ("stg_marketing_spend", "SELECT DATE '2024-01-01' AS date, 'tv' AS channel, x AS spend FROM range(3) t(x)",
      "1 value(s) of date and channel are NULL or on more than one row (date 2024-01-01, channel 'tv' (3 rows))"),
-    ("stg_product_attributes", "SELECT 'P1' AS product_id, 'ram_gb' AS attribute, x::DOUBLE AS value FROM range(2) t(x)",
+    ("stg_product_attributes",
+     "SELECT 'P1' AS product_id, 'ram_gb' AS attribute, x::DOUBLE AS value FROM range(2) t(x)",
      "1 value(s) of product_id and attribute are NULL or on more than one row (product_id 'P1', attribute 'ram_gb'"
      " (2 rows))"),
     ("stg_acquisitions", "SELECT 'C1' AS customer_id, x AS channel, DATE '2024-01-01' AS acquired_on"

@@ -49,8 +49,8 @@ def test_standard_staging_quarantines_non_finite_prices_and_quantities(write_pro
             database = "project.duckdb"
             [sources.order_lines]
             path = "data/order_lines.csv"
-            columns = {{ order_id = "VARCHAR", order_ts = "TIMESTAMP", customer_id = "VARCHAR", product_id = "VARCHAR", \
-quantity = "{quantity_type}", unit_price = "DOUBLE", sales_channel = "VARCHAR" }}
+            columns = {{ order_id = "VARCHAR", order_ts = "TIMESTAMP", customer_id = "VARCHAR", \
+product_id = "VARCHAR", quantity = "{quantity_type}", unit_price = "DOUBLE", sales_channel = "VARCHAR" }}
             """,
         "data/order_lines.csv": "order_id,order_ts,customer_id,product_id,quantity,unit_price,sales_channel\n"
         + "\n".join(lines) + "\n",
@@ -70,9 +70,12 @@ quantity = "{quantity_type}", unit_price = "DOUBLE", sales_channel = "VARCHAR" }
 
 def test_online_retail_staging_quarantines_non_finite_prices(write_project):
     header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
-    lines = ["536365,A,Mug,6,2010-12-01 08:26:00,2.55,17850.0,UK", "536366,B,Cup,2,2010-12-01 08:28:00,NaN,17850.0,UK",
-             "536367,C,Pen,1,2010-12-01 08:30:00,inf,17850.0,UK", "536368,C,Pen,1,2010-12-01 08:31:00,1e309,17850.0,UK",
-             "C536369,A,Mug,-1,2010-12-01 08:32:00,-inf,17850.0,UK", "536370,A,Mug,NaN,2010-12-01 08:33:00,2.55,17850.0,UK",
+    lines = ["536365,A,Mug,6,2010-12-01 08:26:00,2.55,17850.0,UK",
+             "536366,B,Cup,2,2010-12-01 08:28:00,NaN,17850.0,UK",
+             "536367,C,Pen,1,2010-12-01 08:30:00,inf,17850.0,UK",
+             "536368,C,Pen,1,2010-12-01 08:31:00,1e309,17850.0,UK",
+             "C536369,A,Mug,-1,2010-12-01 08:32:00,-inf,17850.0,UK",
+             "536370,A,Mug,NaN,2010-12-01 08:33:00,2.55,17850.0,UK",
              "536371,A,Mug,3,2010-12-01 08:34:00,1e308,17850.0,UK"]
     files = {
         "marketsql.toml": """\
