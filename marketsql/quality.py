@@ -124,10 +124,9 @@ def check_contracts(
         key = tuple(c for c in contract.key if c in columns)
         if key:
             _check_key(con, view, key)
-        shown = key or tuple(c for c in contract.shown if c in columns)
-        for column, type_name in columns.items():
-            if type_name in ("DOUBLE", "FLOAT"):
-                _check_finite(con, view, column, shown)
+        numbers = [c for c, type_name in columns.items() if type_name in ("DOUBLE", "FLOAT")]
+        if numbers:
+            _check_finite(con, view, numbers, key or tuple(c for c in contract.shown if c in columns))
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, view: ViewFile, key: Sequence[str]) -> None:
@@ -150,14 +149,20 @@ def _check_key(con: duckdb.DuckDBPyConnection, view: ViewFile, key: Sequence[str
     )
 
 
-def _check_finite(con: duckdb.DuckDBPyConnection, view: ViewFile, column: str, shown: Sequence[str]) -> None:
-    col = quote_ident(column)
-    rows, examples = _examples(con, quote_ident(view.name), f"NOT isfinite({col})", (*shown, column))
-    if rows:
-        raise SqlError(
-            f"{view.label}: column {column} holds {rows:,} non-finite value(s) (NaN or ±infinity: {examples})"
-            " — quarantine those rows or make the value NULL in the SQL"
-        )
+def _check_finite(
+    con: duckdb.DuckDBPyConnection, view: ViewFile, numbers: Sequence[str], shown: Sequence[str]
+) -> None:
+    """One scan for all the numeric columns; the examples are looked up only when one fails."""
+    counts = ", ".join(f"count(*) FILTER (WHERE NOT isfinite({quote_ident(c)}))" for c in numbers)
+    found = con.execute(f"SELECT {counts} FROM {quote_ident(view.name)}").fetchall()[0]
+    for column, bad in zip(numbers, found, strict=True):
+        if bad:
+            condition = f"NOT isfinite({quote_ident(column)})"
+            rows, examples = _examples(con, quote_ident(view.name), condition, (*shown, column))
+            raise SqlError(
+                f"{view.label}: column {column} holds {rows:,} non-finite value(s) (NaN or ±infinity: {examples})"
+                " — quarantine those rows or make the value NULL in the SQL"
+            )
 
 
 def _examples(
