@@ -93,7 +93,13 @@ def account(con: duckdb.DuckDBPyConnection, view: ViewFile, source: str) -> list
 
 def _check_rows(con: duckdb.DuckDBPyConnection, view: ViewFile, source: str) -> None:
     raw = f"raw.{quote_ident(source)}"
-    wrong = con.execute(_ROWS_SQL.format(dq=quote_ident(view.name), raw=raw, examples=EXAMPLES)).fetchall()
+    try:
+        wrong = con.execute(_ROWS_SQL.format(dq=quote_ident(view.name), raw=raw, examples=EXAMPLES)).fetchall()
+    except duckdb.Error as exc:
+        raise SqlError(
+            f"{view.label}: its _source_row cannot be matched with raw.{source}'s ({str(exc).splitlines()[0]})"
+            f" — select _source_row from raw.{source} unchanged"
+        ) from exc
     if not wrong:
         return
     shown_raw = f"raw.{source}"

@@ -104,3 +104,10 @@ def test_cli_prints_one_error_line_naming_the_view_file(write_project):
         " (_source_row 5) — select each raw row once (purchase, return or quarantine), keeping its _source_row"
     ]
     assert not (root / "project.duckdb").exists()
+
+
+def test_source_row_of_another_type_is_an_error_naming_the_file(write_project):
+    dq = ("SELECT [_source_row] AS _source_row, 'purchase' AS disposition, CAST(NULL AS VARCHAR) AS reason"
+          " FROM raw.orders")
+    with pytest.raises(SqlError, match=r"^sql/dq_orders.sql: its _source_row cannot be matched with raw.orders's"):
+        build_with(write_project, dq)
