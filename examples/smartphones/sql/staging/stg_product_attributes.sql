@@ -5,7 +5,7 @@
 SELECT
     'SP' || lpad(CAST(_source_row AS VARCHAR), 4, '0') AS product_id,
     attribute,
-    CASE WHEN isfinite(value) THEN value END AS value
+    CASE WHEN abs(value) < CAST('Infinity' AS DOUBLE) THEN value END AS value
 FROM (
     SELECT _source_row, 'screen_size' AS attribute, screen_size AS value FROM raw.phones
     UNION ALL SELECT _source_row, 'storage_gb', CAST(internal_memory AS DOUBLE) FROM raw.phones

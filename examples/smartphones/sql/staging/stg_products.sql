@@ -5,8 +5,8 @@ SELECT
     model AS product_name,
     'Phones' AS category,
     brand_name AS brand,
-    CASE WHEN isfinite(price) THEN price END AS unit_price,
-    CASE WHEN isfinite(rating) THEN rating END AS spec_score,
+    CASE WHEN abs(price) < CAST('Infinity' AS DOUBLE) THEN price END AS unit_price,
+    CASE WHEN abs(rating) < CAST('Infinity' AS DOUBLE) THEN rating END AS spec_score,
     os,
     processor_brand
 FROM raw.phones
