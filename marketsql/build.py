@@ -49,7 +49,7 @@ class BuildResult:
             raw = next(s.rows for s in self.sources if s.name == source)
             totals = {d: sum(q.rows for q in rows if q.disposition == d) for d in DISPOSITIONS}
             reasons = sorted((q for q in rows if q.disposition == "quarantine"), key=lambda q: -q.rows)
-            detail = ", ".join(f"{q.reason} {q.rows:,}" for q in reasons)
+            detail = ", ".join(f"{q.reason or '(no reason)'} {q.rows:,}" for q in reasons)
             lines[source] = (
                 f"{raw:,} raw → {totals['purchase']:,} purchases, {totals['return']:,} returns, "
                 f"{totals['quarantine']:,} quarantined" + (f" ({detail})" if detail else "")
