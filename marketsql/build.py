@@ -19,6 +19,7 @@ from . import database, manifest, models
 from .config import ProjectConfig
 from .errors import MarketsqlError, SqlError
 from .manifest import ObjectBuilt, QualityRow
+from .resources import resource_error
 from .sources import SourceLoad, load_source
 from .sqltext import literal, quote_ident
 from .udfs import Udf, register
@@ -27,6 +28,7 @@ from .views import ViewFile
 Progress = Callable[[str], None]
 DISPOSITIONS = ("purchase", "return", "quarantine")
 _LINE_RE = re.compile(r"LINE (\d+):")
+_UDF_FAILED = "Python exception occurred while executing the UDF:"
 
 
 @dataclass(frozen=True)
@@ -156,13 +158,23 @@ def _create(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) 
     return ObjectBuilt(view.name, kind, view.label, rows, time.perf_counter() - started)
 
 
-def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
+def _sql_error(view: ViewFile, exc: duckdb.Error) -> MarketsqlError:
+    """One line for a failed view: out of memory / disk, a failing Python UDF, or the SQL itself."""
+    resource = resource_error(exc, f"building {view.name} ({view.label})")
+    if resource is not None:
+        return resource
     text = str(exc)
     match = _LINE_RE.search(text)
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     where = view.where(int(match.group(1)) if match else None)
-    if isinstance(exc, duckdb.OutOfMemoryException):
-        return SqlError(f"{where}: {first} — raise memory_limit in the project config, or free memory")
+    if _UDF_FAILED in text:  # raised inside a Python function: the guard in udfs.py named it and its file
+        raised = text.split(_UDF_FAILED, 1)[1].strip().splitlines()[0]
+        if raised.startswith("UdfError: "):
+            return SqlError(f"{where}: {raised.removeprefix('UdfError: ')}")
+        return SqlError(f"{where}: a Python UDF raised {raised} — fix the UDF")
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    if first.endswith(":") and len(lines) > 1:  # "Invalid Input Error:" with the reason on the next line
+        first = f"{first} {lines[1]}"
     if isinstance(exc, duckdb.InvalidInputException) and first.startswith("Invalid Input Error: settings."):
         return SqlError(f"{where}: {first}")  # raised by the SQL's own error(): it already says what to fix
     return SqlError(f"{where}: {first} — fix the SQL")
