@@ -93,6 +93,7 @@ def guarded(item: Udf) -> Callable[..., Any]:
     becomes a UdfError naming the function and its file (DuckDB alone reports none of them)."""
     func, where = item.func, f"{item.name}() in {item.origin or func.__module__}"
     expected = _arrow_type(item.returns)
+    fast_class = _array_class(expected) if item.params else None
 
     def call(*args: Any) -> Any:
         try:
@@ -101,24 +102,32 @@ def guarded(item: Udf) -> Callable[..., Any]:
             message = _one_line(exc)
             fix = "" if " — " in message else " — fix the function or the values passed to it"
             raise UdfError(f"{where} raised {type(exc).__name__}: {message}{fix}") from exc
-        if args and len(result) != len(args[0]):
-            raise UdfError(f"{where} returned {len(result):,} values for {len(args[0]):,} rows — return one per row")
-        if getattr(result, "null_count", 0):
-            raise UdfError(
-                f"{where} returned NULL for {result.null_count:,} of {len(result):,} rows"
-                " — return a value for every non-NULL input"
-            )
-        if expected is not None and isinstance(result, pa.Array | pa.ChunkedArray) and result.type != expected:
-            try:
-                return result.cast(expected)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise UdfError(
-                    f"{where} returned {result.type} where {item.returns} was declared ({_one_line(exc)})"
-                    " — return that type or fix the @udf declaration"
-                ) from exc
-        return result
+        # the fast path, one expression (~0.3 µs a call): an array of the declared type, no NULL, one value per row
+        if type(result) is fast_class and not result.null_count and len(result) == len(args[0]):
+            return result
+        return _slow_path(result, args, expected, where, item.returns)
 
     return call
+
+
+def _slow_path(result: Any, args: tuple[Any, ...], expected: pa.DataType | None, where: str, returns: str) -> Any:
+    """The slow path of :func:`guarded`: say what is wrong with ``result``, or cast it to ``expected``."""
+    if args and len(result) != len(args[0]):
+        raise UdfError(f"{where} returned {len(result):,} values for {len(args[0]):,} rows — return one per row")
+    nulls = getattr(result, "null_count", 0)
+    if nulls:
+        raise UdfError(
+            f"{where} returned NULL for {nulls:,} of {len(result):,} rows — return a value for every non-NULL input"
+        )
+    if expected is not None and isinstance(result, pa.Array | pa.ChunkedArray) and result.type != expected:
+        try:
+            return result.cast(expected)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise UdfError(
+                f"{where} returned {result.type} where {returns} was declared ({_one_line(exc)})"
+                " — return that type or fix the @udf declaration"
+            ) from exc
+    return result
 
 
 @functools.cache
@@ -132,6 +141,17 @@ def _arrow_type(type_name: str) -> pa.DataType | None:
         return con.sql(f"SELECT CAST(NULL AS {sql_type}) AS x").to_arrow_table().schema.field(0).type
     finally:
         con.close()
+
+
+def _array_class(arrow_type: pa.DataType | None) -> type | None:
+    """The pyarrow array class that holds only ``arrow_type`` (Int64Array …), or None when a class is shared
+    by several types (timestamps of any unit, decimals, nested types)."""
+    if arrow_type is None or not (
+        pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_boolean(arrow_type)
+        or arrow_type in (pa.string(), pa.large_string(), pa.date32(), pa.date64())
+    ):
+        return None
+    return type(pa.array([], arrow_type))
 
 
 def _one_line(exc: BaseException) -> str:
