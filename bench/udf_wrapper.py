@@ -17,7 +17,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from duckdb.func import ARROW
-
 from timing import best  # bench/timing.py (the script's folder is on sys.path)
 
 from marketsql.udfs import Udf, guarded, register

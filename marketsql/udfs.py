@@ -91,7 +91,8 @@ def register(con: duckdb.DuckDBPyConnection, udfs: Iterable[Udf]) -> None:
 def guarded(item: Udf) -> Callable[..., Any]:
     """``item.func`` checked on every call: an exception, a result of the wrong length or type, or a NULL
     becomes a UdfError naming the function and its file (DuckDB alone reports none of them)."""
-    func, where = item.func, f"{item.name}() in {item.origin or func.__module__}"
+    func = item.func
+    where = f"{item.name}() in {item.origin or func.__module__}"
     expected = _arrow_type(item.returns)
     fast_class = _array_class(expected) if item.params else None
 

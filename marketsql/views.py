@@ -113,19 +113,20 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
 def _requires(text: str, label: str) -> frozenset[str]:
     """The models named by ``-- marketsql: requires a, b`` lines; SqlError on a name that is no model kind."""
     names: set[str] = set()
+    known = ", ".join(sorted(KINDS))
     for match in REQUIRES_RE.finditer(text):
         line = text.count("\n", 0, match.start(1)) + 1
         given = [n for n in re.split(r"[\s,]+", match.group(1).strip()) if n]
         if not given:
             raise SqlError(
-                f"{label}, line {line}: `-- marketsql: requires` names no model — add one of: {', '.join(sorted(KINDS))}"
+                f"{label}, line {line}: `-- marketsql: requires` names no model — add one of: {known}"
             )
         for name in given:
             if name.lower() not in KINDS:
                 close = difflib.get_close_matches(name.lower(), KINDS, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 raise SqlError(
-                    f"{label}, line {line}: requires unknown model {name!r} — {hint}known models: {', '.join(sorted(KINDS))}"
+                    f"{label}, line {line}: requires unknown model {name!r} — {hint}known models: {known}"
                 )
             names.add(name.lower())
     return frozenset(names)

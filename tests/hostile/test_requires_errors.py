@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,23 @@ from marketsql.errors import SqlError
 from marketsql.manifest import QualityRow
 from marketsql.sources import SourceLoad
 
+HINT = "did you mean 'forecast'? "
 KNOWN = "budget, forecast, positioning, recommendation, segmentation"
 
 
 @pytest.mark.parametrize(
     ("header", "message"),
     [
-        ("-- marketsql: requires forcast", f"requires unknown model 'forcast' — did you mean 'forecast'? known models: {KNOWN}"),
+        ("-- marketsql: requires forcast", f"requires unknown model 'forcast' — {HINT}known models: {KNOWN}"),
         ("-- marketsql: requires segmentation, xyz", f"requires unknown model 'xyz' — known models: {KNOWN}"),
-        ("-- marketsql: requires forecast-v2", f"requires unknown model 'forecast-v2' — did you mean 'forecast'? known models: {KNOWN}"),
+        ("-- marketsql: requires forecast-v2", f"requires unknown model 'forecast-v2' — {HINT}known models: {KNOWN}"),
         ("-- marketsql: requires", f"`-- marketsql: requires` names no model — add one of: {KNOWN}"),
     ],
 )
 def test_requires_an_unknown_model_names_file_line_and_known_models(write_project, header, message):
     root = write_project({"sql/late.sql": f"-- a view that waits for a model\n{header}\nSELECT 1 AS x\n"})
     with pytest.raises(SqlError) as caught:
-        marketsql.Project.load(root).views
+        marketsql.Project.load(root).check()
     assert str(caught.value) == f"sql/late.sql, line 2: {message}"
 
 

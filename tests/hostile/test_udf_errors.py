@@ -88,7 +88,8 @@ def test_a_castable_result_type_still_works(write_project):
 
 def test_a_model_udf_that_raises_is_named_in_the_build(demo_shop, tmp_path):
     root = shutil.copytree(demo_shop.root, tmp_path / "shop")
-    (root / "sql" / "zero_offers.sql").write_text("SELECT customer_id, recommend(customer_id, 0) AS r FROM stg_customers\n")
+    offers = "SELECT customer_id, recommend(customer_id, 0) AS r FROM stg_customers\n"
+    (root / "sql" / "zero_offers.sql").write_text(offers)
     with pytest.raises(SqlError) as caught:
         marketsql.Project.load(root).build()
     assert str(caught.value) == (
