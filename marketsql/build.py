@@ -160,7 +160,7 @@ def _create(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) 
 
 def _sql_error(view: ViewFile, exc: duckdb.Error) -> MarketsqlError:
     """One line for a failed view: out of memory / disk, a failing Python UDF, or the SQL itself."""
-    resource = resource_error(exc, f"building {view.name} ({view.label})")
+    resource = resource_error(exc, f"building {view.name} from {view.label}")
     if resource is not None:
         return resource
     text = str(exc)

@@ -43,12 +43,13 @@ def disk_full(path: Path | None, doing: str) -> ResourceError:
         return ResourceError(f"disk full while {doing} — free space where the database and its .tmp folder live")
     mount = mount_point(path)
     written = _size(path)
-    previous = _size(path.with_name(_BUILDING_RE.sub("", path.name)))
-    free = shutil.disk_usage(mount).free
-    need = f"needs about {_mb(max(written, previous))} MB" if previous > written else (
-        f"needs more than the {_mb(written)} MB written before it stopped")
+    temporary = bool(_BUILDING_RE.search(path.name))  # a build's new file: discarded after the failure
+    previous = _size(path.with_name(_BUILDING_RE.sub("", path.name))) if temporary else 0
+    available = shutil.disk_usage(mount).free + (written if temporary else 0)
+    need = f"about {_mb(previous)}" if previous > written else f"more than {_mb(written)}"
     return ResourceError(
-        f"disk full writing {path} while {doing} — free space on {mount} ({_mb(free)} MB free; {need})"
+        f"disk full writing {path} while {doing} — free space on {mount} (needs {need} MB,"
+        f" {_mb(available)} MB available)"
     )
 
 
