@@ -108,7 +108,7 @@ def guarded(item: Udf) -> Callable[..., Any]:
             return result
         return _slow_path(result, args, expected, where, item.returns)
 
-    return call
+    return functools.update_wrapper(call, func)  # keeps the signature, which DuckDB checks against the SQL one
 
 
 def _slow_path(result: Any, args: tuple[Any, ...], expected: pa.DataType | None, where: str, returns: str) -> Any:

@@ -45,6 +45,11 @@ BAD_UDFS = """\
     @udf(params=["VARCHAR"], returns="BIGINT")
     def narrow(text):
         return pa.array([1] * len(text), pa.int8())
+
+
+    @udf(params=["VARCHAR", "VARCHAR"], returns="VARCHAR")
+    def joined(first, second):
+        return pc.binary_join_element_wise(first, second, "-")
     """
 
 CASES = {
@@ -75,13 +80,16 @@ def test_failing_udf_through_the_cli(write_project):
     assert result.stderr.strip().splitlines()[-1] == f"Error: sql/shouted.sql: {CASES['holes']}"
 
 
-def test_a_castable_result_type_still_works(write_project):
-    root = write_project({"udfs/bad.py": BAD_UDFS, "sql/ones.sql": "SELECT sum(narrow(order_id)) AS n FROM raw.orders"})
+def test_guarded_udfs_keep_their_arity_and_castable_results_still_work(write_project):
+    root = write_project({
+        "udfs/bad.py": BAD_UDFS,
+        "sql/ones.sql": "SELECT sum(narrow(order_id)) AS n, min(joined(order_id, customer_id)) AS j FROM raw.orders",
+    })
     project = marketsql.Project.load(root)
     project.build()
     con = project.connect(read_only=True)
     try:
-        assert con.execute("SELECT n FROM ones").fetchall() == [(3,)]
+        assert con.execute("SELECT n, j FROM ones").fetchall() == [(3, "O1-C1")]
     finally:
         con.close()
 
