@@ -197,6 +197,7 @@ print(json.dumps({"failed": len(failed), "heavy": sorted(m for m in HEAVY if m i
 def test_bad_data_fails_before_heavy_imports(bad_project):
     cells = [(str(bad_project(d)), k) for k in sorted(KINDS) for d in sorted(DATASETS) if EXPECTED[k][d] is not TRAINS]
     script = f"HEAVY = {HEAVY!r}\n{CHECK_IMPORTS}"
-    done = subprocess.run([sys.executable, "-c", script, json.dumps(cells)], capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-c", script, json.dumps(cells)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"failed": len(cells), "heavy": []}
