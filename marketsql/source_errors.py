@@ -12,7 +12,7 @@ import csv
 import gzip
 import re
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, cast
 
 from .config import SourceConfig
 from .errors import SourceError
@@ -170,7 +170,7 @@ def _reason(text: str) -> str:
 
 def _open_binary(path: str, decompress: bool = True) -> IO[bytes]:
     if decompress and path.lower().endswith(".gz"):
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     return open(path, "rb")
 
 

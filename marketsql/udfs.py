@@ -94,11 +94,11 @@ def guarded(item: Udf) -> Callable[..., Any]:
     func = item.func
     where = f"{item.name}() in {item.origin or func.__module__}"
     expected = _arrow_type(item.returns)
-    fast_class = _array_class(expected) if item.params else None
+    fast_class: Any = _array_class(expected) if item.params else None
 
     def call(*args: Any) -> Any:
         try:
-            result = func(*args)
+            result: Any = func(*args)
         except Exception as exc:
             message = _one_line(exc)
             fix = "" if " — " in message else " — fix the function or the values passed to it"

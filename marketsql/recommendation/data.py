@@ -139,7 +139,8 @@ def check_enough(con: duckdb.DuckDBPyConnection, cutoff: date, holdout_days: int
     """ModelError (before any model is fitted) when too few customers or products were bought before ``cutoff``."""
     frame = _read(con, "SELECT count(DISTINCT customer_id) AS customers, count(DISTINCT product_id) AS products"
                        " FROM stg_order_lines WHERE order_ts < CAST(? AS DATE)", [cutoff], "stg_order_lines")
-    customers, products = int(frame.iloc[0, 0]), int(frame.iloc[0, 1])
+    counts = frame.to_numpy()[0]
+    customers, products = int(counts[0]), int(counts[1])
     when = f"before the cutoff {cutoff} (--holdout-days {holdout_days} before analysis_date)"
     fix = "load more order lines (or lower --holdout-days) and build"
     if customers < MIN_CUSTOMERS:
