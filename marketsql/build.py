@@ -17,8 +17,9 @@ import duckdb
 
 from . import database, manifest, models, quality
 from .config import ProjectConfig
-from .errors import SqlError
+from .errors import MarketsqlError, SqlError
 from .manifest import ObjectBuilt, QualityRow
+from .resources import resource_error
 from .sources import SourceLoad, load_source
 from .sqltext import literal, quote_ident
 from .udfs import Udf, register
@@ -27,6 +28,7 @@ from .views import ViewFile
 Progress = Callable[[str], None]
 DISPOSITIONS = quality.DISPOSITIONS
 _LINE_RE = re.compile(r"LINE (\d+):")
+_UDF_FAILED = "Python exception occurred while executing the UDF:"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class BuildResult:
             raw = next(s.rows for s in self.sources if s.name == source)
             totals = {d: sum(q.rows for q in rows if q.disposition == d) for d in DISPOSITIONS}
             reasons = sorted((q for q in rows if q.disposition == "quarantine"), key=lambda q: -q.rows)
-            detail = ", ".join(f"{q.reason} {q.rows:,}" for q in reasons)
+            detail = ", ".join(f"{q.reason or '(no reason)'} {q.rows:,}" for q in reasons)
             lines[source] = (
                 f"{raw:,} raw → {totals['purchase']:,} purchases, {totals['return']:,} returns, "
                 f"{totals['quarantine']:,} quarantined" + (f" ({detail})" if detail else "")
@@ -167,13 +169,23 @@ def _count(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) -
     return int(con.execute(query).fetchall()[0][0])
 
 
-def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
+def _sql_error(view: ViewFile, exc: duckdb.Error) -> MarketsqlError:
+    """One line for a failed view: out of memory / disk, a failing Python UDF, or the SQL itself."""
+    resource = resource_error(exc, f"building {view.name} from {view.label}")
+    if resource is not None:
+        return resource
     text = str(exc)
     match = _LINE_RE.search(text)
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     where = view.where(int(match.group(1)) if match else None)
-    if isinstance(exc, duckdb.OutOfMemoryException):
-        return SqlError(f"{where}: {first} — raise memory_limit in the project config, or free memory")
+    if _UDF_FAILED in text:  # raised inside a Python function: the guard in udfs.py named it and its file
+        raised = text.split(_UDF_FAILED, 1)[1].strip().splitlines()[0]
+        if raised.startswith("UdfError: "):
+            return SqlError(f"{where}: {raised.removeprefix('UdfError: ')}")
+        return SqlError(f"{where}: a Python UDF raised {raised} — fix the UDF")
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    if first.endswith(":") and len(lines) > 1:  # "Invalid Input Error:" with the reason on the next line
+        first = f"{first} {lines[1]}"
     if isinstance(exc, duckdb.InvalidInputException) and first.startswith("Invalid Input Error: settings."):
         return SqlError(f"{where}: {first}")  # raised by the SQL's own error(): it already says what to fix
     return SqlError(f"{where}: {first} — fix the SQL")

@@ -15,6 +15,7 @@ from .sqltext import is_simple_name, is_type_name
 CONFIG_FILE = "marketsql.toml"
 RESERVED_SOURCES = {"settings"}
 CSV_OPTIONS = {"delim", "header", "quote", "escape", "encoding", "dateformat", "timestampformat", "skip"}
+CSV_OPTIONS |= {"max_line_size", "null_padding"}  # longest line in bytes (DuckDB: 2 MB); NULL for missing fields
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,7 @@ class DatabaseLockedError(MarketsqlError):
 
 class ModelError(MarketsqlError):
     """A model is missing, cannot be trained, or its stored artifact fails verification."""
+
+
+class ResourceError(MarketsqlError):
+    """The machine ran out of something (memory, disk space) — not a fault of the SQL or the data."""

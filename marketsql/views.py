@@ -6,6 +6,7 @@ the file. A comment line ``-- marketsql: materialized`` makes it a table instead
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Iterable
@@ -18,11 +19,12 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from .errors import SqlError
+from .models import KINDS
 from .sqltext import is_simple_name
 
 _LINE_RE = re.compile(r"LINE (\d+):")
 MATERIALIZED_RE = re.compile(r"^\s*--\s*marketsql:\s*materiali[sz]ed\b", re.IGNORECASE | re.MULTILINE)
-REQUIRES_RE = re.compile(r"^\s*--\s*marketsql:\s*requires\s+([\w, ]+)$", re.IGNORECASE | re.MULTILINE)
+REQUIRES_RE = re.compile(r"^\s*--\s*marketsql:\s*requires\b(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,32 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
         label=label,
         sql=_strip_semicolon(text),
         materialized=bool(MATERIALIZED_RE.search(text)),
-        requires=frozenset(
-            name.strip().lower() for match in REQUIRES_RE.findall(text) for name in match.split(",") if name.strip()
-        ),
+        requires=_requires(text, label),
         references=tuple(_references(query)),
         functions=frozenset(_functions(query)),
     )
+
+
+def _requires(text: str, label: str) -> frozenset[str]:
+    """The models named by ``-- marketsql: requires a, b`` lines; SqlError on a name that is no model kind."""
+    names: set[str] = set()
+    known = ", ".join(sorted(KINDS))
+    for match in REQUIRES_RE.finditer(text):
+        line = text.count("\n", 0, match.start(1)) + 1
+        given = [n for n in re.split(r"[\s,]+", match.group(1).strip()) if n]
+        if not given:
+            raise SqlError(
+                f"{label}, line {line}: `-- marketsql: requires` names no model — add one of: {known}"
+            )
+        for name in given:
+            if name.lower() not in KINDS:
+                close = difflib.get_close_matches(name.lower(), KINDS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise SqlError(
+                    f"{label}, line {line}: requires unknown model {name!r} — {hint}known models: {known}"
+                )
+            names.add(name.lower())
+    return frozenset(names)
 
 
 def _check_duckdb_syntax(text: str, label: str) -> None:

@@ -75,7 +75,8 @@ def train(con: duckdb.DuckDBPyConnection, horizon: int = 6, holdout: int | None 
               else pd.DatetimeIndex([]))
     if len(months) < MIN_TRAIN_MONTHS + 1:
         raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at least"
-                         f" {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test)")
+                         f" {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test) — load more months of order"
+                         " lines and build")
     holdout = min(horizon, len(months) - MIN_TRAIN_MONTHS) if holdout is None else holdout
     if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
         raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"

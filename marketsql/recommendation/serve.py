@@ -70,6 +70,7 @@ def train(
         raise ModelError(f"--candidates {candidates}: use popularity plus any of {', '.join(CANDIDATES[1:])}")
     settings = KerasSettings(seed=seed, **({"epochs": epochs} if epochs else {}))
     cutoff = data.holdout_cutoff(con, holdout_days)
+    data.check_enough(con, cutoff, holdout_days)
     features = views.get("customer_features") if views else None
     segments = data.segments_as_of(con, features.sql, cutoff) if features else None
     split = data.load_training(con, cutoff, segments=segments)

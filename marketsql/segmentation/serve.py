@@ -13,7 +13,7 @@ import pyarrow as pa
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
 from ..udfs import Udf
-from .model import FEATURES, SegmentationModel
+from .model import FEATURES, MIN_CUSTOMERS, SegmentationModel
 from .sql import macro_statements
 
 NAME = "segmentation"
@@ -22,14 +22,15 @@ SOURCE_VIEW = "customer_features"
 
 def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: int = 0) -> tuple[Any, ModelRecord]:
     """Fit the candidates on ``customer_features``, select one, register it as the active version."""
-    from .train import train_segmentation  # scikit-learn is imported only here
-
     if k_min < 2 or k_max < k_min:
         raise ModelError(f"--k-min {k_min} --k-max {k_max}: need 2 <= k-min <= k-max")
     try:
         frame = con.execute(f"SELECT * FROM {SOURCE_VIEW}").df()
     except duckdb.CatalogException as exc:
         raise ModelError(f"no {SOURCE_VIEW} view in this database — run `marketsql build` first") from exc
+    _check_data(frame)
+    from .train import train_segmentation  # scikit-learn is imported only here, once the data can be segmented
+
     result = train_segmentation(frame, k_range=range(k_min, k_max + 1), seed=seed)
     arrays, meta = result.model.to_arrays()
     params = {"model": meta, "k_range": [k_min, k_max], "seed": seed, "selection": result.selection,
@@ -41,6 +42,20 @@ def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: 
         NAME, result.model.kind, params, list(FEATURES), json_safe(metrics), arrays, _fingerprint(frame)
     )
     return result, record
+
+
+def _check_data(frame: Any) -> None:
+    """Too few customers or a feature NULL for everyone: one ModelError saying what to change."""
+    if len(frame) < MIN_CUSTOMERS:
+        raise ModelError(
+            f"segmentation needs at least {MIN_CUSTOMERS} customers with purchases before analysis_date;"
+            f" {SOURCE_VIEW} has {len(frame)} — load more order lines (more customers or a longer period) and build"
+        )
+    for name in FEATURES:
+        if name in frame.columns and frame[name].isna().all():
+            raise ModelError(
+                f"{SOURCE_VIEW}.{name} is NULL for all {len(frame)} customers — fix the view that computes it"
+            )
 
 
 def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> SegmentationModel:
