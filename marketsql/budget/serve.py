@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
-from ..sqltext import literal
+from ..sqltext import literal, number
 from ..tablemacro import failing_table_macro, table_macro
 from ..udfs import Udf
 from .allocate import Allocation, allocate, predict
@@ -113,7 +113,7 @@ def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
                      None if row is None else row["predicted_revenue"], None if row is None else row["at_bound"],
                      c.max_spend * factor, record.version))
     con.execute(table_macro("budget_allocation_points", ALLOCATION_COLUMNS, rows))
-    cases = " ".join(f"WHEN {literal(c.channel)} THEN {c.alpha!r} * pow(greatest(spend, 0), {c.beta!r})"
+    cases = " ".join(f"WHEN {literal(c.channel)} THEN {number(c.alpha)} * pow(greatest(spend, 0), {number(c.beta)})"
                      for c in curves)
     con.execute(f"CREATE OR REPLACE MACRO predicted_new_customers(channel, spend) AS CASE channel {cases} END")
 
