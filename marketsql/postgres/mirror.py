@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ import duckdb
 import psycopg
 
 from .. import database, models
+from ..errors import MarketsqlError
 from ..sqltext import literal, quote_ident
 from .connection import DEFAULT_SCHEMA, PostgresError, Target, first_line
 from .copy import copy_rows, create_table_sql
@@ -106,10 +108,12 @@ def check(project: Project, target: Target | None, progress: Progress | None = N
     result.checked = "server"
     duck = database.connect(project.database, read_only=True)
     try:
-        with target.connect() as pg:
+        with _scrubbed(target), target.connect() as pg:
             _apply(pg, duck, result, target, data=False, say=progress or (lambda m: None))
     finally:
         duck.close()
+    # the server's own words: keep the password out of them too
+    result.problems = [replace(p, reason=target.scrub(p.reason)) for p in result.problems]
     return result
 
 
@@ -122,12 +126,25 @@ def mirror(project: Project, target: Target, progress: Progress | None = None) -
         raise MirrorRejected(result.problems)
     duck = database.connect(project.database, read_only=True)
     try:
-        with target.connect() as pg:
+        with _scrubbed(target), target.connect() as pg:
             _apply(pg, duck, result, target, data=True, say=say)
     finally:
         duck.close()
     result.seconds["total"] = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _scrubbed(target: Target) -> Iterator[None]:
+    """Every error leaving the mirror without the password: ours scrubbed in place, psycopg's turned into one."""
+    try:
+        yield
+    except MarketsqlError as exc:
+        exc.args = tuple(target.scrub(a) if isinstance(a, str) else a for a in exc.args)
+        raise
+    except psycopg.Error as exc:
+        raise PostgresError(f"PostgreSQL at {target.shown}: {target.scrub(first_line(exc))} — nothing was"
+                            " changed") from None
 
 
 def _prepare(project: Project, schema: str, target: Target | None) -> MirrorResult:
