@@ -24,6 +24,7 @@ from ..errors import ConfigError, MarketsqlError
 ENV_DSN = "MARKETSQL_PG_DSN"
 ENV_SCHEMA = "MARKETSQL_PG_SCHEMA"
 DEFAULT_SCHEMA = "marketsql"
+DEFAULT_LOCK_TIMEOUT = 5.0
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
@@ -38,6 +39,7 @@ class Target:
     dsn: str = field(repr=False)
     schema: str = DEFAULT_SCHEMA
     readers: tuple[str, ...] = ()  # roles granted read access to the mirror
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # seconds the swap waits for a session using the old mirror
 
     @property
     def shown(self) -> str:
@@ -86,7 +88,16 @@ def resolve(config_targets: Mapping[str, Any] | None, dsn: str | None = None, sc
     configured = table.get("readers") or ()
     if isinstance(configured, str):
         configured = (configured,)
-    return Target(chosen, name, tuple(readers) or tuple(str(r) for r in configured))
+    return Target(chosen, name, tuple(readers) or tuple(str(r) for r in configured), _lock_timeout(table))
+
+
+def _lock_timeout(table: Mapping[str, Any]) -> float:
+    value = table.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.01 <= value <= 3600:
+        raise ConfigError(f"[targets.postgres] lock_timeout = {value!r} — give the seconds the mirror may wait for"
+                          " sessions reading the old mirror, a number from 0.01 to 3600"
+                          f" (default {DEFAULT_LOCK_TIMEOUT:g})")
+    return float(value)
 
 
 def mask(dsn: str) -> str:
