@@ -213,11 +213,11 @@ def _check(record: ModelRecord, arrays: Mapping[str, dict[str, Any]]) -> None:
 def _record(row: tuple[Any, ...]) -> ModelRecord:
     name, version, kind, created_at, status, params, features, metrics, fingerprint, checksum = row
     try:
-        loaded = [json.loads(text) for text in (params, features, metrics)]
+        params, features, metrics = (json.loads(text) for text in (params, features, metrics))
     except (TypeError, ValueError) as exc:
         raise ModelError(f"model {name} v{version}: its stored parameters are not JSON ({exc}) — the record was"
                          f" altered; retrain (`marketsql train {name}`) or activate another version") from None
-    return ModelRecord(name, int(version), kind, created_at, status, *loaded, fingerprint, checksum)
+    return ModelRecord(name, int(version), kind, created_at, status, params, features, metrics, fingerprint, checksum)
 
 
 def json_safe(value: Any) -> Any:
