@@ -168,15 +168,3 @@ def test_non_finite_number_is_refused_not_written_as_an_identifier(demo_copy: Pa
     done = run_cli("build", "-p", str(demo_copy))
     assert done.returncode == 1
     assert re.match(rf"Error: {label} v2: -?inf is not a finite number — ", done.stderr.strip()), done.stderr
-
-
-def test_quote_in_names_stays_text(demo_copy: Path, tmp_path: Path):
-    """Segment names, brands and channels are quoted literals: a quote in them is data, not SQL."""
-    _, pwned = _payload(tmp_path)
-    evil = f"it's'); COPY (SELECT 1) TO '{pwned}'; --"
-    _reregister(demo_copy, "segmentation", lambda p: _set(["model", "names", 0], evil)(p))
-    done = run_cli("build", "-p", str(demo_copy))
-    assert done.returncode == 0, done.stderr
-    assert not pwned.exists()
-    names = run_cli("sql", "-p", str(demo_copy), "--format", "csv", "SELECT segment_name(0) AS n")
-    assert evil in names.stdout
