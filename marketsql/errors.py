@@ -27,6 +27,10 @@ class DependencyError(SqlError):
     """The views' dependencies cannot be ordered: a cycle or an unknown table."""
 
 
+class UnsafeSqlError(SqlError):
+    """A name or value cannot be put into SQL safely (not a plain name, not a finite number, a NUL)."""
+
+
 class UdfError(MarketsqlError):
     """A UDF module fails to import or declares a function wrongly."""
 

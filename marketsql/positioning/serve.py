@@ -12,11 +12,10 @@ from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
 from ..udfs import Udf
 from .model import PositioningModel
-from .sql import macro_statements, standin_statements, table_statements
+from .sql import RESERVED, macro_statements, standin_statements, table_statements
 
 NAME = "positioning"
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-RESERVED = {"brand", "price", "k", "category"}
 
 
 def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = None,

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import ModelError
+from ..sqltext import literal
 
 HALF_LIFE_DAYS = 180.0
 MIN_CUSTOMERS = 10  # customers with purchases before the cutoff, below which no recommender is compared
@@ -175,7 +176,8 @@ def segments_as_of(con: duckdb.DuckDBPyConnection, features_sql: str, cutoff: da
     if not load_segments(con):
         return {}
     model = load_segmentation(con)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE '{cutoff.isoformat()}' AS analysis_date")
+    day = literal(cutoff.isoformat())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE {day} AS analysis_date")
     try:
         frame = con.execute(f"SELECT * FROM ({features_sql})").df()
     finally:

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
+from ..sqltext import literal
 from ..udfs import Udf
 from ..views import ViewFile
 from . import data
@@ -104,7 +105,7 @@ def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
     """Stand-in macros that fail with what to run."""
     message = "no trained recommendation model in this database — run `marketsql train recommendation`"
     for name, (params, _) in FUNCTIONS.items():
-        con.execute(f"CREATE OR REPLACE MACRO {name}({params}) AS error('{message}')")
+        con.execute(f"CREATE OR REPLACE MACRO {name}({params}) AS error({literal(message)})")
 
 
 def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:

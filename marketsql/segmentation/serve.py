@@ -12,9 +12,10 @@ import pyarrow as pa
 
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
+from ..sqltext import literal
 from ..udfs import Udf
 from .model import FEATURES, MIN_CUSTOMERS, SegmentationModel
-from .sql import macro_statements
+from .sql import macro_statements, parameter
 
 NAME = "segmentation"
 SOURCE_VIEW = "customer_features"
@@ -76,8 +77,8 @@ def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
     """Stand-in ``segment``/``segment_name`` macros that fail with what to run."""
     message = "no trained segmentation model in this database — run `marketsql train segmentation`"
     params = ", ".join(f"{name} := NULL" for name in FEATURES)
-    con.execute(f"CREATE OR REPLACE MACRO segment({params}) AS error('{message}')")
-    con.execute(f"CREATE OR REPLACE MACRO segment_name(segment_id) AS error('{message}')")
+    con.execute(f"CREATE OR REPLACE MACRO segment({params}) AS error({literal(message)})")
+    con.execute(f"CREATE OR REPLACE MACRO segment_name(segment_id) AS error({literal(message)})")
 
 
 def compile_postgres(con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
@@ -101,7 +102,7 @@ def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
 
     # one named parameter per feature: DuckDB checks the Python signature against the SQL one
     segment_py.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in model.features]
+        [inspect.Parameter(parameter(name), inspect.Parameter.POSITIONAL_ONLY) for name in model.features]
     )
     return [Udf("segment_py", segment_py, ("DOUBLE",) * len(model.features), "INTEGER", "segmentation model")]
 
