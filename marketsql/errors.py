@@ -37,3 +37,11 @@ class DatabaseLockedError(MarketsqlError):
 
 class ModelError(MarketsqlError):
     """A model is missing, cannot be trained, or its stored artifact fails verification."""
+
+
+class UsageError(MarketsqlError):
+    """The command line is wrong: an unknown command or option, a missing argument, a bad value."""
+
+
+class CorruptDatabaseError(MarketsqlError):
+    """The project database file (or its write-ahead log) is not a valid DuckDB file."""
