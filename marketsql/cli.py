@@ -469,7 +469,7 @@ def _usage_line(exc: typer.TyperException, args: Sequence[str]) -> str:
     ctx = getattr(exc, "ctx", None)
     command = ctx.command_path if ctx is not None else "marketsql"
     named = next((a for a in args if not a.startswith("-")), None)
-    if command == "marketsql" and named in {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}:
+    if command == "marketsql" and named in command_names():
         command = f"marketsql {named}"  # an option of the command failed before its context existed
     what = " ".join(exc.format_message().split()).rstrip(".")
     param, hint = getattr(exc, "param", None), getattr(exc, "param_hint", None)
@@ -478,6 +478,11 @@ def _usage_line(exc: typer.TyperException, args: Sequence[str]) -> str:
     if value is not None and what.startswith("Invalid value for "):
         what = f"Invalid value {value!r} for {what.removeprefix('Invalid value for ')}"
     return f"{what} — see {command} --help"
+
+
+def command_names() -> list[str]:
+    """The name of every ``marketsql`` command, as typed."""
+    return [c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None]
 
 
 def _given_value(opts: Sequence[str], args: Sequence[str]) -> str | None:

@@ -79,7 +79,8 @@ class Project:
         config = self.config
         while config.extends is not None:
             if config.extends in chain:
-                raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}")
+                raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}"
+                                  " — remove `extends` from one of the projects in the loop")
             chain.append(config.extends)
             config = load_config(config.extends)
         return list(reversed(chain))
