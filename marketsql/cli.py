@@ -445,9 +445,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (MarketsqlError, duckdb.Error) as exc:
         if debug:
             raise
-        text = str(exc).strip()
+        text = str(_explained(exc)).strip()
         err.print(f"Error: {text.splitlines()[0] if text else type(exc).__name__}", markup=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _explained(exc: Exception) -> Exception:
+    """A DuckDB error that means a damaged database file becomes the error that says how to get past it."""
+    import duckdb
+
+    from .database import damaged
+
+    return (damaged(exc) or exc) if isinstance(exc, duckdb.Error) else exc
 
 
 def _run(args: list[str]) -> None:
