@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from typer.testing import CliRunner
@@ -20,13 +21,17 @@ class Ran:
 
 def invoke(*args: str) -> Ran:
     """``marketsql ARGS…`` through the console-script entry point, with its error handling."""
-    with CliRunner().isolation() as (out, err, _):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        return Ran(code, out.getvalue().decode(), err.getvalue().decode())
+    argv, sys.argv = sys.argv, ["marketsql", *args]  # main() reads sys.argv, as the console script does
+    try:
+        with CliRunner().isolation() as (out, err, _):
+            try:
+                main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            return Ran(code, out.getvalue().decode(), err.getvalue().decode())
+    finally:
+        sys.argv = argv
 
 
 def error_line(*args: str) -> str:
