@@ -442,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = [a for a in given if a != "--debug"]
     try:
         _run(args)
-    except (MarketsqlError, duckdb.Error) as exc:
+    except (MarketsqlError, duckdb.Error, OSError) as exc:
         if debug:
             raise
         text = str(_explained(exc)).strip()
@@ -451,11 +451,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _explained(exc: Exception) -> Exception:
-    """A DuckDB error that means a damaged database file becomes the error that says how to get past it."""
+    """A DuckDB error that means a damaged database file, or a bare OSError, as a line that says what to do."""
     import duckdb
 
     from .database import damaged
 
+    if isinstance(exc, OSError) and not isinstance(exc, duckdb.Error):  # a file operation nothing checked first
+        where = f" {exc.filename}" if exc.filename else ""
+        return OSError(f"cannot use{where}: {exc.strerror or exc} — check the path and its permissions"
+                       " (--debug shows where it happened)")
     return (damaged(exc) or exc) if isinstance(exc, duckdb.Error) else exc
 
 

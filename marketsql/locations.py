@@ -19,6 +19,17 @@ def prepare_database_folder(path: Path) -> None:
     _writable_folder(path, "the database", "change database in the project config")
 
 
+def prepare_folder(path: Path, fix: str) -> None:
+    """Create the folder ``path`` (and its parents), or say which file is in the way or why it cannot be made."""
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise MarketsqlError(f"cannot create the folder {path}: {blocker} is a file, not a folder — {fix}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MarketsqlError(f"cannot create the folder {path}: {exc.strerror or exc} — {fix}") from exc
+
+
 def check_output_file(path: Path, option: str) -> None:
     """Make sure an output file (e.g. the report) can be written at ``path``; ``option`` is how it was given."""
     if path.is_dir():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from . import database, models
+from . import database, locations, models
 from .budget.allocate import Allocation
 from .build import BuildResult, Progress, build
 from .config import ProjectConfig, find_config, load_config
@@ -242,10 +242,10 @@ def init(directory: str | Path) -> Project:
     target = Path(directory).resolve()
     if find_config(target) is not None:
         raise ConfigError(f"{target} is already a marketsql project — edit it, or choose another folder")
-    if target.exists() and any(target.iterdir()):
+    locations.prepare_folder(target, "choose another folder")
+    if any(target.iterdir()):
         raise ConfigError(f"{target} is not empty — choose a new or empty folder")
     source = standard_pipeline()
-    target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source / "sql", target / "sql")
     shutil.copytree(source / "udfs", target / "udfs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(source / "marketsql.toml", target / "marketsql.toml")
