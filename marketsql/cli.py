@@ -308,7 +308,7 @@ def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the project database.")],
     project: ProjectDir = Path("."),
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
-    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 40,
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in table format.")] = 40,
     write: Annotated[bool, typer.Option(help="Open the database read-write.")] = False,
 ) -> None:
     """Run SQL on the project database with every UDF registered."""

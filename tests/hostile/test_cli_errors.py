@@ -32,6 +32,9 @@ USAGE = {
     "bad int argument": (["activate", "segmentation", "latest"],
                          "Invalid value for 'version': Input should be a valid integer, unable to parse string as an"
                          " integer — see marketsql activate --help"),
+    "out of range": (["sql", "--max-rows", "0", "SELECT 1"],
+                     "Invalid value '0' for '--max-rows': Input should be greater than or equal to 1"
+                     " — see marketsql sql --help"),
     "extra argument": (["models", "extra"], "Got unexpected extra argument(s) (extra) — see marketsql models --help"),
 }
 
