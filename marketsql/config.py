@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from .sqltext import is_simple_name, is_type_name
 CONFIG_FILE = "marketsql.toml"
 RESERVED_SOURCES = {"settings"}
 CSV_OPTIONS = {"delim", "header", "quote", "escape", "encoding", "dateformat", "timestampformat", "skip"}
+_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[KMGT]i?B|%)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,15 @@ def _texts(value: Any) -> bool:
     return _text(value) or (isinstance(value, list) and bool(value) and all(_text(v) for v in value))
 
 
+def _name(value: Any) -> bool:
+    return _text(value) and bool(value.strip())
+
+
+def _memory(value: Any) -> bool:
+    match = _MEMORY_RE.match(value) if _text(value) else None
+    return match is not None and float(match.group(1)) > 0
+
+
 def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | date | datetime | time)  # bool is an int
 
@@ -62,9 +73,9 @@ SOURCE = {
        for option in sorted(CSV_OPTIONS - {"header", "skip"})},
 }
 SCHEMA: dict[str, Any] = {
-    "database": Rule(_text, "a string", 'database = "marketsql.duckdb"'),
-    "extends": Rule(_text, "a string (a folder)", 'extends = "../base"'),
-    "memory_limit": Rule(_text, "a string", 'memory_limit = "4GB"'),
+    "database": Rule(_name, "a file name", 'database = "marketsql.duckdb"'),
+    "extends": Rule(_name, "a folder name", 'extends = "../base"'),
+    "memory_limit": Rule(_memory, "a size with its unit (KB, MB, GB, TB, KiB … or %)", 'memory_limit = "4GB"'),
     "settings": Each(Rule(_scalar, "a string, number, boolean or date", 'analysis_date = "2011-12-01"'),
                      '[settings] then lines such as analysis_date = "2011-12-01"'),
     "sources": Each(SOURCE, '[sources.orders] then path = "data/orders.csv"',

@@ -40,10 +40,22 @@ WRONG_TYPES = {
         ' — e.g. columns = { order_id = "VARCHAR" }'),
     "memory_limit = 5": (
         'memory_limit = 5\n',
-        'marketsql.toml: memory_limit must be a string, not 5 — e.g. memory_limit = "4GB"'),
+        'marketsql.toml: memory_limit must be a size with its unit (KB, MB, GB, TB, KiB … or %), not 5'
+        ' — e.g. memory_limit = "4GB"'),
+    'memory_limit = "lots"': (
+        'memory_limit = "lots"\n',
+        'marketsql.toml: memory_limit must be a size with its unit (KB, MB, GB, TB, KiB … or %), not "lots"'
+        ' — e.g. memory_limit = "4GB"'),
+    'memory_limit = "4096"': (
+        'memory_limit = "4096"\n',
+        'marketsql.toml: memory_limit must be a size with its unit (KB, MB, GB, TB, KiB … or %), not "4096"'
+        ' — e.g. memory_limit = "4GB"'),
+    'database = ""': (
+        'database = ""\n',
+        'marketsql.toml: database must be a file name, not "" — e.g. database = "marketsql.duckdb"'),
     "database = []": (
         'database = []\n',
-        'marketsql.toml: database must be a string, not [] — e.g. database = "marketsql.duckdb"'),
+        'marketsql.toml: database must be a file name, not [] — e.g. database = "marketsql.duckdb"'),
     "settings = 3": (
         'settings = 3\n',
         'marketsql.toml: settings must be a table, not 3 — e.g. [settings] then lines such as'
@@ -63,7 +75,7 @@ WRONG_TYPES = {
         'marketsql.toml: sources.orders.format must be \'csv\' or \'parquet\', not "xlsx" — e.g. format = "csv"'),
     "extends = 5": (
         'extends = 5\n',
-        'marketsql.toml: extends must be a string (a folder), not 5 — e.g. extends = "../base"'),
+        'marketsql.toml: extends must be a folder name, not 5 — e.g. extends = "../base"'),
     "sources = 5": (
         'sources = 5\n',
         'marketsql.toml: sources must be a table, not 5 — e.g. [sources.orders] then path = "data/orders.csv"'),
@@ -130,7 +142,8 @@ def test_pyproject_tool_marketsql_is_validated_too(tmp_path):
         " — allowed: database, extends, memory_limit, settings, sources, targets")
     (root / "pyproject.toml").write_text('[tool.marketsql]\nmemory_limit = 5\n')
     assert error_line("check", "-p", str(root)) == (
-        'Error: pyproject.toml [tool.marketsql]: memory_limit must be a string, not 5 — e.g. memory_limit = "4GB"')
+        'Error: pyproject.toml [tool.marketsql]: memory_limit must be a size with its unit (KB, MB, GB, TB, KiB … or'
+        ' %), not 5 — e.g. memory_limit = "4GB"')
     (root / "pyproject.toml").write_text('[tool]\nmarketsql = 5\n')
     assert error_line("check", "-p", str(root)) == (
         "Error: pyproject.toml [tool.marketsql]: the configuration must be a table, not 5 — e.g. [tool.marketsql]")
@@ -144,13 +157,15 @@ def test_csv_option_on_a_parquet_source(tmp_path):
 
 
 def test_valid_config_still_loads(tmp_path):
-    root = project(tmp_path, BASE + 'header = true\nskip = 0\ndelim = ","\n[settings]\nanalysis_date = 2024-01-01\n'
+    root = project(tmp_path, 'memory_limit = "1.5 GiB"\n' + BASE
+                   + 'header = true\nskip = 0\ndelim = ","\n[settings]\nanalysis_date = 2024-01-01\n'
                    'flag = true\n[targets.postgres]\ndsn = "postgresql://x@h/db"\nreaders = "bi"\n')
     import marketsql
 
     config = marketsql.Project.load(root).config
     assert config.sources["orders"].options == {"header": True, "skip": 0, "delim": ","}
     assert config.settings == {"analysis_date": "2024-01-01", "flag": "True"}
+    assert config.memory_limit == "1.5 GiB"
 
 
 def test_extends_itself(tmp_path):
