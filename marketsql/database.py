@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import CorruptDatabaseError, DatabaseLockedError, MarketsqlError
+from .locations import special_kind
 
 STORAGE_VERSION = "v1.4.0"
 _PID_RE = re.compile(r"\(PID (\d+)\)")
@@ -29,6 +30,8 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open an existing database file, turning a lock conflict into DatabaseLockedError."""
     if not path.exists():
         raise MarketsqlError(f"no database at {path} — run `marketsql build` (or `marketsql demo`) first")
+    if not path.is_file():  # a folder or a named pipe: DuckDB would fail, or wait forever on the pipe
+        raise unreadable(path, OSError("not a regular file"))
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
@@ -138,9 +141,10 @@ def unreadable(path: Path, exc: BaseException) -> MarketsqlError:
     """Why DuckDB cannot open or read ``path``: a folder, a damaged file, a stray WAL, or its own reason."""
     reason = _reason(exc)
     wal = Path(str(path) + ".wal")
-    if path.is_dir():
-        return MarketsqlError(f"the database path {path} is a folder — remove or rename the folder, or set"
-                              " database = \"NAME.duckdb\" in the project config")
+    if path.is_dir() or special_kind(path):
+        what = "a folder — remove or rename the folder, or" if path.is_dir() else f"{special_kind(path)}, not a file —"
+        return MarketsqlError(f"the database path {path} is {what} set database = \"NAME.duckdb\""
+                              " in the project config")
     if "WAL" in reason and wal.exists():
         return CorruptDatabaseError(f"the write-ahead log {wal} does not belong to the database {path} ({reason})"
                                     f" — move it aside (mv {wal} {wal}.corrupt) and build again")

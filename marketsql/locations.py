@@ -16,6 +16,9 @@ def prepare_database_folder(path: Path) -> None:
     if path.is_dir():
         raise ConfigError(f"the database path {path} is a folder — remove or rename the folder, or set"
                           " database = \"NAME.duckdb\" in the project config")
+    if special_kind(path):
+        raise ConfigError(f"the database path {path} is {special_kind(path)}, not a file — set database ="
+                          " \"NAME.duckdb\" in the project config")
     _writable_folder(path, "the database", "change database in the project config")
 
 
@@ -34,9 +37,18 @@ def check_output_file(path: Path, option: str) -> None:
     """Make sure an output file (e.g. the report) can be written at ``path``; ``option`` is how it was given."""
     if path.is_dir():
         raise MarketsqlError(f"{path} is a folder — give a file name such as {path / 'report.html'}")
+    if special_kind(path):
+        raise MarketsqlError(f"{path} is {special_kind(path)}, not a file — give a file name such as report.html")
     if not path.parent.exists() and not path.parent.is_symlink():
         raise MarketsqlError(f"{path.parent} does not exist — create the folder or choose another {option}")
     _writable_folder(path, "the output", f"choose another {option}", create=False)
+
+
+def special_kind(path: Path) -> str | None:
+    """What ``path`` is if it exists but is neither a regular file nor a folder, e.g. "a named pipe"."""
+    kinds = {"a named pipe": path.is_fifo, "a device": lambda: path.is_char_device() or path.is_block_device(),
+             "a socket": path.is_socket}
+    return next((name for name, test in kinds.items() if test()), None)
 
 
 def _writable_folder(path: Path, what: str, fix: str, create: bool = True) -> None:

@@ -213,3 +213,10 @@ def test_project_folder_is_a_symlink_loop(tmp_path):
     assert error_line("check", "-p", str(loop)) == (
         f"Error: the project folder {loop} is a symlink loop (Symlink loop from '{loop}') — remove the link"
         f" (rm {loop}) or point it at a real path")
+
+
+def test_config_that_is_not_utf8(tmp_path):
+    root = project(tmp_path, "")
+    (root / "marketsql.toml").write_bytes('database = "café.duckdb"\n'.encode("latin-1"))
+    assert error_line("check", "-p", str(root)) == (
+        f"Error: {root / 'marketsql.toml'}: not UTF-8 text (invalid continuation byte at byte 15) — save it as UTF-8")

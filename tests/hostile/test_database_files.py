@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SMALL_PROJECT, WriteProject
+from conftest import SMALL_PROJECT, WriteProject, run_cli
 
 import marketsql
 
@@ -108,6 +108,15 @@ def test_database_path_is_a_folder(write_project):
     assert error_line("sql", "-p", str(root), "SELECT 1") == line
 
 
+def test_database_path_is_a_named_pipe(write_project):
+    root = write_project()
+    os.mkfifo(root / "project.duckdb")
+    line = f"Error: the database path {root / 'project.duckdb'} is a named pipe, not a file — set database ="
+    for command in (["build"], ["sql", "SELECT 1"]):  # a subprocess with a timeout: opening a pipe would block
+        ran = run_cli(*command, "-p", str(root), timeout=60)
+        assert ran.returncode == 1 and ran.stderr.startswith(line) and ran.stderr.count("\n") == 1, ran.stderr
+
+
 def test_database_under_a_regular_file(write_project):
     root = write_project({"marketsql.toml": SMALL_PROJECT["marketsql.toml"].replace(
         '"project.duckdb"', '"data/orders.csv/project.duckdb"')})
@@ -153,7 +162,7 @@ def test_database_is_a_symlink_loop(write_project):
     assert error_line("sql", "-p", str(root), "SELECT 1") == line
 
 
-def test_report_to_a_folder_an_unwritable_place_or_under_a_file(built, unwritable_folder):
+def test_report_to_a_folder_a_pipe_an_unwritable_place_or_under_a_file(built, unwritable_folder):
     root, _ = built
     assert error_line("report", "-p", str(root), "-o", str(root)) == (
         f"Error: {root} is a folder — give a file name such as {root / 'report.html'}")
@@ -161,6 +170,11 @@ def test_report_to_a_folder_an_unwritable_place_or_under_a_file(built, unwritabl
     assert error_line("report", "-p", str(root), "-o", str(target)) == (
         f"Error: cannot write the output {target}: the folder {unwritable_folder} is not writable (Permission"
         " denied) — choose another --output, or make the folder writable")
+    pipe = root / "report.fifo"
+    os.mkfifo(pipe)
+    assert error_line("report", "-p", str(root), "-o", str(pipe)) == (
+        f"Error: {pipe} is a named pipe, not a file — give a file name such as report.html")
+    assert pipe.is_fifo()
     under = root / "data" / "orders.csv" / "report.html"
     assert error_line("report", "-p", str(root), "-o", str(under)) == (
         f"Error: cannot write the output {under}: {root}/data/orders.csv is a file, not a folder"
