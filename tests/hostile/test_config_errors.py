@@ -91,7 +91,7 @@ WRONG_TYPES = {
         'marketsql.toml: targets.postgres must be a table, not "postgresql://x" — e.g. [targets.postgres]'),
     "targets.postgres.dsn = 5": (
         '[targets.postgres]\ndsn = 5\n',
-        'marketsql.toml: targets.postgres.dsn must be a string, not 5 — e.g. "…"'),
+        'marketsql.toml: targets.postgres.dsn must be a string, not 5 — e.g. dsn = "postgresql://user@host:5432/db"'),
     "targets.postgres.readers = [1]": (
         '[targets.postgres]\nreaders = [1]\n',
         'marketsql.toml: targets.postgres.readers must be a string or a list of strings, not [1]'
