@@ -174,20 +174,20 @@ def damaged(exc: duckdb.Error, path: Path | None = None) -> CorruptDatabaseError
 
 
 def check_intact(con: duckdb.DuckDBPyConnection, path: Path, catalog: str | None = None) -> None:
-    """Raise CorruptDatabaseError if ``path`` is shorter than the blocks its header declares (a truncated copy).
+    """Raise CorruptDatabaseError if ``path`` is too short to hold the blocks in use (a truncated copy).
 
     DuckDB reads blocks lazily, so a truncated file opens and fails only on the query that reaches its end.
     """
     if Path(str(path) + ".wal").exists():  # blocks in a WAL are not in the file yet
         return
-    rows = con.execute("SELECT block_size, total_blocks FROM pragma_database_size()"
-                       " WHERE database_name = coalesce(?, current_database())", [catalog]).fetchall()
+    rows = con.execute("SELECT block_size, used_blocks FROM pragma_database_size()"  # free blocks at the end
+                       " WHERE database_name = coalesce(?, current_database())", [catalog]).fetchall()  # get cut off
     if not rows:
         return
-    expected = _HEADER_BYTES + int(rows[0][0]) * int(rows[0][1])
+    needed = _HEADER_BYTES + int(rows[0][0]) * int(rows[0][1])
     size = path.stat().st_size
-    if size < expected:
-        raise corrupt(path, f"{size:,} bytes, but its header declares {expected:,}: a truncated copy")
+    if size < needed:
+        raise corrupt(path, f"{size:,} bytes, but the blocks in use need {needed:,}: a truncated copy")
 
 
 def _reason(exc: BaseException) -> str:

@@ -38,7 +38,7 @@ def damage(db: Path, how: str) -> str:
         return f'The file "{db}" exists, but it is not a valid DuckDB database file!'
     if how == "truncated copy":  # opens fine: DuckDB reads blocks lazily
         db.write_bytes(data[: len(data) // 2])
-        return f"{len(data) // 2:,} bytes, but its header declares {len(data):,}: a truncated copy"
+        return f"{len(data) // 2:,} bytes, but the blocks in use need {len(data):,}: a truncated copy"
     if how == "truncated to its headers":
         db.write_bytes(data[:4096])
         return f'Could not read enough bytes from file "{db}": attempted to read 4096 bytes from location 4096'
