@@ -82,7 +82,10 @@ class Project:
                 raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}"
                                   " — remove `extends` from one of the projects in the loop")
             chain.append(config.extends)
-            config = load_config(config.extends)
+            try:
+                config = load_config(config.extends)
+            except ConfigError as exc:  # name the base project: its file is also called marketsql.toml
+                raise ConfigError(f"in the base project {config.extends} (extends): {exc}") from exc
         return list(reversed(chain))
 
     @cached_property

@@ -220,3 +220,13 @@ def test_config_that_is_not_utf8(tmp_path):
     (root / "marketsql.toml").write_bytes('database = "café.duckdb"\n'.encode("latin-1"))
     assert error_line("check", "-p", str(root)) == (
         f"Error: {root / 'marketsql.toml'}: not UTF-8 text (invalid continuation byte at byte 15) — save it as UTF-8")
+
+
+def test_error_in_an_extended_base_names_the_base(tmp_path):
+    root = project(tmp_path, 'extends = "../base"\n' + BASE)
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "marketsql.toml").write_text('databse = "x.duckdb"\n')
+    assert error_line("check", "-p", str(root)) == (
+        f"Error: in the base project {base} (extends): unknown key 'databse' in marketsql.toml (did you mean"
+        " 'database'?) — allowed: database, extends, memory_limit, settings, sources, targets")

@@ -63,7 +63,7 @@ def test_damaged_database_says_how_to_move_it_aside(built, how, command):
 def test_following_the_advice_builds_again(built, how):
     root, db = built
     damage(db, how)
-    with pytest.raises(marketsql.errors.CorruptDatabaseError):
+    with pytest.raises(marketsql.CorruptDatabaseError):
         marketsql.connect(root).close()
     db.rename(f"{db}.corrupt")  # what the message says to do
     ran = invoke("build", "-p", str(root))
