@@ -40,4 +40,5 @@ def error_line(*args: str) -> str:
     assert ran.code == 1, (ran.code, ran.stdout, ran.stderr)
     assert ran.stderr.endswith("\n") and ran.stderr.count("\n") == 1, ran.stderr
     assert ran.stderr.startswith("Error: "), ran.stderr
+    assert ran.stdout == "", ran.stdout  # nothing half-done was reported
     return ran.stderr.rstrip("\n")
