@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import database, manifest, models, quality
+from . import database, locations, manifest, models, quality
 from .config import ProjectConfig
 from .errors import MarketsqlError, SqlError
 from .manifest import ObjectBuilt, QualityRow
@@ -69,7 +69,7 @@ def build(
     """Build the project database from scratch into a new file and swap it in atomically."""
     say = progress or (lambda message: None)
     target = config.database
-    target.parent.mkdir(parents=True, exist_ok=True)
+    locations.prepare_database_folder(target)  # a folder in the way or a read-only place: say so before any work
     with database.build_lock(target):
         database.ensure_unlocked(target)
         database.remove_stale_temps(target)

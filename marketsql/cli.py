@@ -42,8 +42,18 @@ SetOpt = Annotated[
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                          callback=lambda v: _print_version(v), is_eager=True)] = False,
 ) -> None:
     """marketsql: marketing analytics inside the database."""
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"marketsql {version('marketsql')}")
+        raise typer.Exit()
 
 
 @app.command()
@@ -298,7 +308,7 @@ def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the project database.")],
     project: ProjectDir = Path("."),
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
-    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 40,
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in table format.")] = 40,
     write: Annotated[bool, typer.Option(help="Open the database read-write.")] = False,
 ) -> None:
     """Run SQL on the project database with every UDF registered."""
@@ -421,19 +431,78 @@ def _status(title: str) -> Iterator[Callable[[str], None]]:
         yield lambda message: status.update(message)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the app, turning errors into one line and exit code 1."""
     import duckdb
 
     from .errors import MarketsqlError
 
-    debug = "--debug" in sys.argv[1:]
-    args = [a for a in sys.argv[1:] if a != "--debug"]
+    given = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in given
+    args = [a for a in given if a != "--debug"]
     try:
-        app(args=args, prog_name="marketsql")
-    except (MarketsqlError, duckdb.Error) as exc:
+        _run(args)
+    except (MarketsqlError, duckdb.Error, OSError) as exc:
         if debug:
             raise
-        text = str(exc).strip()
+        text = str(_explained(exc)).strip()
         err.print(f"Error: {text.splitlines()[0] if text else type(exc).__name__}", markup=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _explained(exc: Exception) -> Exception:
+    """A DuckDB error that means a damaged database file, or a bare OSError, as a line that says what to do."""
+    import duckdb
+
+    from .database import damaged
+
+    if isinstance(exc, OSError) and not isinstance(exc, duckdb.Error):  # a file operation nothing checked first
+        where = f" {exc.filename}" if exc.filename else ""
+        return OSError(f"cannot use{where}: {exc.strerror or exc} — check the path and its permissions"
+                       " (--debug shows where it happened)")
+    return (damaged(exc) or exc) if isinstance(exc, duckdb.Error) else exc
+
+
+def _run(args: list[str]) -> None:
+    """Run the app without click's own error panels: a usage error raises UsageError (one line)."""
+    from .errors import UsageError
+
+    try:
+        code = app(args=args or ["--help"], prog_name="marketsql", standalone_mode=False)
+    except typer.TyperException as exc:  # click's UsageError, BadParameter, NoSuchOption, FileError …
+        raise UsageError(_usage_line(exc, args)) from exc
+    except typer.Abort:
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _usage_line(exc: typer.TyperException, args: Sequence[str]) -> str:
+    """``<what> — see marketsql CMD --help`` for a click usage error, on one line."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "marketsql"
+    named = next((a for a in args if not a.startswith("-")), None)
+    if command == "marketsql" and named in command_names():
+        command = f"marketsql {named}"  # an option of the command failed before its context existed
+    what = " ".join(exc.format_message().split()).rstrip(".")
+    param, hint = getattr(exc, "param", None), getattr(exc, "param_hint", None)
+    opts = getattr(param, "opts", None) or ([hint] if isinstance(hint, str) else [])
+    value = _given_value(opts, args)
+    if value is not None and what.startswith("Invalid value for "):
+        what = f"Invalid value {value!r} for {what.removeprefix('Invalid value for ')}"
+    return f"{what} — see {command} --help"
+
+
+def command_names() -> list[str]:
+    """The name of every ``marketsql`` command, as typed."""
+    return [c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None]
+
+
+def _given_value(opts: Sequence[str], args: Sequence[str]) -> str | None:
+    """The value given on the command line to an option spelt one of ``opts`` (last one wins)."""
+    value = None
+    for position, arg in enumerate(args):
+        name, sep, attached = arg.partition("=")
+        if name in opts:
+            value = attached if sep else (args[position + 1] if position + 1 < len(args) else None)
+    return value

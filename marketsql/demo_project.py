@@ -30,15 +30,15 @@ def run_demo(
 
     say = progress or (lambda message: None)
     root = Path(directory).resolve()
+    if customers < 1:  # before anything is created
+        raise ConfigError(f"--customers {customers}: give at least 1 customer")
     if find_config(root) is None:
-        if root.exists() and any(root.iterdir()):
+        if root.is_dir() and any(root.iterdir()):  # a file in the way: init says so
             raise ConfigError(
                 f"{root} is neither a marketsql project nor empty — run `marketsql demo NEW_FOLDER` instead"
             )
         say(f"creating project {root}")
         init(root)
-    if customers < 1:
-        raise ConfigError(f"--customers {customers}: give at least 1 customer")
     data = root / DATA_DIR
     generated = not _already_generated(data, customers, seed)
     if generated:

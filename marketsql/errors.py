@@ -45,3 +45,11 @@ class ModelError(MarketsqlError):
 
 class ResourceError(MarketsqlError):
     """The machine ran out of something (memory, disk space) — not a fault of the SQL or the data."""
+
+
+class UsageError(MarketsqlError):
+    """The command line is wrong: an unknown command or option, a missing argument, a bad value."""
+
+
+class CorruptDatabaseError(MarketsqlError):
+    """The project database file (or its write-ahead log) is not a valid DuckDB file."""

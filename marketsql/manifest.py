@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import database
 from .sources import SourceLoad
 
 SCHEMA = "meta"
@@ -61,8 +62,12 @@ def carry_over(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
         con.execute(statement)
     if not previous.exists():
         return
-    con.execute(f"ATTACH '{str(previous).replace(chr(39), chr(39) * 2)}' AS previous (READ_ONLY)")
     try:
+        con.execute(f"ATTACH '{str(previous).replace(chr(39), chr(39) * 2)}' AS previous (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise database.unreadable(previous, exc) from exc
+    try:
+        database.check_intact(con, previous, "previous")
         tables = con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'previous' AND schema_name = ?",
             [SCHEMA],
@@ -70,6 +75,11 @@ def carry_over(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
         for (table,) in tables:
             con.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{table}"')
             con.execute(f'CREATE TABLE {SCHEMA}."{table}" AS SELECT * FROM previous.{SCHEMA}."{table}"')
+    except duckdb.Error as exc:  # a damaged block in the previous file: say how to get past it
+        explained = database.damaged(exc, previous)
+        if explained is None:
+            raise
+        raise explained from exc
     finally:
         con.execute("DETACH previous")
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from . import database, models
+from . import database, locations, models
 from .budget.allocate import Allocation
 from .build import BuildResult, Progress, build
 from .config import ProjectConfig, find_config, load_config
@@ -79,9 +79,13 @@ class Project:
         config = self.config
         while config.extends is not None:
             if config.extends in chain:
-                raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}")
+                raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}"
+                                  " — remove `extends` from one of the projects in the loop")
             chain.append(config.extends)
-            config = load_config(config.extends)
+            try:
+                config = load_config(config.extends)
+            except ConfigError as exc:  # name the base project: its file is also called marketsql.toml
+                raise ConfigError(f"in the base project {config.extends} (extends): {exc}") from exc
         return list(reversed(chain))
 
     @cached_property
@@ -241,10 +245,10 @@ def init(directory: str | Path) -> Project:
     target = Path(directory).resolve()
     if find_config(target) is not None:
         raise ConfigError(f"{target} is already a marketsql project — edit it, or choose another folder")
-    if target.exists() and any(target.iterdir()):
+    locations.prepare_folder(target, "choose another folder")
+    if any(target.iterdir()):
         raise ConfigError(f"{target} is not empty — choose a new or empty folder")
     source = standard_pipeline()
-    target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source / "sql", target / "sql")
     shutil.copytree(source / "udfs", target / "udfs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(source / "marketsql.toml", target / "marketsql.toml")

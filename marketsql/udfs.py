@@ -170,14 +170,21 @@ def _import(path: Path, label: str) -> Any:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except BaseException as exc:  # sys.exit(), raise SystemExit/KeyboardInterrupt too: never a silent exit
         sys.modules.pop(module_name, None)
         line = _error_line(exc, path)
         raise UdfError(
-            f"{label}{line}: failed to import: {type(exc).__name__}: {exc} — fix the module"
+            f"{label}{line}: failed to import: {_described(exc)} — fix the module"
             " (--debug shows the traceback)"
         ) from exc
     return module
+
+
+def _described(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if isinstance(exc, SystemExit):
+        return f"{name}({exc.code!r}): the module exits at import (sys.exit() or raise SystemExit)"
+    return f"{name}: {exc}" if str(exc) else name
 
 
 def _error_line(exc: BaseException, path: Path) -> str:

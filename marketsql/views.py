@@ -7,6 +7,7 @@ the file. A comment line ``-- marketsql: materialized`` makes it a table instead
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
 import re
 from collections.abc import Iterable
@@ -81,10 +82,12 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
     name = path.stem.lower()
     if not is_simple_name(name):
         raise SqlError(f"{label}: {path.stem!r} cannot be a view name — use letters, digits and _ only")
-    text = path.read_text(encoding="utf-8")
+    text = _read(path, label)
     _check_duckdb_syntax(text, label)
     try:
         statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+    except RecursionError as exc:
+        raise _too_deep(label) from exc
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         near = (first.get("highlight") or "").strip()
@@ -98,6 +101,10 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise SqlError(f"{label}: must hold exactly one SELECT statement (found {len(statements)} statements)")
     query = statements[0]
+    try:
+        references, functions = tuple(_references(query)), frozenset(_functions(query))
+    except RecursionError as exc:
+        raise _too_deep(label) from exc
     return ViewFile(
         name=name,
         path=path,
@@ -105,8 +112,8 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
         sql=_strip_semicolon(text),
         materialized=bool(MATERIALIZED_RE.search(text)),
         requires=_requires(text, label),
-        references=tuple(_references(query)),
-        functions=frozenset(_functions(query)),
+        references=references,
+        functions=functions,
     )
 
 
@@ -130,6 +137,22 @@ def _requires(text: str, label: str) -> frozenset[str]:
                 )
             names.add(name.lower())
     return frozenset(names)
+
+
+def _read(path: Path, label: str) -> str:
+    """The file's text; a symlink loop, a dangling link or bad bytes name the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SqlError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start}) — save the file as UTF-8") from exc
+    except OSError as exc:
+        what = "is a symlink loop" if path.is_symlink() and exc.errno == errno.ELOOP else f"cannot be read: {exc}"
+        raise SqlError(f"{label} {what} — fix or remove {path}") from exc
+
+
+def _too_deep(label: str) -> SqlError:
+    return SqlError(f"{label}: the query is nested too deeply for marketsql's SQL parser (Python recursion limit)"
+                    " — flatten it with WITH … AS (…) steps")
 
 
 def _check_duckdb_syntax(text: str, label: str) -> None:
