@@ -20,8 +20,10 @@ RESERVED = {"brand", "price", "k", "category"}
 
 
 def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = None,
-          holdout: float = 0.25, min_brand_products: int = 5) -> tuple[Any, ModelRecord]:
-    """Fit the positioning of one category of ``position_products``; register it as the active version."""
+          holdout: float = 0.25, min_brand_products: int = 5,
+          registry: Registry | None = None) -> tuple[Any, ModelRecord]:
+    """Fit the positioning of one category of ``position_products``; register it (into ``registry``, default:
+    ``con``'s) as the active version."""
     from .train import train_positioning  # scikit-learn is imported only here
 
     if not 0.05 <= holdout <= 0.5:
@@ -32,8 +34,8 @@ def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = 
     arrays, meta = result.model.to_arrays()
     params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
               "all_brands": result.all_brands, "notes": result.notes}
-    record = Registry(con).register(NAME, "pca+ridge", params, result.model.attributes, json_safe(result.metrics),
-                                    arrays, _fingerprint(products, attributes))
+    record = (registry or Registry(con)).register(NAME, "pca+ridge", params, result.model.attributes,
+                                                  json_safe(result.metrics), arrays, _fingerprint(products, attributes))
     return result, record
 
 
