@@ -81,15 +81,17 @@ def build(
         database.remove_stale_temps(target)
         temp = database.temp_path(target)
         database.discard(temp)
-        con = database.create(temp)
-        try:
+        con = None
+        try:  # from the file's creation on: an interrupt anywhere (Ctrl-C, SIGTERM) removes it again
+            con = database.create(temp)
             result = _build_into(con, config, views, order, udfs, say, changes)
             con.execute("CHECKPOINT")
             con.close()
             database.replace(temp, target)
             return result
         except BaseException:
-            con.close()
+            if con is not None:
+                con.close()
             database.discard(temp)
             raise
 

@@ -36,8 +36,12 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 def create(path: Path) -> duckdb.DuckDBPyConnection:
     """Create a new database file readable by older DuckDB clients and return a connection to it."""
     con = duckdb.connect(":memory:")
-    con.execute(f"ATTACH '{_escape(path)}' AS project (STORAGE_VERSION '{STORAGE_VERSION}')")
-    con.execute("USE project")
+    try:
+        con.execute(f"ATTACH '{_escape(path)}' AS project (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute("USE project")
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
