@@ -6,6 +6,7 @@ manifest and, later, the model registry) before adding its own rows.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from .config import ProjectConfig, _with_path
 from .sources import SourceLoad
 
 SCHEMA = "meta"
@@ -43,6 +45,25 @@ class BuildInputs:
     build_id: int
     paths: dict[str, tuple[str, ...]]  # empty for builds made before paths were recorded
     settings: dict[str, str]
+
+    def applied_to(self, config: ProjectConfig) -> tuple[ProjectConfig, list[str]]:
+        """``config`` with these source paths and settings, and a note saying how they differ from it (if so)."""
+        sources = dict(config.sources)
+        differ = []
+        for name, paths in self.paths.items():
+            source = sources.get(name)
+            if source is not None and source.paths != paths:
+                # one path: an override, whose format --source inferred from it; else the configured list
+                one = len(paths) == 1
+                sources[name] = _with_path(source, paths[0]) if one else dataclasses.replace(source, paths=paths)
+                differ.append(f"--source {name}={','.join(paths)}")
+        differ += [f"--set {k}={v}" for k, v in self.settings.items() if config.settings.get(k) != v]
+        differ += [f"(no {k} setting)" for k in config.settings if k not in self.settings]
+        if not differ:
+            return config, []
+        note = (f"rebuilt with the sources and settings of build {self.build_id}, which differ from"
+                f" {config.config_file.name}: {' '.join(differ)} (pass --source/--set to change them)")
+        return dataclasses.replace(config, sources=sources, settings=dict(self.settings)), [note]
 
 
 @dataclass(frozen=True)

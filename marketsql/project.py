@@ -22,7 +22,7 @@ import duckdb
 from . import database, manifest, models
 from .budget.allocate import Allocation
 from .build import BuildResult, Progress, build
-from .config import ProjectConfig, SourceConfig, find_config, load_config
+from .config import ProjectConfig, find_config, load_config
 from .dag import build_order
 from .errors import ConfigError
 from .registry import Change, ModelRecord, PendingRegistry, Registry
@@ -190,23 +190,7 @@ class Project:
             last = manifest.last_inputs(con)
         finally:
             con.close()
-        if last is None:
-            return self.config, []
-        sources = dict(self.config.sources)
-        differ = []
-        for source_name, paths in last.paths.items():
-            source = sources.get(source_name)
-            if source is not None and source.paths != paths:
-                sources[source_name] = SourceConfig(source.name, paths, source.format, source.columns, source.options)
-                differ.append(f"--source {source_name}={','.join(paths)}")
-        differ += [f"--set {k}={v}" for k, v in last.settings.items() if self.config.settings.get(k) != v]
-        differ += [f"(no {k} setting)" for k in self.config.settings if k not in last.settings]
-        if not differ:
-            return self.config, []
-        config = dataclasses.replace(self.config, sources=sources, settings=dict(last.settings))
-        note = (f"rebuilt with the sources and settings of build {last.build_id}, which differ from"
-                f" {self.config.config_file.name}: {' '.join(differ)} (pass --source/--set to change them)")
-        return config, [note]
+        return last.applied_to(self.config) if last else (self.config, [])
 
     def models(self) -> list[ModelRecord]:
         """Every registered model version, newest first."""
