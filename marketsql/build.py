@@ -19,6 +19,7 @@ from . import database, locations, manifest, models, quality
 from .config import ProjectConfig
 from .errors import MarketsqlError, SqlError
 from .manifest import ObjectBuilt, QualityRow
+from .registry import Change, ModelRecord, Registry
 from .resources import resource_error
 from .sources import SourceLoad, load_source
 from .sqltext import literal, quote_ident
@@ -42,6 +43,8 @@ class BuildResult:
     objects: Sequence[ObjectBuilt]
     quality: Sequence[QualityRow]
     skipped: Sequence[tuple[str, str]] = ()  # (view, why) for views waiting for a model
+    models: Sequence[ModelRecord] = ()  # model versions registered or activated by this build (train, activate)
+    notes: Sequence[str] = ()  # e.g. which earlier build's sources and settings a rebuild reused
 
     def accounting(self) -> dict[str, str]:
         """One line per cleaned source: raw rows → where each of them went."""
@@ -65,25 +68,32 @@ def build(
     order: Sequence[str],
     udfs: Mapping[str, Udf],
     progress: Progress | None = None,
+    changes: Sequence[Change] = (),
 ) -> BuildResult:
-    """Build the project database from scratch into a new file and swap it in atomically."""
+    """Build the project database from scratch into a new file and swap it in atomically.
+
+    ``changes`` (model versions to register or activate) are written into the new file's registry
+    before the models are compiled, so they land together with the marts that use them, or not at all.
+    """
     say = progress or (lambda message: None)
     target = config.database
     locations.prepare_database_folder(target)  # a folder in the way or a read-only place: say so before any work
-    with database.build_lock(target):
+    with database.writer_lock(target, "build"):
         database.ensure_unlocked(target)
         database.remove_stale_temps(target)
         temp = database.temp_path(target)
         database.discard(temp)
-        con = database.create(temp)
-        try:
-            result = _build_into(con, config, views, order, udfs, say)
+        con = None
+        try:  # from the file's creation on: an interrupt anywhere (Ctrl-C, SIGTERM) removes it again
+            con = database.create(temp)
+            result = _build_into(con, config, views, order, udfs, say, changes)
             con.execute("CHECKPOINT")
             con.close()
             database.replace(temp, target)
             return result
         except BaseException:
-            con.close()
+            if con is not None:
+                con.close()
             database.discard(temp)
             raise
 
@@ -95,12 +105,14 @@ def _build_into(
     order: Sequence[str],
     udfs: Mapping[str, Udf],
     say: Progress,
+    changes: Sequence[Change] = (),
 ) -> BuildResult:
     started_at, started = datetime.now(), time.perf_counter()
     if config.memory_limit:
         con.execute(f"SET memory_limit = {literal(config.memory_limit)}")
     register(con, udfs.values())
     manifest.carry_over(con, config.database)
+    applied = [change.apply(Registry(con)) for change in changes]
     trained = models.compile_active(con)  # macros of the active models, before any view uses them
     model_udfs = models.model_udfs(con)
     register(con, model_udfs)
@@ -125,8 +137,10 @@ def _build_into(
         objects.append(_create(con, view, materialized))
     quality = _quality(con, views, {s.name: s.rows for s in loads})
     seconds = time.perf_counter() - started
-    manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, objects, quality)
-    return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()))
+    paths = {name: source.paths for name, source in config.sources.items()}
+    manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, paths, objects,
+                    quality)
+    return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()), applied)
 
 
 def _waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) -> str | None:

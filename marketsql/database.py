@@ -10,6 +10,8 @@ import contextlib
 import fcntl
 import os
 import re
+import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,8 +49,12 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 def create(path: Path) -> duckdb.DuckDBPyConnection:
     """Create a new database file readable by older DuckDB clients and return a connection to it."""
     con = duckdb.connect(":memory:")
-    con.execute(f"ATTACH '{_escape(path)}' AS project (STORAGE_VERSION '{STORAGE_VERSION}')")
-    con.execute("USE project")
+    try:
+        con.execute(f"ATTACH '{_escape(path)}' AS project (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute("USE project")
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -72,21 +78,57 @@ def ensure_unlocked(path: Path) -> None:
         con.close()
 
 
+replaced: list[Path] = []  # databases this process has replaced (an interrupt after that must not say "unchanged")
+_HELD: dict[Path, int] = {}  # lock files this process holds, with how many nested holders
+
+
 @contextlib.contextmanager
-def build_lock(path: Path) -> Iterator[None]:
-    """Serialise builds of one database file across processes."""
+def writer_lock(path: Path, doing: str = "build") -> Iterator[None]:
+    """The one lock every writer of the database takes (build, train, activate, ``sql --write``, demo).
+
+    An flock on ``<db>.lock``, which holds the holder's PID and what it is doing; a second writer is
+    refused at once with that line. Re-entrant within one process (train holds it across its rebuild).
+    """
     lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise DatabaseLockedError(
-                f"another marketsql build of {path} is running — wait for it to finish"
-            ) from exc
+    if _HELD.get(lock_path):
+        _HELD[lock_path] += 1
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            _HELD[lock_path] -= 1
+        return
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise DatabaseLockedError(
+                f"{path} is being written by {_holder(fd)} — wait for it to finish, then retry"
+            ) from exc
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {doing}\n".encode(), 0)
+        _HELD[lock_path] = 1
+        try:
+            yield
+        finally:
+            del _HELD[lock_path]
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+build_lock = writer_lock  # the name older callers use
+
+
+def _holder(fd: int) -> str:
+    """``PID 123 (train segmentation)`` from a held lock file, or a vaguer phrase while it is being written."""
+    for _ in range(20):  # the holder writes its line right after taking the lock
+        pid, _, doing = os.pread(fd, 4096, 0).decode(errors="replace").strip().partition(" ")
+        if pid.isdigit():
+            return f"PID {pid} ({doing or 'marketsql'})"
+        time.sleep(0.05)
+    return "another marketsql process"
 
 
 def temp_path(path: Path) -> Path:
@@ -112,7 +154,20 @@ def replace(temp: Path, path: Path) -> None:
     """Atomically put the finished build in place of the previous database."""
     if Path(str(temp) + ".wal").exists():
         raise MarketsqlError(f"internal: {temp} still has a WAL after CHECKPOINT; not replacing {path}")
+    keep_owner_and_mode(path, temp)
     os.replace(temp, path)
+    replaced.append(path)
+
+
+def keep_owner_and_mode(previous: Path, new: Path) -> None:
+    """Give ``new`` the permission bits, owner and group of ``previous`` (if it exists)."""
+    try:
+        status = previous.stat()
+    except FileNotFoundError:
+        return
+    os.chmod(new, stat.S_IMODE(status.st_mode))
+    with contextlib.suppress(PermissionError):  # only root may give a file away; a group we belong to is fine
+        os.chown(new, status.st_uid, status.st_gid)
 
 
 def _alive(pid: int) -> bool:

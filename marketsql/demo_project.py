@@ -45,17 +45,18 @@ def run_demo(
         say(f"generating {customers:,} demo customers (seed {seed})")
         generate_demo_data(data, customers=customers, seed=seed)
     project = Project.load(root)
-    result = project.build(progress)
-    skipped = {name for name, _ in result.skipped}
-    if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments"}:
-        for name in ("positioning", "forecast", "budget", "segmentation"):  # they read built views
-            say(f"training the {name} model")
-            project.train(name, progress, rebuild=False)
-        result = project.build(progress)  # one rebuild compiles them all into the marts
-    if generated or "customer_recommendations" in {name for name, _ in result.skipped}:
-        say("training the recommendation model")  # after that rebuild: it reads the segments
-        project.train("recommendation", progress, rebuild=False)
+    with project.writing("demo"):  # one writer lock across the builds and trainings
         result = project.build(progress)
+        skipped = {name for name, _ in result.skipped}
+        if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments"}:
+            for name in ("positioning", "forecast", "budget", "segmentation"):  # they read built views
+                say(f"training the {name} model")
+                project.train(name, progress, rebuild=False)
+            result = project.build(progress)  # one rebuild compiles them all into the marts
+        if generated or "customer_recommendations" in {name for name, _ in result.skipped}:
+            say("training the recommendation model")  # after that rebuild: it reads the segments
+            project.train("recommendation", progress, rebuild=False)
+            result = project.build(progress)
     say("writing the report")
     project.report()
     return result

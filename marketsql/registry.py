@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -166,6 +166,79 @@ class Registry:
             " AND database_name = current_database()"
         ).fetchall()
         return bool(found[0][0])
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A model version to store, held until the atomic step (the build of the new file) commits it."""
+
+    name: str
+    kind: str
+    params: Mapping[str, Any]
+    features: list[str]
+    metrics: Mapping[str, Any]
+    arrays: Mapping[str, np.ndarray]
+    data_fingerprint: str
+    activate: bool = True
+
+    def apply(self, registry: Registry) -> ModelRecord:
+        """Write this version into ``registry``."""
+        return registry.register(self.name, self.kind, self.params, self.features, self.metrics, self.arrays,
+                                 self.data_fingerprint, self.activate)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A version to make active, held until the atomic step commits it."""
+
+    name: str
+    version: int
+
+    def apply(self, registry: Registry) -> ModelRecord:
+        """Make the version active in ``registry``."""
+        return registry.activate(self.name, self.version)
+
+
+Change = Registration | Activation
+
+
+class PendingRegistry(Registry):
+    """A registry that reads the current database but only records ``register``/``activate`` in ``changes``.
+
+    The build applies the changes to the new file before compiling the models, so registering a model
+    and rebuilding what uses it happen in one atomic step. The records returned are previews of what
+    the build will store (same version numbers, as long as the writer lock is held throughout).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__(con)
+        self.changes: list[Change] = []
+
+    def register(
+        self,
+        name: str,
+        kind: str,
+        params: Mapping[str, Any],
+        features: list[str],
+        metrics: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        data_fingerprint: str,
+        activate: bool = True,
+    ) -> ModelRecord:
+        """Record a new version (checked now: arrays that cannot be stored fail before anything is written)."""
+        params, features, metrics = _canonical(dict(params)), _canonical(list(features)), _canonical(dict(metrics))
+        checksum = _checksum(name, kind, params, features, metrics, data_fingerprint, _array_digests(arrays))
+        self.changes.append(Registration(name, kind, params, features, metrics, arrays, data_fingerprint, activate))
+        version = max((r.version for r in self.list(name)), default=0) + 1
+        pending = sum(isinstance(c, Registration) and c.name == name for c in self.changes) - 1
+        return ModelRecord(name, version + pending, kind, datetime.now(), "active" if activate else "inactive",
+                           dict(params), list(features), dict(metrics), data_fingerprint, checksum)
+
+    def activate(self, name: str, version: int) -> ModelRecord:
+        """Record that ``version`` becomes the active one (ModelError now if there is no such version)."""
+        record = self.get(name, version)
+        self.changes.append(Activation(name, version))
+        return replace(record, status="active")
 
 
 def _checked_array(key: str, array: np.ndarray) -> np.ndarray:

@@ -25,9 +25,10 @@ MACROS = ("budget_curve_points", "budget_response_points", "budget_allocation_po
 
 
 def train(
-    con: duckdb.DuckDBPyConnection, holdout: int = 6, extrapolation: float = 1.25
+    con: duckdb.DuckDBPyConnection, holdout: int = 6, extrapolation: float = 1.25, registry: Registry | None = None
 ) -> tuple[BudgetFit, ModelRecord]:
-    """Fit the curves on ``channel_month``, evaluate them on the holdout, register the active version."""
+    """Fit the curves on ``channel_month``, evaluate them on the holdout, register the active version (into
+    ``registry``, default: ``con``'s)."""
     if not extrapolation >= 1:
         raise ModelError(f"spend cap factor {extrapolation} (extrapolation) — give a factor >= 1"
                          " (1 = never beyond the highest observed month)")
@@ -50,8 +51,8 @@ def train(
     params = {"channels": [c.channel for c in curves], "holdout": holdout, "extrapolation": extrapolation,
               "excluded": fit.excluded, "current_month": fit.current_month, "attribution_days": attribution}
     fingerprint = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
-    record = Registry(con).register(NAME, "power response curves", params, ["spend"], json_safe(fit.metrics),
-                                    arrays, fingerprint)
+    record = (registry or Registry(con)).register(NAME, "power response curves", params, ["spend"],
+                                                  json_safe(fit.metrics), arrays, fingerprint)
     return fit, record
 
 

@@ -19,8 +19,10 @@ ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = None,
-          holdout: float = 0.25, min_brand_products: int = 5) -> tuple[Any, ModelRecord]:
-    """Fit the positioning of one category of ``position_products``; register it as the active version."""
+          holdout: float = 0.25, min_brand_products: int = 5,
+          registry: Registry | None = None) -> tuple[Any, ModelRecord]:
+    """Fit the positioning of one category of ``position_products``; register it (into ``registry``, default:
+    ``con``'s) as the active version."""
     if not 0.05 <= holdout <= 0.5:
         raise ModelError(f"holdout {holdout}: give a share between 0.05 and 0.5")
     products, attributes = _training_data(con, category)
@@ -30,8 +32,8 @@ def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = 
     arrays, meta = result.model.to_arrays()
     params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
               "all_brands": result.all_brands, "notes": result.notes}
-    record = Registry(con).register(NAME, "pca+ridge", params, result.model.attributes, json_safe(result.metrics),
-                                    arrays, _fingerprint(products, attributes))
+    record = (registry or Registry(con)).register(NAME, "pca+ridge", params, result.model.attributes,
+                                                  json_safe(result.metrics), arrays, _fingerprint(products, attributes))
     return result, record
 
 

@@ -51,9 +51,10 @@ SOURCES = {"popularity": "popularity", "segment_popularity": "segment popularity
 def train(
     con: duckdb.DuckDBPyConnection, holdout_days: int = 30, k: int = 10, epochs: int | None = None,
     seed: int = 0, candidates: str | None = None, progress: Any = None, views: Mapping[str, ViewFile] | None = None,
-    **_: Any,
+    registry: Registry | None = None, **_: Any,
 ) -> tuple[RecommendationTraining, ModelRecord]:
-    """Compare the candidates on the last ``holdout_days`` days, register the refitted winner as active.
+    """Compare the candidates on the last ``holdout_days`` days, register the refitted winner as active (into
+    ``registry``, default: ``con``'s).
 
     ``views`` (the project's SQL files) lets the holdout score segments on the features as of the cutoff;
     without it the segment baseline uses today's segments, which have seen the holdout period."""
@@ -83,7 +84,7 @@ def train(
               "k": k, "seed": seed, "keras": vars(settings), "candidates": list(names)}
     metrics = {**result.metrics(), "candidates": json_safe(result.candidates.to_dict(orient="records")),
                "epoch_seconds": result.epoch_seconds}
-    record = Registry(con).register(NAME, result.chosen, params, ["customer_product_interactions"],
+    record = (registry or Registry(con)).register(NAME, result.chosen, params, ["customer_product_interactions"],
                                     json_safe(metrics), arrays, _fingerprint(full))
     return result, record
 

@@ -21,8 +21,10 @@ NAME = "segmentation"
 SOURCE_VIEW = "customer_features"
 
 
-def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: int = 0) -> tuple[Any, ModelRecord]:
-    """Fit the candidates on ``customer_features``, select one, register it as the active version."""
+def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: int = 0,
+          registry: Registry | None = None) -> tuple[Any, ModelRecord]:
+    """Fit the candidates on ``customer_features``, select one, register it (into ``registry``, default: ``con``'s)
+    as the active version."""
     if k_min < 2 or k_max < k_min:
         raise ModelError(f"--k-min {k_min} --k-max {k_max}: need 2 <= k-min <= k-max")
     try:
@@ -39,7 +41,7 @@ def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: 
               # per segment, the features that most set it apart (from the training profiles)
               "distinguishing": [str(d) for d in result.profiles.sort_values("segment")["distinguishing"]]}
     metrics = {**result.metrics(), "candidates": result.candidates.to_dict(orient="records")}
-    record = Registry(con).register(
+    record = (registry or Registry(con)).register(
         NAME, result.model.kind, params, list(FEATURES), json_safe(metrics), arrays, _fingerprint(frame)
     )
     return result, record
