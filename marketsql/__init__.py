@@ -8,6 +8,7 @@
 
 from .errors import (
     ConfigError,
+    CorruptDatabaseError,
     DatabaseLockedError,
     DependencyError,
     MarketsqlError,
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "CorruptDatabaseError",
     "DatabaseLockedError",
     "DependencyError",
     "MarketsqlError",

@@ -15,18 +15,21 @@ from pathlib import Path
 
 import duckdb
 
-from . import database, manifest, models
+from . import database, locations, manifest, models, quality
 from .config import ProjectConfig
 from .errors import MarketsqlError, SqlError
 from .manifest import ObjectBuilt, QualityRow
+from .registry import Change, ModelRecord, Registry
+from .resources import resource_error
 from .sources import SourceLoad, load_source
 from .sqltext import literal, quote_ident
 from .udfs import Udf, register
 from .views import ViewFile
 
 Progress = Callable[[str], None]
-DISPOSITIONS = ("purchase", "return", "quarantine")
+DISPOSITIONS = quality.DISPOSITIONS
 _LINE_RE = re.compile(r"LINE (\d+):")
+_UDF_FAILED = "Python exception occurred while executing the UDF:"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class BuildResult:
     objects: Sequence[ObjectBuilt]
     quality: Sequence[QualityRow]
     skipped: Sequence[tuple[str, str]] = ()  # (view, why) for views waiting for a model
+    models: Sequence[ModelRecord] = ()  # model versions registered or activated by this build (train, activate)
+    notes: Sequence[str] = ()  # e.g. which earlier build's sources and settings a rebuild reused
 
     def accounting(self) -> dict[str, str]:
         """One line per cleaned source: raw rows → where each of them went."""
@@ -49,7 +54,7 @@ class BuildResult:
             raw = next(s.rows for s in self.sources if s.name == source)
             totals = {d: sum(q.rows for q in rows if q.disposition == d) for d in DISPOSITIONS}
             reasons = sorted((q for q in rows if q.disposition == "quarantine"), key=lambda q: -q.rows)
-            detail = ", ".join(f"{q.reason} {q.rows:,}" for q in reasons)
+            detail = ", ".join(f"{q.reason or '(no reason)'} {q.rows:,}" for q in reasons)
             lines[source] = (
                 f"{raw:,} raw → {totals['purchase']:,} purchases, {totals['return']:,} returns, "
                 f"{totals['quarantine']:,} quarantined" + (f" ({detail})" if detail else "")
@@ -63,25 +68,32 @@ def build(
     order: Sequence[str],
     udfs: Mapping[str, Udf],
     progress: Progress | None = None,
+    changes: Sequence[Change] = (),
 ) -> BuildResult:
-    """Build the project database from scratch into a new file and swap it in atomically."""
+    """Build the project database from scratch into a new file and swap it in atomically.
+
+    ``changes`` (model versions to register or activate) are written into the new file's registry
+    before the models are compiled, so they land together with the marts that use them, or not at all.
+    """
     say = progress or (lambda message: None)
     target = config.database
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with database.build_lock(target):
+    locations.prepare_database_folder(target)  # a folder in the way or a read-only place: say so before any work
+    with database.writer_lock(target, "build"):
         database.ensure_unlocked(target)
         database.remove_stale_temps(target)
         temp = database.temp_path(target)
         database.discard(temp)
-        con = database.create(temp)
-        try:
-            result = _build_into(con, config, views, order, udfs, say)
+        con = None
+        try:  # from the file's creation on: an interrupt anywhere (Ctrl-C, SIGTERM) removes it again
+            con = database.create(temp)
+            result = _build_into(con, config, views, order, udfs, say, changes)
             con.execute("CHECKPOINT")
             con.close()
             database.replace(temp, target)
             return result
         except BaseException:
-            con.close()
+            if con is not None:
+                con.close()
             database.discard(temp)
             raise
 
@@ -93,12 +105,14 @@ def _build_into(
     order: Sequence[str],
     udfs: Mapping[str, Udf],
     say: Progress,
+    changes: Sequence[Change] = (),
 ) -> BuildResult:
     started_at, started = datetime.now(), time.perf_counter()
     if config.memory_limit:
         con.execute(f"SET memory_limit = {literal(config.memory_limit)}")
     register(con, udfs.values())
     manifest.carry_over(con, config.database)
+    applied = [change.apply(Registry(con)) for change in changes]
     model_udfs = models.model_udfs(con)  # before the macros: a model's macro may call its UDFs
     register(con, model_udfs)
     trained = models.compile_active(con)  # macros of the active models, before any view uses them
@@ -124,8 +138,10 @@ def _build_into(
     models.compile_after_views(con)  # model SQL that reads built tables
     quality = _quality(con, views, {s.name: s.rows for s in loads})
     seconds = time.perf_counter() - started
-    manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, objects, quality)
-    return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()))
+    paths = {name: source.paths for name, source in config.sources.items()}
+    manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, paths, objects,
+                    quality)
+    return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()), applied)
 
 
 def _waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) -> str | None:
@@ -151,19 +167,40 @@ def _create(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) 
     name = quote_ident(view.name)
     try:
         con.execute(f"CREATE {kind.upper()} {name} AS {view.sql}\n")
-        rows = int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        rows = _count(con, view, materialized)
     except duckdb.Error as exc:
         raise _sql_error(view, exc) from exc
     return ObjectBuilt(view.name, kind, view.label, rows, time.perf_counter() - started)
 
 
-def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
+def _count(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) -> int:
+    """Rows of the new object. A view is read in full once: ``count(*)`` alone evaluates no column, so a
+    view whose columns fail (``error()``, a failing cast) would pass; hashing every column of every row
+    makes each one run, and the aggregate keeps DuckDB from pruning them. The view's SQL is inlined so
+    that the line DuckDB reports is the file's. A table's columns were evaluated by CREATE TABLE AS."""
+    if materialized:
+        return int(con.execute(f"SELECT count(*) FROM {quote_ident(view.name)}").fetchall()[0][0])
+    query = f"SELECT count(*), max(hash(*COLUMNS(*))) FROM ({view.sql}\n) AS _marketsql_row"
+    return int(con.execute(query).fetchall()[0][0])
+
+
+def _sql_error(view: ViewFile, exc: duckdb.Error) -> MarketsqlError:
+    """One line for a failed view: out of memory / disk, a failing Python UDF, or the SQL itself."""
+    resource = resource_error(exc, f"building {view.name} from {view.label}")
+    if resource is not None:
+        return resource
     text = str(exc)
     match = _LINE_RE.search(text)
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     where = view.where(int(match.group(1)) if match else None)
-    if isinstance(exc, duckdb.OutOfMemoryException):
-        return SqlError(f"{where}: {first} — raise memory_limit in the project config, or free memory")
+    if _UDF_FAILED in text:  # raised inside a Python function: the guard in udfs.py named it and its file
+        raised = text.split(_UDF_FAILED, 1)[1].strip().splitlines()[0]
+        if raised.startswith("UdfError: "):
+            return SqlError(f"{where}: {raised.removeprefix('UdfError: ')}")
+        return SqlError(f"{where}: a Python UDF raised {raised} — fix the UDF")
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    if first.endswith(":") and len(lines) > 1:  # "Invalid Input Error:" with the reason on the next line
+        first = f"{first} {lines[1]}"
     if isinstance(exc, duckdb.InvalidInputException) and first.startswith("Invalid Input Error: settings."):
         return SqlError(f"{where}: {first}")  # raised by the SQL's own error(): it already says what to fix
     return SqlError(f"{where}: {first} — fix the SQL")
@@ -172,33 +209,16 @@ def _sql_error(view: ViewFile, exc: duckdb.Error) -> SqlError:
 def _quality(
     con: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], raw_rows: Mapping[str, int]
 ) -> list[QualityRow]:
-    """Account for every raw row of each source that has a ``dq_<source>`` view.
-
-    Such a view must hold one row per raw row with columns ``disposition`` and ``reason``; the
-    build fails if rows are lost or counted twice.
-    """
+    """Account for every raw row of each source that has a ``dq_<source>`` view, and check the staging
+    contract (see marketsql/quality.py): a row lost, counted twice or invented fails the build."""
     rows: list[QualityRow] = []
-    for source, raw in raw_rows.items():
+    for source in raw_rows:
         view = views.get(f"dq_{source}")
-        if view is None:
-            continue
-        try:
-            counts = con.execute(
-                f"SELECT disposition, reason, count(*) FROM {quote_ident(view.name)} GROUP BY ALL ORDER BY ALL"
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise SqlError(
-                f"{view.label}: a dq_ view needs columns disposition and reason ({str(exc).splitlines()[0]})"
-            ) from exc
-        found = [QualityRow(source, d, r, int(n)) for d, r, n in counts]
-        odd = {q.disposition for q in found} - set(DISPOSITIONS)
-        if odd:
-            raise SqlError(f"{view.label}: unknown disposition {sorted(odd)[0]!r} — use one of {DISPOSITIONS}")
-        total = sum(q.rows for q in found)
-        if total != raw:
-            raise MarketsqlError(
-                f"{view.label}: classifies {total:,} rows but raw.{source} has {raw:,} — every raw row must"
-                " appear exactly once (purchase, return or quarantine)"
-            )
-        rows.extend(found)
+        if view is not None:
+            rows.extend(quality.account(con, view, source))
+    built = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        " UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal"
+    ).fetchall()]
+    quality.check_contracts(con, views, built)
     return rows

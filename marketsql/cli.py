@@ -7,10 +7,12 @@ become one ``Error: …`` line and exit code 1; ``--debug`` shows the traceback 
 from __future__ import annotations
 
 import csv
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -42,8 +44,18 @@ SetOpt = Annotated[
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                          callback=lambda v: _print_version(v), is_eager=True)] = False,
 ) -> None:
     """marketsql: marketing analytics inside the database."""
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"marketsql {version('marketsql')}")
+        raise typer.Exit()
 
 
 @app.command()
@@ -161,8 +173,11 @@ def train(
     k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
     epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
     candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
+    source: SourceOpt = None,
+    set_: SetOpt = None,
 ) -> None:
-    """Train a model on the built database, compare it with its baseline, register it, rebuild."""
+    """Train a model on the built database, compare it with its baseline, register it, rebuild (with the
+    last build's sources and settings unless --source/--set are given), all in one atomic step."""
     from .project import Project
 
     by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
@@ -176,7 +191,10 @@ def train(
                                                    "horizon_days": horizon_days, "discount": discount}}
     options = by_model.get(model, {})
     with _status(f"training {model}") as update:
-        trained = Project.load(project).train(model, progress=update, **options)
+        loaded = Project.load(project, _pairs(source, "--source"), _pairs(set_, "--set"))
+        trained = loaded.train(model, progress=update, **options)
+    for note in trained.build.notes if trained.build else ():
+        out.print(f"Note: {note}", markup=False)
     if model in ("positioning", "recommendation"):
         from importlib import import_module
 
@@ -276,13 +294,19 @@ def activate(
     model: Annotated[str, typer.Argument(help="Model name, e.g. segmentation.")],
     version: Annotated[int, typer.Argument(help="Version to make active (see `marketsql models`).")],
     project: ProjectDir = Path("."),
+    source: SourceOpt = None,
+    set_: SetOpt = None,
 ) -> None:
-    """Make another version of a model the active one (roll back or forward) and rebuild the marts."""
+    """Make another version of a model the active one (roll back or forward) and rebuild the marts, atomically
+    (with the last build's sources and settings unless --source/--set are given)."""
     from .project import Project
 
     with _status(f"activating {model} v{version}") as update:
-        record = Project.load(project).activate(model, version, progress=update)
-    out.print(f"{record.name} v{record.version} is active; marts rebuilt")
+        loaded = Project.load(project, _pairs(source, "--source"), _pairs(set_, "--set"))
+        activated = loaded.activate(model, version, progress=update)
+    for note in activated.build.notes:
+        out.print(f"Note: {note}", markup=False)
+    out.print(f"{activated.record.name} v{activated.record.version} is active; marts rebuilt")
 
 
 @app.command()
@@ -307,15 +331,20 @@ def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the project database.")],
     project: ProjectDir = Path("."),
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
-    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 40,
-    write: Annotated[bool, typer.Option(help="Open the database read-write.")] = False,
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in table format.")] = 40,
+    write: Annotated[bool, typer.Option(help="Open the database read-write (takes the writer lock).")] = False,
 ) -> None:
     """Run SQL on the project database with every UDF registered."""
     from .project import Project
 
     if fmt not in ("table", "csv"):
         raise typer.BadParameter("use table or csv", param_hint="--format")
-    con = Project.load(project).connect(read_only=not write)
+    loaded = Project.load(project)
+    with loaded.writing("sql --write") if write else nullcontext():
+        _run_sql(loaded.connect(read_only=not write), query, fmt, max_rows)
+
+
+def _run_sql(con: Any, query: str, fmt: str, max_rows: int) -> None:
     try:
         cursor = con.execute(query)
         if cursor.description is None:
@@ -430,19 +459,106 @@ def _status(title: str) -> Iterator[Callable[[str], None]]:
         yield lambda message: status.update(message)
 
 
-def main() -> None:
-    """Console-script entry point: run the app, turning errors into one line and exit code 1."""
+class _Interrupted(BaseException):
+    """Raised by the SIGINT/SIGTERM handler: not an Exception, so only cleanup code (finally) sees it."""
+
+
+_signals: list[int] = []
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if not _signals:  # the first one interrupts; later ones must not break the cleanup it runs
+        _signals.append(signum)
+        raise _Interrupted(signal.Signals(signum).name)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: run the app, turning errors into one line and exit code 1, and Ctrl-C
+    or SIGTERM into one line and exit code 130 / 143 (the build's cleanup runs first)."""
     import duckdb
 
+    from .database import replaced
     from .errors import MarketsqlError
 
-    debug = "--debug" in sys.argv[1:]
-    args = [a for a in sys.argv[1:] if a != "--debug"]
+    given = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in given
+    args = [a for a in given if a != "--debug"]
+    previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    _signals.clear()
     try:
-        app(args=args, prog_name="marketsql")
-    except (MarketsqlError, duckdb.Error) as exc:
-        if debug:
+        _run(args)
+    except BaseException as exc:  # noqa: BLE001 - a signal can surface as any exception (DuckDB: RuntimeError)
+        if _signals or isinstance(exc, KeyboardInterrupt):
+            if debug:
+                raise
+            done = f"{replaced[-1]} was already replaced" if replaced else "the previous database is unchanged"
+            err.print(f"Interrupted — {done}", markup=False, soft_wrap=True)
+            sys.exit(128 + (_signals[0] if _signals else signal.SIGINT))
+        if debug or not isinstance(exc, MarketsqlError | duckdb.Error | OSError):
             raise
-        text = str(exc).strip()
+        text = str(_explained(exc)).strip()
         err.print(f"Error: {text.splitlines()[0] if text else type(exc).__name__}", markup=False, soft_wrap=True)
         sys.exit(1)
+    finally:
+        for signum, handler in previous.items():  # main() may run in-process (tests): leave no handler behind
+            signal.signal(signum, handler)
+
+
+def _explained(exc: Exception) -> Exception:
+    """A DuckDB error that means a damaged database file, or a bare OSError, as a line that says what to do."""
+    import duckdb
+
+    from .database import damaged
+
+    if isinstance(exc, OSError) and not isinstance(exc, duckdb.Error):  # a file operation nothing checked first
+        where = f" {exc.filename}" if exc.filename else ""
+        return OSError(f"cannot use{where}: {exc.strerror or exc} — check the path and its permissions"
+                       " (--debug shows where it happened)")
+    return (damaged(exc) or exc) if isinstance(exc, duckdb.Error) else exc
+
+
+def _run(args: list[str]) -> None:
+    """Run the app without click's own error panels: a usage error raises UsageError (one line)."""
+    from .errors import UsageError
+
+    try:
+        code = app(args=args or ["--help"], prog_name="marketsql", standalone_mode=False)
+    except typer.TyperException as exc:  # click's UsageError, BadParameter, NoSuchOption, FileError …
+        raise UsageError(_usage_line(exc, args)) from exc
+    except typer.Abort as exc:  # click turns Ctrl-C (KeyboardInterrupt) into Abort
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _usage_line(exc: typer.TyperException, args: Sequence[str]) -> str:
+    """``<what> — see marketsql CMD --help`` for a click usage error, on one line."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "marketsql"
+    named = next((a for a in args if not a.startswith("-")), None)
+    if command == "marketsql" and named in command_names():
+        command = f"marketsql {named}"  # an option of the command failed before its context existed
+    what = " ".join(exc.format_message().split()).rstrip(".")
+    param, hint = getattr(exc, "param", None), getattr(exc, "param_hint", None)
+    opts = getattr(param, "opts", None) or ([hint] if isinstance(hint, str) else [])
+    value = _given_value(opts, args)
+    if value is not None and what.startswith("Invalid value for "):
+        what = f"Invalid value {value!r} for {what.removeprefix('Invalid value for ')}"
+    return f"{what} — see {command} --help"
+
+
+def command_names() -> list[str]:
+    """The name of every ``marketsql`` command, as typed."""
+    return [c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None]
+
+
+def _given_value(opts: Sequence[str], args: Sequence[str]) -> str | None:
+    """The value given on the command line to an option spelt one of ``opts`` (last one wins)."""
+    value = None
+    for position, arg in enumerate(args):
+        name, sep, attached = arg.partition("=")
+        if name in opts:
+            value = attached if sep else (args[position + 1] if position + 1 < len(args) else None)
+    return value

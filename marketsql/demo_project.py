@@ -32,33 +32,34 @@ def run_demo(
 
     say = progress or (lambda message: None)
     root = Path(directory).resolve()
+    if customers < 1:  # before anything is created
+        raise ConfigError(f"--customers {customers}: give at least 1 customer")
     if find_config(root) is None:
-        if root.exists() and any(root.iterdir()):
+        if root.is_dir() and any(root.iterdir()):  # a file in the way: init says so
             raise ConfigError(
                 f"{root} is neither a marketsql project nor empty — run `marketsql demo NEW_FOLDER` instead"
             )
         say(f"creating project {root}")
         init(root)
-    if customers < 1:
-        raise ConfigError(f"--customers {customers}: give at least 1 customer")
     data = root / DATA_DIR
     generated = not _already_generated(data, customers, seed)
     if generated:
         say(f"generating {customers:,} demo customers (seed {seed})")
         generate_demo_data(data, customers=customers, seed=seed)
     project = Project.load(root)
-    result = project.build(progress)
-    skipped = {name for name, _ in result.skipped}
-    if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments",
-                               "customer_value"}:
-        for name in ("positioning", "forecast", "budget", "segmentation", "clv"):  # they read built views
-            say(f"training the {name} model")
-            project.train(name, progress, rebuild=False)
-        result = project.build(progress)  # one rebuild compiles them all into the marts
-    if generated or "customer_recommendations" in {name for name, _ in result.skipped}:
-        say("training the recommendation model")  # after that rebuild: it reads the segments
-        project.train("recommendation", progress, rebuild=False)
+    with project.writing("demo"):  # one writer lock across the builds and trainings
         result = project.build(progress)
+        skipped = {name for name, _ in result.skipped}
+        if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments",
+                                   "customer_value"}:
+            for name in ("positioning", "forecast", "budget", "segmentation", "clv"):  # they read built views
+                say(f"training the {name} model")
+                project.train(name, progress, rebuild=False)
+            result = project.build(progress)  # one rebuild compiles them all into the marts
+        if generated or "customer_recommendations" in {name for name, _ in result.skipped}:
+            say("training the recommendation model")  # after that rebuild: it reads the segments
+            project.train("recommendation", progress, rebuild=False)
+            result = project.build(progress)
     say("writing the report")
     project.report()
     return result

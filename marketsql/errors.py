@@ -27,6 +27,10 @@ class DependencyError(SqlError):
     """The views' dependencies cannot be ordered: a cycle or an unknown table."""
 
 
+class UnsafeSqlError(SqlError):
+    """A name or value cannot be put into SQL safely (not a plain name, not a finite number, a NUL)."""
+
+
 class UdfError(MarketsqlError):
     """A UDF module fails to import or declares a function wrongly."""
 
@@ -37,3 +41,15 @@ class DatabaseLockedError(MarketsqlError):
 
 class ModelError(MarketsqlError):
     """A model is missing, cannot be trained, or its stored artifact fails verification."""
+
+
+class ResourceError(MarketsqlError):
+    """The machine ran out of something (memory, disk space) — not a fault of the SQL or the data."""
+
+
+class UsageError(MarketsqlError):
+    """The command line is wrong: an unknown command or option, a missing argument, a bad value."""
+
+
+class CorruptDatabaseError(MarketsqlError):
+    """The project database file (or its write-ahead log) is not a valid DuckDB file."""

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import duckdb
 
-from .errors import ModelError
+from .errors import ModelError, UnsafeSqlError
 from .registry import ModelRecord, Registry
 from .udfs import Udf
 
@@ -38,9 +38,9 @@ def kind(name: str) -> ModuleType:
 
 
 def active_records(con: duckdb.DuckDBPyConnection) -> dict[str, ModelRecord]:
-    """The active version of every known kind that has one."""
-    records = Registry(con).list()
-    return {r.name: r for r in records if r.status == "active" and r.name in KINDS}
+    """The active version of every known kind that has one, each verified against its checksum."""
+    registry = Registry(con)
+    return {r.name: registry.verify(r) for r in registry.list() if r.status == "active" and r.name in KINDS}
 
 
 def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -74,6 +74,9 @@ def _stored_version(record: ModelRecord) -> Iterator[None]:
     """Turn a stored model this marketsql cannot read (made by another version) into one clear line."""
     try:
         yield
+    except UnsafeSqlError as exc:
+        raise ModelError(f"{record.name} v{record.version}: {exc} — the stored model cannot be compiled to SQL;"
+                         f" retrain (`marketsql train {record.name}`) or activate another version") from None
     except (KeyError, IndexError, TypeError) as exc:
         raise ModelError(
             f"{record.name} v{record.version} was stored by another marketsql version ({type(exc).__name__}: "
@@ -99,6 +102,9 @@ def postgres_functions(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]
     statements: list[str] = []
     for name in KINDS:
         compile_postgres = getattr(kind(name), "compile_postgres", None)
-        if compile_postgres is not None:
-            statements.extend(compile_postgres(con, active.get(name), schema))
+        if compile_postgres is not None and name in active:
+            with _stored_version(active[name]):
+                statements.extend(compile_postgres(con, active[name], schema))
+        elif compile_postgres is not None:
+            statements.extend(compile_postgres(con, None, schema))
     return statements

@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import inspect
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from . import database, models
+from . import database, locations, manifest, models
 from .budget.allocate import Allocation
 from .build import BuildResult, Progress, build
 from .config import ProjectConfig, find_config, load_config
 from .dag import build_order
 from .errors import ConfigError
-from .registry import ModelRecord, Registry
+from .registry import Change, ModelRecord, PendingRegistry, Registry
 from .udfs import Udf, register
 from .udfs import discover as discover_udfs
 from .views import ViewFile
@@ -45,11 +47,24 @@ class Trained:
     build: BuildResult | None
 
 
-class Project:
-    """A marketsql project: what its config, SQL files and UDF modules declare."""
+@dataclass(frozen=True)
+class Activated:
+    """What ``Project.activate`` did: the version now active and the rebuild that put it into the marts."""
 
-    def __init__(self, config: ProjectConfig) -> None:
+    record: ModelRecord
+    build: BuildResult
+
+
+class Project:
+    """A marketsql project: what its config, SQL files and UDF modules declare.
+
+    ``overridden`` says the caller gave source paths or settings explicitly (``--source``/``--set``);
+    otherwise the rebuild inside train/activate reuses those of the last build.
+    """
+
+    def __init__(self, config: ProjectConfig, overridden: bool = False) -> None:
         self.config = config
+        self.overridden = overridden
 
     @classmethod
     def load(
@@ -60,7 +75,7 @@ class Project:
         database: str | Path | None = None,
     ) -> Project:
         """Read the project in ``root``; the other arguments override its config (see load_config)."""
-        return cls(load_config(root, sources, settings, database))
+        return cls(load_config(root, sources, settings, database), overridden=bool(sources or settings))
 
     @property
     def root(self) -> Path:
@@ -79,9 +94,13 @@ class Project:
         config = self.config
         while config.extends is not None:
             if config.extends in chain:
-                raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}")
+                raise ConfigError(f"{config.config_file}: `extends` loops back to {config.extends}"
+                                  " — remove `extends` from one of the projects in the loop")
             chain.append(config.extends)
-            config = load_config(config.extends)
+            try:
+                config = load_config(config.extends)
+            except ConfigError as exc:  # name the base project: its file is also called marketsql.toml
+                raise ConfigError(f"in the base project {config.extends} (extends): {exc}") from exc
         return list(reversed(chain))
 
     @cached_property
@@ -109,6 +128,13 @@ class Project:
         order = self.check()
         return build(self.config, self.views, order, self.udfs, progress)
 
+    @contextlib.contextmanager
+    def writing(self, doing: str) -> Iterator[None]:
+        """Hold the database's writer lock (see :func:`marketsql.database.writer_lock`), e.g. around
+        ``connect(read_only=False)``; another writer is refused with this process's PID and ``doing``."""
+        with database.writer_lock(self.database, doing):
+            yield
+
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection to the built database with every UDF registered (the project's and the models')."""
         con = database.connect(self.database, read_only=read_only)
@@ -123,20 +149,52 @@ class Project:
     def train(self, name: str, progress: Progress | None = None, rebuild: bool = True, **options: Any) -> Trained:
         """Train model ``name`` on the built database, register it as active, rebuild so marts use it.
 
-        With ``rebuild=False`` the next build compiles it (to train several models with one rebuild).
+        One atomic step under the writer lock: the database is only read while fitting; the new version
+        is written by the rebuild into the new file, which replaces the old one only if all succeeded.
+        With ``rebuild=False`` the version is registered in place in one transaction, and the next build
+        compiles it (to train several models with one rebuild).
         """
         model_kind = models.kind(name)
+        with self.writing(f"train {name}"):
+            con = database.connect(self.database, read_only=True)
+            try:
+                accepted = inspect.signature(model_kind.train).parameters
+                if "progress" in accepted:
+                    options["progress"] = progress
+                if "views" in accepted:  # the project's SQL, e.g. to recompute features as of a cutoff
+                    options["views"] = self.views
+                registry = PendingRegistry(con)
+                result, record = model_kind.train(con, registry=registry, **options)
+            finally:
+                con.close()
+            if not rebuild:
+                return Trained(result, self._commit_in_place(registry.changes)[-1], None)
+            built = self._rebuild(registry.changes, progress)
+        return Trained(result, built.models[-1], built)
+
+    def _commit_in_place(self, changes: Sequence[Change]) -> list[ModelRecord]:
+        """Write registry changes into the database itself; each change is one transaction (all or none)."""
         con = database.connect(self.database)
         try:
-            accepted = inspect.signature(model_kind.train).parameters
-            if "progress" in accepted:
-                options["progress"] = progress
-            if "views" in accepted:  # the project's SQL, e.g. to recompute features as of a cutoff
-                options["views"] = self.views
-            result, record = model_kind.train(con, **options)
+            registry = Registry(con)
+            return [change.apply(registry) for change in changes]
         finally:
             con.close()
-        return Trained(result, record, self.build(progress) if rebuild else None)
+
+    def _rebuild(self, changes: Sequence[Change], progress: Progress | None) -> BuildResult:
+        """Build with ``changes`` applied, from the source paths and settings of the last build unless
+        this project was loaded with explicit overrides; the result's notes say which were reused."""
+        config, notes = self._as_last_built() if not self.overridden else (self.config, [])
+        result = build(config, self.views, self.check(), self.udfs, progress, changes)
+        return dataclasses.replace(result, notes=notes)
+
+    def _as_last_built(self) -> tuple[ProjectConfig, list[str]]:
+        con = database.connect(self.database, read_only=True)
+        try:
+            last = manifest.last_inputs(con)
+        finally:
+            con.close()
+        return last.applied_to(self.config) if last else (self.config, [])
 
     def models(self) -> list[ModelRecord]:
         """Every registered model version, newest first."""
@@ -174,16 +232,18 @@ class Project:
         finally:
             con.close()
 
-    def activate(self, name: str, version: int, progress: Progress | None = None) -> ModelRecord:
-        """Make another version of a model the active one (roll back or forward) and rebuild."""
+    def activate(self, name: str, version: int, progress: Progress | None = None) -> Activated:
+        """Make another version of a model the active one (roll back or forward) and rebuild, atomically."""
         models.kind(name)
-        con = database.connect(self.database)
-        try:
-            record = Registry(con).activate(name, version)
-        finally:
-            con.close()
-        self.build(progress)
-        return record
+        with self.writing(f"activate {name} v{version}"):
+            con = database.connect(self.database, read_only=True)
+            try:
+                registry = PendingRegistry(con)
+                registry.activate(name, version)
+            finally:
+                con.close()
+            built = self._rebuild(registry.changes, progress)
+        return Activated(built.models[-1], built)
 
     def report(self, path: str | Path | None = None) -> ReportResult:
         """Write the HTML report of the built database (default: report.html in the project folder)."""
@@ -241,10 +301,10 @@ def init(directory: str | Path) -> Project:
     target = Path(directory).resolve()
     if find_config(target) is not None:
         raise ConfigError(f"{target} is already a marketsql project — edit it, or choose another folder")
-    if target.exists() and any(target.iterdir()):
+    locations.prepare_folder(target, "choose another folder")
+    if any(target.iterdir()):
         raise ConfigError(f"{target} is not empty — choose a new or empty folder")
     source = standard_pipeline()
-    target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source / "sql", target / "sql")
     shutil.copytree(source / "udfs", target / "udfs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(source / "marketsql.toml", target / "marketsql.toml")

@@ -6,6 +6,8 @@ the file. A comment line ``-- marketsql: materialized`` makes it a table instead
 
 from __future__ import annotations
 
+import difflib
+import errno
 import functools
 import re
 from collections.abc import Iterable
@@ -18,11 +20,12 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from .errors import SqlError
+from .models import KINDS
 from .sqltext import is_simple_name
 
 _LINE_RE = re.compile(r"LINE (\d+):")
 MATERIALIZED_RE = re.compile(r"^\s*--\s*marketsql:\s*materiali[sz]ed\b", re.IGNORECASE | re.MULTILINE)
-REQUIRES_RE = re.compile(r"^\s*--\s*marketsql:\s*requires\s+([\w, ]+)$", re.IGNORECASE | re.MULTILINE)
+REQUIRES_RE = re.compile(r"^\s*--\s*marketsql:\s*requires\b(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,12 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
     name = path.stem.lower()
     if not is_simple_name(name):
         raise SqlError(f"{label}: {path.stem!r} cannot be a view name — use letters, digits and _ only")
-    text = path.read_text(encoding="utf-8")
+    text = _read(path, label)
     _check_duckdb_syntax(text, label)
     try:
         statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+    except RecursionError as exc:
+        raise _too_deep(label) from exc
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         near = (first.get("highlight") or "").strip()
@@ -96,18 +101,58 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise SqlError(f"{label}: must hold exactly one SELECT statement (found {len(statements)} statements)")
     query = statements[0]
+    try:
+        references, functions = tuple(_references(query)), frozenset(_functions(query))
+    except RecursionError as exc:
+        raise _too_deep(label) from exc
     return ViewFile(
         name=name,
         path=path,
         label=label,
         sql=_strip_semicolon(text),
         materialized=bool(MATERIALIZED_RE.search(text)),
-        requires=frozenset(
-            name.strip().lower() for match in REQUIRES_RE.findall(text) for name in match.split(",") if name.strip()
-        ),
-        references=tuple(_references(query)),
-        functions=frozenset(_functions(query)),
+        requires=_requires(text, label),
+        references=references,
+        functions=functions,
     )
+
+
+def _requires(text: str, label: str) -> frozenset[str]:
+    """The models named by ``-- marketsql: requires a, b`` lines; SqlError on a name that is no model kind."""
+    names: set[str] = set()
+    known = ", ".join(sorted(KINDS))
+    for match in REQUIRES_RE.finditer(text):
+        line = text.count("\n", 0, match.start(1)) + 1
+        given = [n for n in re.split(r"[\s,]+", match.group(1).strip()) if n]
+        if not given:
+            raise SqlError(
+                f"{label}, line {line}: `-- marketsql: requires` names no model — add one of: {known}"
+            )
+        for name in given:
+            if name.lower() not in KINDS:
+                close = difflib.get_close_matches(name.lower(), KINDS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise SqlError(
+                    f"{label}, line {line}: requires unknown model {name!r} — {hint}known models: {known}"
+                )
+            names.add(name.lower())
+    return frozenset(names)
+
+
+def _read(path: Path, label: str) -> str:
+    """The file's text; a symlink loop, a dangling link or bad bytes name the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SqlError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start}) — save the file as UTF-8") from exc
+    except OSError as exc:
+        what = "is a symlink loop" if path.is_symlink() and exc.errno == errno.ELOOP else f"cannot be read: {exc}"
+        raise SqlError(f"{label} {what} — fix or remove {path}") from exc
+
+
+def _too_deep(label: str) -> SqlError:
+    return SqlError(f"{label}: the query is nested too deeply for marketsql's SQL parser (Python recursion limit)"
+                    " — flatten it with WITH … AS (…) steps")
 
 
 def _check_duckdb_syntax(text: str, label: str) -> None:

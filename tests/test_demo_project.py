@@ -8,6 +8,8 @@ import duckdb
 import pytest
 from conftest import DEMO_CUSTOMERS, DEMO_SEED, duckdb_cli, run_cli, sha256
 
+from marketsql.registry import Registry
+
 CUSTOMERS = DEMO_CUSTOMERS
 
 
@@ -159,12 +161,15 @@ def test_association_rules_find_the_planted_bundles_and_no_other_strong_rule(dem
 def test_a_model_stored_by_another_version_is_one_clear_line_and_nothing_changes(demo_copy):
     database = demo_copy / "marketsql.duckdb"
     con = duckdb.connect(str(database))
-    con.execute("UPDATE meta.models SET params = '{}' WHERE name = 'segmentation'")  # what an old version left
+    registry = Registry(con)  # what an old version left: params this version cannot read, with a valid checksum
+    old = registry.active("segmentation")
+    registry.register("segmentation", old.kind, {}, old.features, old.metrics, registry.arrays(old),
+                      old.data_fingerprint)
     con.close()
     before = sha256(database)
     result = run_cli("build", "-p", str(demo_copy))
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: segmentation v1 was stored by another marketsql version (KeyError: ")
+    assert result.stderr.startswith("Error: segmentation v2 was stored by another marketsql version (KeyError: ")
     assert result.stderr.rstrip().endswith("— train it again: `marketsql train segmentation`")
     assert len(result.stderr.splitlines()) == 1
     assert sha256(database) == before

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
-from ..sqltext import literal
+from ..sqltext import literal, number
 from ..tablemacro import failing_table_macro, table_macro
 from ..udfs import Udf
 from .allocate import Allocation, allocate, predict
@@ -25,9 +25,10 @@ MACROS = ("budget_curve_points", "budget_response_points", "budget_allocation_po
 
 
 def train(
-    con: duckdb.DuckDBPyConnection, holdout: int = 6, extrapolation: float = 1.25
+    con: duckdb.DuckDBPyConnection, holdout: int = 6, extrapolation: float = 1.25, registry: Registry | None = None
 ) -> tuple[BudgetFit, ModelRecord]:
-    """Fit the curves on ``channel_month``, evaluate them on the holdout, register the active version."""
+    """Fit the curves on ``channel_month``, evaluate them on the holdout, register the active version (into
+    ``registry``, default: ``con``'s)."""
     if not extrapolation >= 1:
         raise ModelError(f"spend cap factor {extrapolation} (extrapolation) — give a factor >= 1"
                          " (1 = never beyond the highest observed month)")
@@ -50,8 +51,8 @@ def train(
     params = {"channels": [c.channel for c in curves], "holdout": holdout, "extrapolation": extrapolation,
               "excluded": fit.excluded, "current_month": fit.current_month, "attribution_days": attribution}
     fingerprint = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
-    record = Registry(con).register(NAME, "power response curves", params, ["spend"], json_safe(fit.metrics),
-                                    arrays, fingerprint)
+    record = (registry or Registry(con)).register(NAME, "power response curves", params, ["spend"],
+                                                  json_safe(fit.metrics), arrays, fingerprint)
     return fit, record
 
 
@@ -87,6 +88,9 @@ def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
     """Table macros of the curves, the response grid and the split of the current monthly budget,
     and the scalar macro ``predicted_new_customers(channel, spend)``."""
     curves, _ = load(con, record)
+    # the curves as SQL first: a stored value that is not a finite number stops here, before any arithmetic
+    cases = " ".join(f"WHEN {literal(c.channel)} THEN {number(c.alpha)} * pow(greatest(spend, 0), {number(c.beta)})"
+                     for c in curves)
     arrays = Registry(con).arrays(record)
     factor = float(record.params["extrapolation"])
     current = {c.channel: float(s) for c, s in zip(curves, arrays["current_spend"], strict=True)}
@@ -113,8 +117,6 @@ def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
                      None if row is None else row["predicted_revenue"], None if row is None else row["at_bound"],
                      c.max_spend * factor, record.version))
     con.execute(table_macro("budget_allocation_points", ALLOCATION_COLUMNS, rows))
-    cases = " ".join(f"WHEN {literal(c.channel)} THEN {c.alpha!r} * pow(greatest(spend, 0), {c.beta!r})"
-                     for c in curves)
     con.execute(f"CREATE OR REPLACE MACRO predicted_new_customers(channel, spend) AS CASE channel {cases} END")
 
 

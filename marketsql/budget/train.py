@@ -17,6 +17,7 @@ from ..errors import ModelError
 from .curves import BETA_RANGE, ChannelCurve, constant_cac, errors, fit_power
 
 MIN_TRAIN_MONTHS = 6  # months with spend a channel needs before the holdout
+MIN_NEW_CUSTOMERS = 10  # attributed new customers (all channels) before the holdout; fewer fit noise
 
 
 @dataclass
@@ -62,6 +63,11 @@ def fit_budget(frame: pd.DataFrame, holdout: int = 6) -> BudgetFit:
                          f" {holdout + MIN_TRAIN_MONTHS} ({MIN_TRAIN_MONTHS} to fit + {holdout} to test)"
                          " — load more months of marketing_spend or lower --holdout")
     test_months = months[-holdout:]
+    acquired = int(frame.loc[~frame["month"].isin(test_months), "new_customers"].fillna(0).sum())
+    if acquired < MIN_NEW_CUSTOMERS:
+        raise ModelError(f"the budget model needs at least {MIN_NEW_CUSTOMERS} new customers attributed to a channel"
+                         f" before the holdout; channel_month has {acquired} — load more order lines and customers"
+                         " with their acquisition channel, and build")
     curves: list[ChannelCurve] = []
     excluded: dict[str, str] = {}
     rows: dict[str, list[np.ndarray]] = {"actual": [], "curve": [], "baseline": []}
@@ -78,6 +84,10 @@ def fit_budget(frame: pd.DataFrame, holdout: int = 6) -> BudgetFit:
         if train.sum() < MIN_TRAIN_MONTHS:
             excluded[str(channel)] = (f"spend in only {int(train.sum())} month(s) before the holdout, need"
                                       f" {MIN_TRAIN_MONTHS}: no curve, the allocation leaves it out")
+            continue
+        if len(np.unique(spend[train])) < 2:
+            excluded[str(channel)] = (f"the same spend ({spend[train][0]:,.2f}) in every month before the holdout:"
+                                      " a response curve needs months with different spend")
             continue
         test = group.index.isin(test_months)
         alpha_t, beta_t = fit_power(spend[train], customers[train])
@@ -103,7 +113,8 @@ def fit_budget(frame: pd.DataFrame, holdout: int = 6) -> BudgetFit:
         current.append(spend[-1])
     if not curves:
         reasons = "; ".join(f"{c}: {why}" for c, why in excluded.items()) or "no channel in channel_month"
-        raise ModelError(f"no channel can be modelled ({reasons}) — load marketing_spend with spend per channel")
+        raise ModelError(f"no channel can be modelled ({reasons}) — load marketing_spend with spend per channel"
+                         " that varies from month to month")
     holdout_arrays = {key: np.vstack(value) for key, value in rows.items()}
     pooled = {name: errors(holdout_arrays["actual"].ravel(), holdout_arrays[name].ravel())
               for name in ("curve", "baseline")}

@@ -40,7 +40,7 @@ PARAMETER_COLUMNS = [("r", "DOUBLE"), ("alpha", "DOUBLE"), ("a", "DOUBLE"), ("b"
 
 def train(con: duckdb.DuckDBPyConnection, calibration_end: date | str | None = None, holdout_days: int | None = None,
           horizon_days: int = 365, discount: float = 0.1, views: dict[str, Any] | None = None,
-          progress: Any = None) -> tuple[ClvTraining, ModelRecord]:
+          progress: Any = None, registry: Registry | None = None) -> tuple[ClvTraining, ModelRecord]:
     """Calibrate on clv_summary up to the calibration end, judge the holdout, refit on everything, register."""
     if not 1 <= horizon_days <= 3650:
         raise ModelError(f"--horizon-days {horizon_days}: give 1 to 3650 days")
@@ -67,7 +67,7 @@ def train(con: duckdb.DuckDBPyConnection, calibration_end: date | str | None = N
                "holdout_mae": holdout.scores["model"]["mae"],
                "holdout_top_decile_capture": holdout.scores["model"]["top_decile_capture"],
                "customers": len(frame), "calibration_customers": len(holdout.frame)}
-    record = Registry(con).register(NAME, KIND, json_safe(params), FEATURES, json_safe(metrics), {},
+    record = (registry or Registry(con)).register(NAME, KIND, json_safe(params), FEATURES, json_safe(metrics), {},
                                     _fingerprint(frame))
     return result, record
 

@@ -6,15 +6,16 @@ compute with the same doubles.
 
 from __future__ import annotations
 
-from ..sqltext import literal, quote_ident
+from ..sqltext import literal, number, quote_ident
 
 UNTRAINED = "no trained clv model in this database — run `marketsql train clv`"
 
 
 def p_alive_expression(r: float, alpha: float, a: float, b: float) -> str:
     """BG/NBD P(alive | frequency, recency_days, age_days): 1 for no repeat purchase, NULL for a NULL input."""
-    log_odds = (f"ln({a!r}) - ln({b!r} + frequency - 1) + ({r!r} + frequency)"
-                f" * ln(({alpha!r} + age_days) / ({alpha!r} + recency_days))")
+    nr, nalpha, na, nb = (number(x) for x in (r, alpha, a, b))  # stored values: finite numbers or UnsafeSqlError
+    log_odds = (f"ln({na}) - ln({nb} + frequency - 1) + ({nr} + frequency)"
+                f" * ln(({nalpha} + age_days) / ({nalpha} + recency_days))")
     return ("CASE WHEN frequency IS NULL OR recency_days IS NULL OR age_days IS NULL THEN NULL"
             " WHEN frequency <= 0 THEN 1.0"
             f" ELSE 1.0 / (1.0 + exp(least(greatest({log_odds}, -700.0), 700.0))) END")
@@ -22,7 +23,8 @@ def p_alive_expression(r: float, alpha: float, a: float, b: float) -> str:
 
 def order_value_expression(p: float, q: float, v: float) -> str:
     """Gamma-Gamma E[spend per purchase | frequency, monetary_value] (the population mean at frequency 0)."""
-    return f"{p!r} * ({v!r} + frequency * monetary_value) / ({p!r} * frequency + {q!r} - 1)"
+    np_, nq, nv = (number(x) for x in (p, q, v))
+    return f"{np_} * ({nv} + frequency * monetary_value) / ({np_} * frequency + {nq} - 1)"
 
 
 def duckdb_macros(params: dict[str, float], discount: float) -> list[str]:
@@ -35,7 +37,7 @@ def duckdb_macros(params: dict[str, float], discount: float) -> list[str]:
         "CREATE OR REPLACE MACRO p_alive_if_trained(frequency, recency_days, age_days) AS"
         " p_alive(frequency, recency_days, age_days)",
         "CREATE OR REPLACE MACRO clv_12m_if_trained(frequency, recency_days, age_days, monetary_value) AS"
-        f" clv_at(frequency, recency_days, age_days, monetary_value, 12, {discount!r})",
+        f" clv_at(frequency, recency_days, age_days, monetary_value, 12, {number(discount)})",
     ]
 
 
@@ -53,7 +55,7 @@ def duckdb_customer_macros(params: dict[str, float], discount: float) -> list[st
         f" (frequency, monetary_value) AS {value}",
         "CREATE OR REPLACE MACRO expected_purchases(cid, days) AS"
         f" (SELECT expected_purchases_at({args}, days) {summary})",
-        f"CREATE OR REPLACE MACRO clv(cid, months, annual_discount := {discount!r}) AS"
+        f"CREATE OR REPLACE MACRO clv(cid, months, annual_discount := {number(discount)}) AS"
         f" (SELECT clv_at({args}, s.monetary_value, months, annual_discount) {summary})",
     ]
 

@@ -59,8 +59,9 @@ class ForecastTraining:
 
 
 def train(con: duckdb.DuckDBPyConnection, horizon: int = 6, holdout: int | None = None,
-          level: float = 0.8) -> tuple[ForecastTraining, ModelRecord]:
-    """Forecast total and per-category revenue ``horizon`` months ahead; register the active version."""
+          level: float = 0.8, registry: Registry | None = None) -> tuple[ForecastTraining, ModelRecord]:
+    """Forecast total and per-category revenue ``horizon`` months ahead; register the active version (into
+    ``registry``, default: ``con``'s)."""
     if not 1 <= horizon <= 36:
         raise ModelError(f"--horizon {horizon}: give 1 to 36 months")
     if not 0 < level < 1:
@@ -75,13 +76,14 @@ def train(con: duckdb.DuckDBPyConnection, horizon: int = 6, holdout: int | None 
               else pd.DatetimeIndex([]))
     if len(months) < MIN_TRAIN_MONTHS + 1:
         raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at least"
-                         f" {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test)")
+                         f" {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test) — load more months of order"
+                         " lines and build")
     holdout = min(horizon, len(months) - MIN_TRAIN_MONTHS) if holdout is None else holdout
     if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
         raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
                          f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
     result = _fit_all(frame, months, horizon, holdout, level)
-    record = _register(con, result, horizon, holdout, level, frame)
+    record = _register(registry or Registry(con), result, horizon, holdout, level, frame)
     return result, record
 
 
@@ -103,7 +105,7 @@ def _fit_all(frame: pd.DataFrame, months: pd.DatetimeIndex, horizon: int, holdou
                             [f"{m:%Y-%m-%d}" for m in future], excluded)
 
 
-def _register(con: duckdb.DuckDBPyConnection, result: ForecastTraining, horizon: int, holdout: int, level: float,
+def _register(registry: Registry, result: ForecastTraining, horizon: int, holdout: int, level: float,
               frame: pd.DataFrame) -> ModelRecord:
     rs = result.results
     arrays = {"forecast": np.vstack([r.final.mean for r in rs]), "lower": np.vstack([r.final.lower for r in rs]),
@@ -130,7 +132,7 @@ def _register(con: duckdb.DuckDBPyConnection, result: ForecastTraining, horizon:
         "per_series": {key: {"model": r.model_errors, "baseline": r.baseline_errors, "winner": r.winner}
                        for (_, key), r in zip(result.series, rs, strict=True)}}
     fingerprint = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
-    return Registry(con).register(NAME, "exponential smoothing vs seasonal naive", params, ["revenue"], metrics,
+    return registry.register(NAME, "exponential smoothing vs seasonal naive", params, ["revenue"], metrics,
                                   arrays, fingerprint)
 
 

@@ -12,28 +12,28 @@ from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
 from ..udfs import Udf
 from .model import PositioningModel
-from .sql import macro_statements, standin_statements, table_statements
+from .sql import RESERVED, macro_statements, standin_statements, table_statements
 
 NAME = "positioning"
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-RESERVED = {"brand", "price", "k", "category"}
 
 
 def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = None,
-          holdout: float = 0.25, min_brand_products: int = 5) -> tuple[Any, ModelRecord]:
-    """Fit the positioning of one category of ``position_products``; register it as the active version."""
-    from .train import train_positioning  # scikit-learn is imported only here
-
+          holdout: float = 0.25, min_brand_products: int = 5,
+          registry: Registry | None = None) -> tuple[Any, ModelRecord]:
+    """Fit the positioning of one category of ``position_products``; register it (into ``registry``, default:
+    ``con``'s) as the active version."""
     if not 0.05 <= holdout <= 0.5:
         raise ModelError(f"holdout {holdout}: give a share between 0.05 and 0.5")
     products, attributes = _training_data(con, category)
+    from .train import train_positioning  # scikit-learn is imported only here, once the data can be used
     result = train_positioning(products, attributes, seed=seed, holdout=holdout,
                                min_brand_products=min_brand_products)
     arrays, meta = result.model.to_arrays()
     params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
               "all_brands": result.all_brands, "notes": result.notes}
-    record = Registry(con).register(NAME, "pca+ridge", params, result.model.attributes, json_safe(result.metrics),
-                                    arrays, _fingerprint(products, attributes))
+    record = (registry or Registry(con)).register(NAME, "pca+ridge", params, result.model.attributes,
+                                                  json_safe(result.metrics), arrays, _fingerprint(products, attributes))
     return result, record
 
 
@@ -79,16 +79,26 @@ def _training_data(con: duckdb.DuckDBPyConnection, category: str | None) -> tupl
     if category is None:
         if len(categories) != 1:
             raise ModelError(f"position_products holds {len(categories)} categories ({', '.join(categories) or 'none'})"
-                             " — add attributes in stg_product_attributes, or choose one with category=")
+                             " — load products with attributes in stg_product_attributes, or choose one with"
+                             " category=")
         category = categories[0]
     elif category not in categories:
         raise ModelError(f"category {category!r} has no positioned products — known: {', '.join(categories)}")
     products = products[products["category"] == category]
     if len(products) < 20:
-        raise ModelError(f"only {len(products)} positioned products in {category!r} — need at least 20")
+        raise ModelError(f"positioning needs at least 20 products with attributes in {category!r}; this data has"
+                         f" {len(products)} — load more products and build")
     attributes = con.execute(
         "SELECT product_id, attribute, value FROM stg_product_attributes WHERE product_id IN"
         " (SELECT product_id FROM position_products WHERE category = ?)", [category]).df()
+    values = attributes.dropna(subset=["value"]).groupby("attribute")["value"].nunique()
+    varying = sorted(values[values > 1].index)
+    if len(varying) < 2:
+        raise ModelError(
+            f"positioning needs at least 2 attributes that differ between the products of {category!r};"
+            f" stg_product_attributes has {len(varying)} ({', '.join(map(str, varying)) or 'none'}) — load products"
+            " with their attributes (screen size, storage …) filled in, and build"
+        )
     for name in sorted(attributes["attribute"].unique()):
         if not ATTRIBUTE_NAME.match(str(name)) or name in RESERVED:
             raise ModelError(f"stg_product_attributes: attribute name {name!r} cannot be a macro argument —"

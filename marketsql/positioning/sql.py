@@ -22,49 +22,53 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UnsafeSqlError
+from ..sqltext import bare_name, literal, number, quote_ident
 from .model import TIERS, LinearModel, PositioningModel
 
 # the demo's attributes: stand-in macros accept them, so a demo-shaped call says what to run
 STANDIN_ATTRIBUTES = ("screen_size", "storage_gb", "ram_gb", "camera_mp", "battery_mah", "has_5g")
+RESERVED = ("brand", "price", "k", "category")  # the macros' own parameters (and the map's category)
 MACROS = ("position_x", "position_y", "expected_price", "expected_price_low", "expected_price_high",
           "expected_units_per_month")
 
 
 def macro_statements(model: PositioningModel, version: int) -> list[str]:
     """SQL that (re)creates every positioning macro for ``model``."""
-    params = ", ".join(f"{a} := {_num(m)}" for a, m in zip(model.attributes, model.medians))
-    null = "(CASE WHEN " + " OR ".join(f"{a} IS NULL" for a in model.attributes) + " THEN NULL ELSE 0 END)"
-    t = [f"ln(1 + greatest(CAST({a} AS DOUBLE), 0))" if log else f"CAST({a} AS DOUBLE)"
+    params = ", ".join(f"{parameter(a)} := {number(m)}" for a, m in zip(model.attributes, model.medians))
+    null = ("(CASE WHEN " + " OR ".join(f"{quote_ident(a)} IS NULL" for a in model.attributes)
+            + " THEN NULL ELSE 0 END)")
+    t = [f"ln(1 + greatest(CAST({quote_ident(a)} AS DOUBLE), 0))" if log else f"CAST({quote_ident(a)} AS DOUBLE)"
          for a, log in zip(model.attributes, model.log_transform)]
     xy = [_in_t(model, comp, -float(comp @ model.pca_mean), t) for comp in model.components]
     log_price = _in_t(model, model.price.coef, model.price.intercept, t) + " + " + _brand(model, model.price)
     low, high = (float(q) for q in model.price_quantiles)
-    args = ", ".join(f"{a} := {a}" for a in model.attributes)
+    args = ", ".join(f"{parameter(a)} := {quote_ident(a)}" for a in model.attributes)
     statements = [
         f"CREATE OR REPLACE MACRO position_x({params}) AS ({xy[0]}) + {null}",
         f"CREATE OR REPLACE MACRO position_y({params}) AS ({xy[1]}) + {null}",
         f"CREATE OR REPLACE MACRO expected_price({params}, brand := NULL) AS exp({log_price}) + {null}",
         f"CREATE OR REPLACE MACRO expected_price_low({params}, brand := NULL)"
-        f" AS exp({log_price} + {_num(low)}) + {null}",
+        f" AS exp({log_price} + {number(low)}) + {null}",
         f"CREATE OR REPLACE MACRO expected_price_high({params}, brand := NULL)"
-        f" AS exp({log_price} + {_num(high)}) + {null}",
+        f" AS exp({log_price} + {number(high)}) + {null}",
         "CREATE OR REPLACE MACRO price_tier(price) AS CASE "
-        + " ".join(f"WHEN price <= {_num(c)} THEN '{name}'" for c, name in zip(model.tier_cuts, TIERS))
-        + f" WHEN price > 0 THEN '{TIERS[-1]}' END",
+        + " ".join(f"WHEN price <= {number(c)} THEN {literal(name)}" for c, name in zip(model.tier_cuts, TIERS))
+        + f" WHEN price > 0 THEN {literal(TIERS[-1])} END",
     ]
     point_price = f"coalesce(price, expected_price({args}, brand := brand))"
-    zp = f"((ln({point_price}) - {_num(model.price_center)}) / {_num(model.price_scale)})"
+    zp = f"((ln({point_price}) - {number(model.price_center)}) / {number(model.price_scale)})"
     if model.sales is not None:
         sales = (_in_t(model, model.sales.coef, model.sales.intercept, t) + " + " + _brand(model, model.sales)
-                 + f" + {_num(model.sales.price_coef)} * {zp}")
+                 + f" + {number(model.sales.price_coef)} * {zp}")
         statements.append(f"CREATE OR REPLACE MACRO expected_units_per_month({params}, brand := NULL, price := NULL)"
                           f" AS greatest(exp({sales}) - 1, 0) + {null}")
     else:
         message = (f"positioning model v{version} has no sales model: the project has no sales — "
                    "expected_units_per_month needs order lines")
         statements.append(f"CREATE OR REPLACE MACRO expected_units_per_month({params}, brand := NULL, price := NULL)"
-                          f" AS error('{message}')")
-    point = ", ".join(f"('{a}', ({ti} - {_num(c)}) / {_num(s)})"
+                          f" AS error({literal(message)})")
+    point = ", ".join(f"({literal(a)}, ({ti} - {number(c)}) / {number(s)})"
                       for a, ti, c, s in zip(model.attributes, t, model.center, model.scale))
     statements.append(
         f"CREATE OR REPLACE MACRO nearest_products({params}, brand := NULL, price := NULL, k := 5) AS TABLE"
@@ -134,11 +138,12 @@ def standin_statements() -> list[str]:
     """Macros that fail with what to run, before any positioning model is trained."""
     message = "no trained positioning model in this database — run `marketsql train positioning`"
     params = ", ".join(f"{a} := NULL" for a in STANDIN_ATTRIBUTES)
-    statements = [f"CREATE OR REPLACE MACRO {name}({params}, brand := NULL, price := NULL) AS error('{message}')"
+    fail = f"error({literal(message)})"
+    statements = [f"CREATE OR REPLACE MACRO {name}({params}, brand := NULL, price := NULL) AS {fail}"
                   for name in MACROS]
-    statements.append(f"CREATE OR REPLACE MACRO price_tier(price) AS error('{message}')")
+    statements.append(f"CREATE OR REPLACE MACRO price_tier(price) AS {fail}")
     statements.append(f"CREATE OR REPLACE MACRO nearest_products({params}, brand := NULL, price := NULL, k := 5)"
-                      f" AS TABLE SELECT error('{message}') AS product_id")
+                      f" AS TABLE SELECT {fail} AS product_id")
     return statements
 
 
@@ -146,19 +151,20 @@ def _in_t(model: PositioningModel, weights: np.ndarray, constant: float, t: list
     """``constant + sum(weights * z)`` with ``z = (t - center) / scale``, written linear in t."""
     b = weights / model.scale
     a = constant - float(np.sum(weights * model.center / model.scale))
-    return _num(a) + "".join(f" + {_num(w)} * {term}" for w, term in zip(b, t))
+    return number(a) + "".join(f" + {number(w)} * {term}" for w, term in zip(b, t))
 
 
 def _brand(model: PositioningModel, linear: LinearModel) -> str:
     if not model.brands:
         return "0"
-    cases = " ".join(f"WHEN {_text(b)} THEN {_num(c)}" for b, c in zip(model.brands, linear.brand_coef))
+    cases = " ".join(f"WHEN {literal(b)} THEN {number(c)}" for b, c in zip(model.brands, linear.brand_coef))
     return f"(CASE lower(trim(brand)) {cases} ELSE 0 END)"
 
 
-def _num(value: float) -> str:
-    return repr(float(value))
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def parameter(attribute: str) -> str:
+    """An attribute name as a macro parameter name: a plain lower-case name that is not one of the
+    macros' own parameters; UnsafeSqlError otherwise."""
+    if attribute in RESERVED:
+        raise UnsafeSqlError(f"positioning attribute {attribute!r} clashes with a macro parameter"
+                             f" ({', '.join(sorted(RESERVED))})")
+    return bare_name(attribute, "positioning attribute name")

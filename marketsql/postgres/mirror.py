@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ import duckdb
 import psycopg
 
 from .. import database, models
+from ..errors import MarketsqlError
 from ..sqltext import literal, quote_ident
 from .connection import DEFAULT_SCHEMA, PostgresError, Target, first_line
 from .copy import copy_rows, create_table_sql
@@ -106,10 +108,12 @@ def check(project: Project, target: Target | None, progress: Progress | None = N
     result.checked = "server"
     duck = database.connect(project.database, read_only=True)
     try:
-        with target.connect() as pg:
+        with _scrubbed(target), target.connect() as pg:
             _apply(pg, duck, result, target, data=False, say=progress or (lambda m: None))
     finally:
         duck.close()
+    # the server's own words: keep the password out of them too
+    result.problems = [replace(p, reason=target.scrub(p.reason)) for p in result.problems]
     return result
 
 
@@ -122,12 +126,25 @@ def mirror(project: Project, target: Target, progress: Progress | None = None) -
         raise MirrorRejected(result.problems)
     duck = database.connect(project.database, read_only=True)
     try:
-        with target.connect() as pg:
+        with _scrubbed(target), target.connect() as pg:
             _apply(pg, duck, result, target, data=True, say=say)
     finally:
         duck.close()
     result.seconds["total"] = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _scrubbed(target: Target) -> Iterator[None]:
+    """Every error leaving the mirror without the password: ours scrubbed in place, psycopg's turned into one."""
+    try:
+        yield
+    except MarketsqlError as exc:
+        exc.args = tuple(target.scrub(a) if isinstance(a, str) else a for a in exc.args)
+        raise
+    except psycopg.Error as exc:
+        raise PostgresError(f"PostgreSQL at {target.shown}: {target.scrub(first_line(exc))} — nothing was"
+                            " changed") from None
 
 
 def _prepare(project: Project, schema: str, target: Target | None) -> MirrorResult:
@@ -302,11 +319,57 @@ def _verify(cur: psycopg.Cursor[Any], duck: duckdb.DuckDBPyConnection, result: M
 
 
 def _swap(cur: psycopg.Cursor[Any], result: MirrorResult, building: Mapping[str, str], target: Target) -> None:
+    """Replace the old mirror by the new one, waiting at most ``target.lock_timeout`` at a time for sessions
+    that read the old one (so readers queued behind the swap wait no longer than that), a few times with
+    backoff; then fail naming the sessions in the way. Each try is a savepoint: a failed one undoes itself."""
     meta = quote_ident(building["meta"])
     cur.execute(f"CREATE TABLE {meta}.mirror (mirrored_at timestamptz, source_database text, build_id integer,"
                 " objects integer, copied_rows bigint)")
     cur.execute(f"INSERT INTO {meta}.mirror VALUES (now(), %s, %s, %s, %s)",
                 [result.database, result.plan.build_id, len(result.items), result.copied_rows])
+    for attempt in range(SWAP_TRIES):
+        try:
+            with cur.connection.transaction():
+                cur.execute("SELECT set_config('lock_timeout', %s, true)", [f"{round(target.lock_timeout * 1000)}ms"])
+                _rename(cur, result, building, target)
+                cur.execute("SELECT set_config('lock_timeout', '0', true)")
+            return
+        except psycopg.errors.LockNotAvailable:
+            if attempt + 1 < SWAP_TRIES:
+                time.sleep(SWAP_BACKOFF * 2**attempt)
+    raise PostgresError(_in_use(cur, result, target))
+
+
+SWAP_TRIES = 3
+SWAP_BACKOFF = 0.5  # seconds before the second try; doubled each time
+
+
+def _in_use(cur: psycopg.Cursor[Any], result: MirrorResult, target: Target) -> str:
+    """What holds the old mirror: one line naming the sessions, and how to fix it."""
+    cur.execute(
+        "SELECT a.pid, a.usename, a.application_name, a.state, to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'),"
+        " min(n.nspname || '.' || coalesce(c.relname, '')) FROM pg_locks AS l"
+        " JOIN pg_stat_activity AS a ON a.pid = l.pid"
+        " LEFT JOIN pg_class AS c ON l.locktype = 'relation' AND c.oid = l.relation"
+        " JOIN pg_namespace AS n ON n.oid = coalesce(c.relnamespace, CASE WHEN l.locktype = 'object'"
+        " AND l.classid = 'pg_namespace'::regclass THEN l.objid END)"
+        " WHERE l.granted AND l.pid <> pg_backend_pid() AND n.nspname = ANY(%s)"
+        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 5, 1", [list(result.schemas.values())])
+    sessions = cur.fetchall()
+    waited = f"{SWAP_TRIES} tries of {target.lock_timeout:g} s"
+    if not sessions:
+        return (f"the mirror's schema {result.schemas['main']} stayed locked by another session ({waited}) — see"
+                " pg_stat_activity for who holds it, then run the build again; the previous mirror is untouched")
+    pid, user, application, state, since, holds = sessions[0]
+    others = f" and {len(sessions) - 1} more session(s)" if len(sessions) > 1 else ""
+    return (f"session pid {pid} (user {user}, application {application or '-'!r}, {state}"
+            f"{f' in a transaction since {since}' if since else ''}) holds {holds.rstrip('.')}{others}, so the"
+            f" new mirror could not replace the old one ({waited}) — have it commit or close, or end it with"
+            f" SELECT pg_terminate_backend({pid}), or raise [targets.postgres] lock_timeout; the previous mirror"
+            " is untouched")
+
+
+def _rename(cur: psycopg.Cursor[Any], result: MirrorResult, building: Mapping[str, str], target: Target) -> None:
     for role in ROLES:
         final, new = quote_ident(result.schemas[role]), quote_ident(building[role])
         cur.execute(f"DROP SCHEMA IF EXISTS {final} CASCADE")

@@ -20,8 +20,11 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import ModelError
+from ..sqltext import literal
 
 HALF_LIFE_DAYS = 180.0
+MIN_CUSTOMERS = 10  # customers with purchases before the cutoff, below which no recommender is compared
+MIN_PRODUCTS = 2
 MAX_LEVELS = 50  # text attributes with more distinct values than this are not one-hot encoded
 
 
@@ -128,8 +131,25 @@ def analysis_date(con: duckdb.DuckDBPyConnection) -> date:
     frame = _read(con, "SELECT analysis_date FROM analysis_date", [], "analysis_date")
     value: Any = frame.iloc[0, 0]
     if value is None or pd.isna(value):
-        raise ModelError("analysis_date is empty (no purchases at all?) — load order lines and build")
+        raise ModelError("analysis_date is empty: stg_order_lines has no purchases — load order lines with a"
+                         " customer, a positive quantity and price, and build")
     return pd.Timestamp(value).date()
+
+
+def check_enough(con: duckdb.DuckDBPyConnection, cutoff: date, holdout_days: int) -> None:
+    """ModelError (before any model is fitted) when too few customers or products were bought before ``cutoff``."""
+    frame = _read(con, "SELECT count(DISTINCT customer_id) AS customers, count(DISTINCT product_id) AS products"
+                       " FROM stg_order_lines WHERE order_ts < CAST(? AS DATE)", [cutoff], "stg_order_lines")
+    counts = frame.to_numpy()[0]
+    customers, products = int(counts[0]), int(counts[1])
+    when = f"before the cutoff {cutoff} (--holdout-days {holdout_days} before analysis_date)"
+    fix = "load more order lines (or lower --holdout-days) and build"
+    if customers < MIN_CUSTOMERS:
+        raise ModelError(f"recommendation needs at least {MIN_CUSTOMERS} customers with purchases {when};"
+                         f" this data has {customers} — {fix}")
+    if products < MIN_PRODUCTS:
+        raise ModelError(f"recommendation needs at least {MIN_PRODUCTS} products bought {when}; this data has"
+                         f" {products} — {fix}")
 
 
 def holdout_cutoff(con: duckdb.DuckDBPyConnection, holdout_days: int) -> date:
@@ -156,7 +176,8 @@ def segments_as_of(con: duckdb.DuckDBPyConnection, features_sql: str, cutoff: da
     if not load_segments(con):
         return {}
     model = load_segmentation(con)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE '{cutoff.isoformat()}' AS analysis_date")
+    day = literal(cutoff.isoformat())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE {day} AS analysis_date")
     try:
         frame = con.execute(f"SELECT * FROM ({features_sql})").df()
     finally:

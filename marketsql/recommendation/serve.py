@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
+from ..sqltext import literal
 from ..udfs import Udf
 from ..views import ViewFile
 from . import data
@@ -50,9 +51,10 @@ SOURCES = {"popularity": "popularity", "segment_popularity": "segment popularity
 def train(
     con: duckdb.DuckDBPyConnection, holdout_days: int = 30, k: int = 10, epochs: int | None = None,
     seed: int = 0, candidates: str | None = None, progress: Any = None, views: Mapping[str, ViewFile] | None = None,
-    **_: Any,
+    registry: Registry | None = None, **_: Any,
 ) -> tuple[RecommendationTraining, ModelRecord]:
-    """Compare the candidates on the last ``holdout_days`` days, register the refitted winner as active.
+    """Compare the candidates on the last ``holdout_days`` days, register the refitted winner as active (into
+    ``registry``, default: ``con``'s).
 
     ``views`` (the project's SQL files) lets the holdout score segments on the features as of the cutoff;
     without it the segment baseline uses today's segments, which have seen the holdout period."""
@@ -70,6 +72,7 @@ def train(
         raise ModelError(f"--candidates {candidates}: use popularity plus any of {', '.join(CANDIDATES[1:])}")
     settings = KerasSettings(seed=seed, **({"epochs": epochs} if epochs else {}))
     cutoff = data.holdout_cutoff(con, holdout_days)
+    data.check_enough(con, cutoff, holdout_days)
     features = views.get("customer_features") if views else None
     segments = data.segments_as_of(con, features.sql, cutoff) if features else None
     split = data.load_training(con, cutoff, segments=segments)
@@ -81,7 +84,7 @@ def train(
               "k": k, "seed": seed, "keras": vars(settings), "candidates": list(names)}
     metrics = {**result.metrics(), "candidates": json_safe(result.candidates.to_dict(orient="records")),
                "epoch_seconds": result.epoch_seconds}
-    record = Registry(con).register(NAME, result.chosen, params, ["customer_product_interactions"],
+    record = (registry or Registry(con)).register(NAME, result.chosen, params, ["customer_product_interactions"],
                                     json_safe(metrics), arrays, _fingerprint(full))
     return result, record
 
@@ -103,7 +106,7 @@ def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
     """Stand-in macros that fail with what to run."""
     message = "no trained recommendation model in this database — run `marketsql train recommendation`"
     for name, (params, _) in FUNCTIONS.items():
-        con.execute(f"CREATE OR REPLACE MACRO {name}({params}) AS error('{message}')")
+        con.execute(f"CREATE OR REPLACE MACRO {name}({params}) AS error({literal(message)})")
 
 
 def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:

@@ -117,8 +117,9 @@ def choose(table: pd.DataFrame) -> tuple[str, str]:
     best: Any = table.sort_values("ndcg", ascending=False, kind="stable").to_dict(orient="records")[0]
     popular = float(table.loc[table["candidate"] == "popularity", "ndcg"].iloc[0])
     lift = _lift(float(best["ndcg"]), popular)
+    versus = f", {lift:+.0%}" if lift is not None else ""
     why = (f"chose {best['candidate']}: highest NDCG on the holdout ({best['ndcg']:.4f};"
-           f" popularity {popular:.4f}, {lift:+.0%})")
+           f" popularity {popular:.4f}{versus})")
     return str(best["candidate"]), why
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import MarketsqlError
+from .. import locations
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -36,10 +36,7 @@ def write_report(project: Project, path: str | Path | None = None) -> ReportResu
 
     started = time.perf_counter()
     target = Path(path) if path is not None else project.root / "report.html"
-    if target.is_dir():
-        raise MarketsqlError(f"{target} is a folder — give a file name such as {target / 'report.html'}")
-    if not target.parent.is_dir():
-        raise MarketsqlError(f"{target.parent} does not exist — create the folder or choose another --output")
+    locations.check_output_file(target, "--output")
     con = project.connect(read_only=True)
     try:
         db = Data(con)

@@ -39,6 +39,22 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
 
+def plain(value: Any) -> Any:
+    """A data string as Plotly should show it: literally. Plotly renders text it draws (hover labels, tick
+    labels, legend names, titles, annotations) as HTML-like markup — ``<a href>`` becomes a live link —
+    so every string from the data goes through here; anything else (numbers, dates) is returned as is.
+
+    >>> plain('<a href="https://evil.example">x</a> & co')
+    '&lt;a href="https://evil.example"&gt;x&lt;/a&gt; &amp; co'
+    """
+    return html.escape(value, quote=False) if isinstance(value, str) else value
+
+
+def plain_all(values: Sequence[Any]) -> list[Any]:
+    """:func:`plain` of every value."""
+    return [plain(v) for v in values]
+
+
 @dataclass
 class Section:
     """A titled part of the report: HTML blocks in order (text, tables, charts)."""

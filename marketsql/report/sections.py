@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from .page import Section
+from .page import Section, plain, plain_all
 
 PALETTE = ["#1f3a5f", "#e07a5f", "#3d9970", "#f2cc8f", "#81b29a", "#9b5de5", "#577590", "#f15bb5", "#00bbf9",
            "#fee440"]
@@ -69,7 +69,7 @@ def segments(db: Data) -> Section:
     rows = db.rows("SELECT segment_name, customers, share_of_customers, share_of_revenue, median_recency_days,"
                    " median_frequency, median_monetary, top_categories, distinguishing_features"
                    " FROM segment_profiles ORDER BY share_of_revenue DESC")
-    names = [r[0] for r in rows]
+    names = plain_all([r[0] for r in rows])
     figure = go.Figure([
         go.Bar(name="share of customers", x=names, y=[r[2] for r in rows], marker_color=PALETTE[0]),
         go.Bar(name="share of revenue", x=names, y=[r[3] for r in rows], marker_color=PALETTE[1]),
@@ -135,7 +135,8 @@ def rfm(db: Data) -> Section:
     figure.update_layout(title="Customers by recency and frequency score")
     by_segment = db.rows("SELECT rfm_segment, count(*), avg(c.monetary) FROM rfm_segments r"
                          " JOIN customer_features c USING (customer_id) GROUP BY 1 ORDER BY 2 DESC")
-    bars = go.Figure(go.Bar(x=[r[0] for r in by_segment], y=[r[1] for r in by_segment], marker_color=PALETTE[2]))
+    bars = go.Figure(go.Bar(x=plain_all([r[0] for r in by_segment]), y=[r[1] for r in by_segment],
+                            marker_color=PALETTE[2]))
     bars.update_layout(title="Customers per RFM segment")
     s.charts([figure, bars])
     return s
@@ -158,7 +159,7 @@ def trends(db: Data) -> Section:
     for category in dict.fromkeys(r[0] for r in series):
         colours[category] = PALETTE[len(colours) % len(PALETTE)]
         points = [r for r in series if r[0] == category]
-        figure.add_trace(go.Scatter(x=[p[1] for p in points], y=[p[2] for p in points], name=category,
+        figure.add_trace(go.Scatter(x=[p[1] for p in points], y=[p[2] for p in points], name=plain(category),
                                     mode="lines", line={"color": colours[category]}, legendgroup=category))
     if db.has("sales_forecast"):
         _add_forecast(db, figure, colours)
@@ -209,7 +210,7 @@ def _add_forecast(db: Data, figure: Any, colours: dict[str, str]) -> None:
                                     hoverinfo="skip", showlegend=False, legendgroup=category))
         figure.add_trace(go.Scatter(x=months, y=[p[2] for p in points], mode="lines", legendgroup=category,
                                     line={"color": colour, "dash": "dash"},
-                                    name=f"{category} forecast ({points[0][5]})"))
+                                    name=plain(f"{category} forecast ({points[0][5]})")))
 
 
 def _cohort_heatmap(db: Data) -> Any:
@@ -274,13 +275,15 @@ def positioning(db: Data) -> Section:
     for tier in dict.fromkeys(r[3] for r in rows):
         points = [r for r in rows if r[3] == tier]
         figure.add_trace(go.Scatter(
-            x=[p[5] for p in points], y=[p[6] for p in points], mode="markers", name=tier,
+            x=[p[5] for p in points], y=[p[6] for p in points], mode="markers", name=plain(tier),
             marker={"size": [8 + 32 * (p[7] / biggest) ** 0.5 for p in points], "opacity": 0.7,
                     "color": TIER_COLOURS.get(int(points[0][4]), PALETTE[0]), "line": {"width": 0.5, "color": "white"}},
-            text=[f"{p[0]} ({p[1]})<br>price {p[2]:,.0f}, expected {p[8]:,.0f}<br>{p[7]:,.0f} units" for p in points],
+            text=[f"{plain(p[0])} ({plain(p[1])})<br>price {p[2]:,.0f}, expected {p[8]:,.0f}<br>{p[7]:,.0f} units"
+                  for p in points],
             hovertemplate="%{text}<extra></extra>"))
     figure.update_layout(title="Perceptual map (bubble size: units sold)",
-                         xaxis_title=axes.get("x", "first component"), yaxis_title=axes.get("y", "second component"))
+                         xaxis_title=plain(axes.get("x", "first component")),
+                         yaxis_title=plain(axes.get("y", "second component")))
     s.chart(figure, height=560)
     if db.has("position_drivers"):
         drivers = db.rows("SELECT model, term, effect_pct FROM position_drivers WHERE importance_rank <= 8"
@@ -307,7 +310,7 @@ def budget(db: Data) -> Section:
         "SELECT channel, sum(spend), sum(new_customers), sum(attributed_revenue),"
         " (sum(attributed_revenue) - sum(spend)) / nullif(sum(spend), 0), sum(spend) / nullif(sum(new_customers), 0)"
         " FROM channel_month WHERE window_complete GROUP BY 1 ORDER BY 5 DESC")
-    roi = go.Figure(go.Bar(x=[c[0] for c in channels], y=[c[4] for c in channels], marker_color=PALETTE[2],
+    roi = go.Figure(go.Bar(x=plain_all([c[0] for c in channels]), y=[c[4] for c in channels], marker_color=PALETTE[2],
                            hovertemplate="%{x}: ROI %{y:.0%}<extra></extra>"))
     roi.update_layout(title="ROI by channel (attributed revenue − spend) / spend", yaxis_tickformat=".0%")
     charts = [roi]
@@ -344,8 +347,8 @@ def _response_curves(db: Data) -> Any:
     for i, channel in enumerate(dict.fromkeys(g[0] for g in grid)):
         points = [g for g in grid if g[0] == channel]
         colour = PALETTE[i % len(PALETTE)]
-        figure.add_trace(go.Scatter(x=[p[1] for p in points], y=[p[2] for p in points], mode="lines", name=channel,
-                                    line={"color": colour}, legendgroup=channel))
+        figure.add_trace(go.Scatter(x=[p[1] for p in points], y=[p[2] for p in points], mode="lines",
+                                    name=plain(channel), line={"color": colour}, legendgroup=channel))
         if channel in split:
             figure.add_trace(go.Scatter(x=list(split[channel]), y=[_at(points, x) for x in split[channel]],
                                         mode="markers", marker={"color": colour, "symbol": ["circle", "star"],

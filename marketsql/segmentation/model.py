@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MIN_CUSTOMERS = 50  # fewer customers than this cannot be segmented (checked before scikit-learn loads)
 FEATURES: tuple[str, ...] = (
     "recency_days",
     "frequency",

@@ -10,9 +10,9 @@ first index of the best score, as ``list_position`` does.
 
 from __future__ import annotations
 
-from ..sqltext import literal, quote_ident
+from ..sqltext import literal, number, quote_ident
 from .model import SegmentationModel
-from .sql import gmm_scores, kmeans_scores
+from .sql import gmm_scores, kmeans_scores, parameter
 
 UNTRAINED = "no trained segmentation model in this database — run `marketsql train segmentation`"
 
@@ -20,15 +20,16 @@ UNTRAINED = "no trained segmentation model in this database — run `marketsql t
 def function_statements(model: SegmentationModel, schema: str) -> list[str]:
     """SQL that creates ``segment`` and ``segment_name`` in ``schema`` on PostgreSQL."""
     s = quote_ident(schema)
-    params = ", ".join(f"{name} double precision DEFAULT {float(median)!r}"
+    params = ", ".join(f"{quote_ident(parameter(name))} double precision DEFAULT {number(median)}"
                        for name, median in zip(model.features, model.medians))
-    terms = [f"ln(1 + greatest({name}, 0))" if name in model.log_features else name for name in model.kept]
+    terms = [f"ln(1 + greatest({quote_ident(name)}, 0))" if name in model.log_features else quote_ident(name)
+             for name in model.kept]
     if model.kind == "kmeans":
         scores, best = kmeans_scores(model, terms), "least"
     else:
         scores, best = gmm_scores(model, terms), "greatest"
     pick = " ".join(f"WHEN {score} THEN {i}" for i, score in enumerate(scores))
-    any_null = " OR ".join(f"{name} IS NULL" for name in model.features)
+    any_null = " OR ".join(f"{quote_ident(name)} IS NULL" for name in model.features)
     names = " ".join(f"WHEN {i} THEN {literal(name)}" for i, name in enumerate(model.names))
     return [
         f"CREATE FUNCTION {s}.segment({params}) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $body$"
@@ -42,7 +43,7 @@ def function_statements(model: SegmentationModel, schema: str) -> list[str]:
 def untrained_statements(schema: str, features: list[str]) -> list[str]:
     """Stand-in ``segment``/``segment_name`` that fail with what to run, as in DuckDB."""
     s = quote_ident(schema)
-    params = ", ".join(f"{name} double precision DEFAULT NULL" for name in features)
+    params = ", ".join(f"{quote_ident(parameter(name))} double precision DEFAULT NULL" for name in features)
     body = f"$body$ BEGIN RAISE EXCEPTION {literal(UNTRAINED)}; END $body$"
     return [
         f"CREATE FUNCTION {s}.segment({params}) RETURNS integer LANGUAGE plpgsql AS {body}",
@@ -57,7 +58,7 @@ def comments(schema: str, features: list[str]) -> list[str]:
     signature = ", ".join(["double precision"] * len(features))
     return [
         f"COMMENT ON FUNCTION {s}.segment({signature}) IS "
-        + literal(f"Segment id of a customer from the active segmentation model: segment({', '.join(features)});"
-                  " every argument defaults to the training median"),
+        + literal("Segment id of a customer from the active segmentation model: segment("
+                  f"{', '.join(map(parameter, features))}); every argument defaults to the training median"),
         f"COMMENT ON FUNCTION {s}.segment_name(integer) IS 'Name of a segment id returned by segment(...)'",
     ]

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sqltext import bare_name, literal, number, quote_ident
 from .model import SegmentationModel
 
 
 def macro_statements(model: SegmentationModel, distinguishing: list[str]) -> list[str]:
     """SQL that (re)creates ``segment``, ``segment_name`` and the table ``meta.active_segments``."""
-    params = ", ".join(f"{name} := {_num(median)}" for name, median in zip(model.features, model.medians))
-    any_null = " OR ".join(f"{name} IS NULL" for name in model.features)
+    params = ", ".join(f"{parameter(name)} := {number(median)}" for name, median in zip(model.features, model.medians))
+    any_null = " OR ".join(f"{quote_ident(name)} IS NULL" for name in model.features)
     score = _kmeans_argmin(model) if model.kind == "kmeans" else _gmm_argmax(model)
-    names = " ".join(f"WHEN {i} THEN {_text(name)}" for i, name in enumerate(model.names))
+    names = " ".join(f"WHEN {i} THEN {literal(name)}" for i, name in enumerate(model.names))
     rows = ", ".join(
-        f"({i}, {_text(name)}, {_text(why)})" for i, (name, why) in enumerate(zip(model.names, distinguishing))
+        f"({i}, {literal(name)}, {literal(why)})" for i, (name, why) in enumerate(zip(model.names, distinguishing))
     )
     return [
         # NULL in, NULL out; added rather than wrapped in CASE … ELSE score, which runs 4x slower in DuckDB
@@ -33,11 +34,16 @@ def macro_statements(model: SegmentationModel, distinguishing: list[str]) -> lis
     ]
 
 
+def parameter(name: str) -> str:
+    """A feature name as a macro/function parameter name: a plain lower-case name, else UnsafeSqlError."""
+    return bare_name(name, "segmentation feature name")
+
+
 def transformed(model: SegmentationModel) -> list[str]:
     """One SQL expression per kept feature: the raw argument, log1p-transformed where the model logs it."""
     expressions = []
     for name in model.kept:
-        value = f"CAST({name} AS DOUBLE)"
+        value = f"CAST({quote_ident(name)} AS DOUBLE)"
         expressions.append(f"ln(1 + greatest({value}, 0))" if name in model.log_features else value)
     return expressions
 
@@ -79,7 +85,7 @@ def gmm_scores(model: SegmentationModel, t: list[str]) -> list[str]:
             a = float(-np.sum(chol[:, j] * (center / scale + mean)))
             y = _linear(a, b, t)
             squares.append(f"({y}) * ({y})")
-        scores.append(f"{_num(constant)} - 0.5 * ({' + '.join(squares)})")
+        scores.append(f"{number(constant)} - 0.5 * ({' + '.join(squares)})")
     return scores
 
 
@@ -89,12 +95,4 @@ def _kept_scaling(model: SegmentationModel) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _linear(intercept: float, weights: np.ndarray, terms: list[str]) -> str:
-    return _num(intercept) + "".join(f" + {_num(w)} * {term}" for w, term in zip(weights, terms))
-
-
-def _num(value: float) -> str:
-    return repr(float(value))
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return number(intercept) + "".join(f" + {number(w)} * {term}" for w, term in zip(weights, terms))

@@ -42,11 +42,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from marketsql.errors import MarketsqlError
+from marketsql.errors import ModelError
 
-from .model import FEATURES, SegmentationModel
+from .model import FEATURES, MIN_CUSTOMERS, SegmentationModel
 
-MIN_CUSTOMERS = 50
 FIT_SIZE = 20_000  # candidates and their bootstrap refits are fitted on at most this many customers
 FINALIST_MARGIN = 0.01  # candidates this close to the best screened silhouette are scored again…
 FINALIST_SAMPLE = 10_000  # …on this many customers, so that sampling noise does not decide
@@ -95,7 +94,7 @@ RFM_SEGMENT_RULES: tuple[tuple[str, str, str], ...] = (
 RFM_SEGMENTS = tuple(dict.fromkeys(name for _, _, name in RFM_SEGMENT_RULES))
 
 
-class TrainingError(MarketsqlError):
+class TrainingError(ModelError):
     """The customer features cannot be segmented (too few rows, missing or empty columns...)."""
 
 

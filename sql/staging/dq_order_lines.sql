@@ -13,6 +13,11 @@ WITH lines AS (
         quantity,
         unit_price,
         sales_channel,
+        CASE  -- NaN and ±infinity compare as numbers (NaN > 0) but are not amounts
+            WHEN NOT isfinite(quantity) THEN 'non-finite quantity'
+            WHEN NOT isfinite(unit_price) THEN 'non-finite price'
+            WHEN NOT isfinite(quantity * unit_price) THEN 'non-finite revenue'
+        END AS non_finite,
         row_number() OVER (
             PARTITION BY order_id, order_ts, customer_id, product_id, quantity, unit_price, sales_channel
             ORDER BY _source_row
@@ -32,6 +37,7 @@ SELECT
     CASE
         WHEN customer_id IS NULL THEN 'quarantine'
         WHEN order_id IS NULL OR order_ts IS NULL OR product_id IS NULL THEN 'quarantine'
+        WHEN non_finite IS NOT NULL THEN 'quarantine'
         WHEN order_id LIKE 'R%' AND quantity < 0 THEN 'return'
         WHEN quantity IS NULL OR quantity <= 0 THEN 'quarantine'
         WHEN unit_price IS NULL OR unit_price <= 0 THEN 'quarantine'
@@ -41,6 +47,7 @@ SELECT
     CASE
         WHEN customer_id IS NULL THEN 'missing customer'
         WHEN order_id IS NULL OR order_ts IS NULL OR product_id IS NULL THEN 'missing order, time or product'
+        WHEN non_finite IS NOT NULL THEN non_finite
         WHEN order_id LIKE 'R%' AND quantity < 0 THEN NULL
         WHEN quantity IS NULL OR quantity <= 0 THEN 'non-positive quantity'
         WHEN unit_price IS NULL OR unit_price <= 0 THEN 'non-positive price'

@@ -1,9 +1,11 @@
 -- Staging contract (optional): marketing spend, one row per day and channel.
 -- date, channel, spend (>= 0, in the currency of the order lines). A project without spend data
 -- overrides this file with an empty SELECT of the same columns (see examples/online_retail).
+-- A row without a finite spend (NULL, NaN, ±infinity) records no spend and is left out.
+-- (abs(x) < 'Infinity' is false for NaN and ±infinity, and runs on PostgreSQL, which has no isfinite(float).)
 SELECT
     CAST(date AS DATE) AS date,
     CAST(channel AS VARCHAR) AS channel,
     CAST(spend AS DOUBLE) AS spend
 FROM raw.marketing_spend
-WHERE spend IS NOT NULL
+WHERE abs(CAST(spend AS DOUBLE)) < CAST('Infinity' AS DOUBLE)

@@ -18,6 +18,10 @@ WITH parsed AS (
             WHEN Quantity IS NOT NULL AND TRY_CAST(Quantity AS INTEGER) IS NULL THEN 'Quantity'
             WHEN UnitPrice IS NOT NULL AND TRY_CAST(UnitPrice AS DOUBLE) IS NULL THEN 'UnitPrice'
         END AS unparseable_column,
+        CASE  -- 'NaN', 'inf', '1e309' parse as DOUBLE but are not prices (NaN even compares > 0)
+            WHEN NOT isfinite(TRY_CAST(UnitPrice AS DOUBLE)) THEN 'non-finite price'
+            WHEN NOT isfinite(TRY_CAST(Quantity AS INTEGER) * TRY_CAST(UnitPrice AS DOUBLE)) THEN 'non-finite revenue'
+        END AS non_finite,
         row_number() OVER (
             PARTITION BY InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country
             ORDER BY _source_row
@@ -39,6 +43,7 @@ SELECT
         WHEN customer_id IS NULL THEN 'quarantine'
         WHEN unparseable_column IS NOT NULL THEN 'quarantine'
         WHEN order_id IS NULL OR order_ts IS NULL OR product_id IS NULL THEN 'quarantine'
+        WHEN non_finite IS NOT NULL THEN 'quarantine'
         WHEN order_id LIKE 'C%' AND quantity < 0 THEN 'return'
         WHEN quantity IS NULL OR quantity <= 0 THEN 'quarantine'
         WHEN unit_price IS NULL OR unit_price <= 0 THEN 'quarantine'
@@ -49,6 +54,7 @@ SELECT
         WHEN customer_id IS NULL THEN 'missing customer'
         WHEN unparseable_column IS NOT NULL THEN 'unparseable ' || unparseable_column
         WHEN order_id IS NULL OR order_ts IS NULL OR product_id IS NULL THEN 'missing invoice, date or stock code'
+        WHEN non_finite IS NOT NULL THEN non_finite
         WHEN order_id LIKE 'C%' AND quantity < 0 THEN NULL
         WHEN quantity IS NULL OR quantity <= 0 THEN 'non-positive quantity'
         WHEN unit_price IS NULL OR unit_price <= 0 THEN 'non-positive price'

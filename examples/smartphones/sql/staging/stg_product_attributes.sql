@@ -1,7 +1,11 @@
 -- The phones' attributes in long form (names shared with the demo where they mean the same).
 -- fast_charging_w is 0 for phones without fast charging and missing (filled with the median by the
--- model) where the listing does not say; pixels_m = resolution in megapixels.
-SELECT 'SP' || lpad(CAST(_source_row AS VARCHAR), 4, '0') AS product_id, attribute, value
+-- model) where the listing does not say; pixels_m = resolution in megapixels. A NaN or infinite value
+-- is missing too (NULL).
+SELECT
+    'SP' || lpad(CAST(_source_row AS VARCHAR), 4, '0') AS product_id,
+    attribute,
+    CASE WHEN abs(value) < CAST('Infinity' AS DOUBLE) THEN value END AS value
 FROM (
     SELECT _source_row, 'screen_size' AS attribute, screen_size AS value FROM raw.phones
     UNION ALL SELECT _source_row, 'storage_gb', CAST(internal_memory AS DOUBLE) FROM raw.phones

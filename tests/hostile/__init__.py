@@ -1,0 +1,1 @@
+"""Hostile tests: each attacks one way the build could accept wrong data or a broken view."""
