@@ -132,6 +132,7 @@ CASES: dict[str, dict[str, tuple[list[str], str | None]]] = {
     "train positioning": standard(["train", "positioning"], (["--seed", "x"], not_an_int("--seed", "x", "train"))),
     "train forecast": standard(["train", "forecast"], (["--horizon", "6m"], not_an_int("--horizon", "6m", "train"))),
     "train budget": standard(["train", "budget"], (["--holdout", "all"], not_an_int("--holdout", "all", "train"))),
+    "train clv": standard(["train", "clv"], (["--horizon-days", "1y"], not_an_int("--horizon-days", "1y", "train"))),
     "models": standard(["models"], (["--bogus"], "Error: No such option: --bogus — see marketsql models --help")),
     "activate": standard(["activate", "segmentation", "1"], (["--bogus"], "Error: No such option: --bogus — see"
                                                              " marketsql activate --help")),

@@ -67,6 +67,8 @@ NO_PURCHASES = ("analysis_date is empty: stg_order_lines has no purchases — lo
 FLAT_PHONES = ("positioning needs at least 2 attributes that differ between the products of 'Phones';"
                " stg_product_attributes has 0 (none) — load products with their attributes (screen size, storage …)"
                " filled in, and build")
+CLV_EMPTY = ("no purchases before the analysis date (stg_order_lines is empty) — load order lines and run"
+             " `marketsql build`")
 TRAINS = None  # the data is enough for this kind: it trains and registers one version
 
 # kind -> dataset -> the exact error line, or TRAINS
@@ -116,6 +118,20 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "no_purchases": NO_PURCHASES,
         "all_null_features": NO_PURCHASES,
         "constant_values": TRAINS,
+    },
+    "clv": {
+        "three_customers": "only 3 customer(s) of 3 bought again in the calibration period to 2024-07-06 — need at"
+        " least 10: give a longer period (--calibration-end) or more customers",
+        "one_product": "only 1 customer(s) of 8 bought again in the calibration period to 2024-06-02 — need at"
+        " least 10: give a longer period (--calibration-end) or more customers",
+        "one_month": "calibration end 2024-11-23 leaves 19 day(s) to calibrate (purchases run from 2024-11-04 to"
+        " 2024-11-30) — the period is too short for a holdout: give at least 35 days of purchases, or a later"
+        " --calibration-end",
+        "no_purchases": CLV_EMPTY,
+        "all_null_features": CLV_EMPTY,
+        # 50 customers: the dropout parameter a runs to its bound, so the optimiser says so
+        "constant_values": "BG/NBD did not converge (Maximum number of iterations has been exceeded.) — check the"
+        " data (see clv_summary), or give a longer calibration period with --calibration-end",
     },
 }
 FLAT_SPEND = ("the same spend (1,000.00) in every month before the holdout: a response curve needs months with"

@@ -70,6 +70,7 @@ TAMPERING = [  # (model, column, change): each one changes what the model means
     ("positioning", "features", lambda features: list(reversed(features))),
     ("positioning", "params", _set(["model", "brands", 0], "edited")),
     ("recommendation", "params", _set(["chosen"], "popularity")),  # a kind whose compile reads params only
+    ("clv", "params", _set(["r"], 5.0)),  # a kind without arrays: params are all it stores
 ]
 
 
@@ -168,3 +169,13 @@ def test_non_finite_number_is_refused_not_written_as_an_identifier(demo_copy: Pa
     done = run_cli("build", "-p", str(demo_copy))
     assert done.returncode == 1
     assert re.match(rf"Error: {label} v2: -?inf is not a finite number — ", done.stderr.strip()), done.stderr
+
+
+def test_text_payload_in_clv_parameters_never_runs(demo_copy: Path, tmp_path: Path):
+    """clv compiles its fitted numbers into p_alive(): a string where a number was stored is refused."""
+    payload, pwned = _payload(tmp_path)
+    _reregister(demo_copy, "clv", _set(["a"], payload))
+    done = run_cli("build", "-p", str(demo_copy))
+    assert not pwned.exists()
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith(f"Error: clv v2: {payload!r} is not a number"), done.stderr
