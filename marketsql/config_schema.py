@@ -86,7 +86,9 @@ SCHEMA: dict[str, Any] = {
                     shorthand=Rule(_text, "a string", 'orders = "data/orders.csv"')),
     "targets": {"postgres": {"dsn": Rule(_text, "a string", 'dsn = "postgresql://user@host:5432/db"'),
                              "schema": Rule(_text, "a string", 'schema = "marketsql"'),
-                             "readers": Rule(_texts, "a string or a list of strings", 'readers = ["bi_reader"]')}},
+                             "readers": Rule(_texts, "a string or a list of strings", 'readers = ["bi_reader"]'),
+                             # its range (0.01-3600 s) is checked by the mirror, which says what it is for
+                             "lock_timeout": Rule(_scalar, "a number of seconds", "lock_timeout = 5")}},
 }
 
 

@@ -96,7 +96,7 @@ def test_fit_equals_an_independent_reference(retail: marketsql.Project, period: 
                                                          rel=1e-7)
 
 
-def test_online_retail_figures(retail: marketsql.Project, capsys: pytest.CaptureFixture[str]):
+def test_online_retail_figures(retail: marketsql.Project):
     """The README's figures: holdout 91 days, 4,338 customers, the model against its baselines."""
     con = retail.connect(read_only=True)
     try:
@@ -106,9 +106,15 @@ def test_online_retail_figures(retail: marketsql.Project, capsys: pytest.Capture
         con.close()
     assert record.params["holdout_days"] == 91
     assert record.metrics["customers"] == top[0] == 4338
-    with capsys.disabled():
-        print({k: round(record.params[k], 6) for k in ("r", "alpha", "a", "b", "p", "q", "v")},
-              {k: {s: round(v, 4) for s, v in d.items()} for k, d in record.metrics["holdout"].items()},
-              record.metrics["loses_to"], round(top[1]))
+    fitted = {k: round(record.params[k], 4) for k in ("r", "alpha", "a", "b", "p", "q", "v")}
+    assert fitted == pytest.approx({"r": 0.8265, "alpha": 68.91, "a": 0.0034, "b": 6.745, "p": 2.111, "q": 3.437,
+                                    "v": 479.6}, rel=2e-3)
+    holdout = record.metrics["holdout"]
+    assert {name: round(scores["mae"], 3) for name, scores in holdout.items()} == {
+        "model": 0.940, "own_rate": 0.926, "group_rate": 1.071}
+    assert {name: round(scores["top_decile_capture"], 3) for name, scores in holdout.items()} == {
+        "model": 0.526, "own_rate": 0.541, "group_rate": 0.319}
+    assert round(holdout["model"]["total_error_pct"], 1) == -24.5  # the README's table, and the stated loss
+    assert record.metrics["loses_to"] == ["own_rate (mae)", "own_rate (spearman)", "own_rate (top_decile_capture)"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .page import Section
+from .page import Section, plain
 from .sections import PALETTE, Data
 
 
@@ -45,13 +45,13 @@ def customer_value(db: Data) -> Section:
     join = "JOIN customer_segments USING (customer_id)" if by == "segment_name" else ""
     groups = db.rows(f"SELECT {by}, count(*), avg(p_alive), avg(clv_12m), sum(clv_12m) FROM customer_value {join}"
                      " GROUP BY 1 ORDER BY 5 DESC")
-    spread = go.Figure([go.Box(name=str(g), y=[r[0] for r in db.rows(
+    spread = go.Figure([go.Box(name=plain(str(g)), y=[r[0] for r in db.rows(
         f"SELECT p_alive FROM customer_value {join} WHERE {by} = ?", [g])], marker_color=PALETTE[i % len(PALETTE)])
         for i, (g, *_) in enumerate(groups)])
     spread.update_layout(title="p_alive by " + ("segment" if join else "value tier"), yaxis_tickformat=".0%",
                          showlegend=False)
     s.charts([calibration, spread])
-    value = go.Figure(go.Bar(x=[str(g[0]) for g in groups], y=[g[4] for g in groups], marker_color=PALETTE[2]))
+    value = go.Figure(go.Bar(x=[plain(str(g[0])) for g in groups], y=[g[4] for g in groups], marker_color=PALETTE[2]))
     value.update_layout(title="Expected revenue in the next 12 months by " + ("segment" if join else "value tier"))
     s.chart(value)
     s.table(["segment" if join else "value tier", "customers", "mean p_alive", "mean clv 12 months",

@@ -14,7 +14,7 @@ from marketsql.manifest import QualityRow
 from marketsql.sources import SourceLoad
 
 HINT = "did you mean 'forecast'? "
-KNOWN = "budget, forecast, positioning, recommendation, segmentation"
+KNOWN = "budget, clv, forecast, positioning, recommendation, segmentation"
 
 
 @pytest.mark.parametrize(
