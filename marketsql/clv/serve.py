@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..asof import segments_as_of
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
 from ..tablemacro import failing_table_macro, table_macro
@@ -139,24 +140,12 @@ def _floats(array: pa.Array) -> np.ndarray:
 
 
 def _segments_at(con: duckdb.DuckDBPyConnection, p: Any, views: dict[str, Any] | None) -> pd.Series | None:
-    """Segment of each customer as of the calibration end (``customer_features`` rerun against a temporary
-    ``analysis_date``, scored by the active segmentation model); None without one."""
-    from ..segmentation import FEATURES as SEGMENT_FEATURES
-    from ..segmentation.serve import load as load_segmentation
-    from ..sqltext import literal
-
-    active = [r for r in Registry(con).list("segmentation") if r.status == "active"]
-    if not active or views is None or "customer_features" not in views:
+    """Segment of each customer as of the calibration end (see :mod:`marketsql.asof`); None without an active
+    segmentation model."""
+    if views is None or "customer_features" not in views:
         return None
-    model = load_segmentation(con, active[0])
-    cutoff = (p.calibration_end + timedelta(days=1)).isoformat()
-    con.execute(f"CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE {literal(cutoff)} AS analysis_date")
-    try:
-        frame = con.execute(f"SELECT * FROM ({views['customer_features'].sql})").df()
-    finally:
-        con.execute("DROP VIEW IF EXISTS temp.analysis_date")
-    labels = model.predict(frame[list(SEGMENT_FEATURES)].to_numpy(dtype=np.float64))
-    return pd.Series(labels, index=frame["customer_id"].astype(str)).where(labels >= 0)
+    segments = segments_as_of(con, views["customer_features"].sql, p.calibration_end + timedelta(days=1))
+    return pd.Series(segments, dtype="float64") if segments else None
 
 
 def _fingerprint(frame: pd.DataFrame) -> str:

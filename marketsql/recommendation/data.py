@@ -20,7 +20,6 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import ModelError
-from ..sqltext import literal
 
 HALF_LIFE_DAYS = 180.0
 MIN_CUSTOMERS = 10  # customers with purchases before the cutoff, below which no recommender is compared
@@ -164,26 +163,6 @@ def load_segments(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     rows = con.execute("SELECT CAST(customer_id AS VARCHAR), segment_id FROM customer_segments"
                        " WHERE segment_id IS NOT NULL").fetchall()
     return {str(c): int(s) for c, s in rows}
-
-
-def segments_as_of(con: duckdb.DuckDBPyConnection, features_sql: str, cutoff: date) -> dict[str, int]:
-    """customer id -> segment id of the active segmentation model, scored on ``customer_features`` as they
-    were at ``cutoff`` (the view's SQL rerun against a temporary ``analysis_date``), so the holdout's
-    segments know nothing of the holdout period. Empty without an active segmentation model."""
-    from ..segmentation import FEATURES
-    from ..segmentation.serve import load as load_segmentation
-
-    if not load_segments(con):
-        return {}
-    model = load_segmentation(con)
-    day = literal(cutoff.isoformat())
-    con.execute(f"CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE {day} AS analysis_date")
-    try:
-        frame = con.execute(f"SELECT * FROM ({features_sql})").df()
-    finally:
-        con.execute("DROP VIEW IF EXISTS temp.analysis_date")
-    labels = model.predict(frame[list(FEATURES)].to_numpy(dtype=np.float64))
-    return {str(c): int(s) for c, s in zip(frame["customer_id"], labels) if s >= 0}
 
 
 def load_catalogue(con: duckdb.DuckDBPyConnection) -> tuple[list[str] | None, np.ndarray | None]:

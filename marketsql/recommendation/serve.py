@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..asof import segments_as_of
 from ..errors import ModelError
 from ..registry import ModelRecord, Registry, json_safe
 from ..sqltext import literal
@@ -74,7 +75,7 @@ def train(
     cutoff = data.holdout_cutoff(con, holdout_days)
     data.check_enough(con, cutoff, holdout_days)
     features = views.get("customer_features") if views else None
-    segments = data.segments_as_of(con, features.sql, cutoff) if features else None
+    segments = segments_as_of(con, features.sql, cutoff) if features else None
     split = data.load_training(con, cutoff, segments=segments)
     relevant = data.load_holdout(con, split, cutoff)
     full = data.load_training(con)
