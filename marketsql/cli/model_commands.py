@@ -1,0 +1,139 @@
+"""Commands on models: train, activate, models, and the ones that use a trained model (budget, position)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .app import ProjectDir, SetOpt, SourceOpt, amounts, app, out, pairs, status
+from .render import HEADLINE_METRICS, print_table, print_trained
+
+
+@app.command()
+def train(
+    model: Annotated[
+        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast, budget or clv.")
+    ],
+    project: ProjectDir = Path("."),
+    k_min: Annotated[int, typer.Option(help="segmentation: smallest number of segments tried.")] = 3,
+    k_max: Annotated[int, typer.Option(help="segmentation: largest number of segments tried.")] = 8,
+    seed: Annotated[int, typer.Option(help="Random seed of the fits.")] = 0,
+    horizon: Annotated[int, typer.Option(help="forecast: months to forecast.")] = 6,
+    holdout: Annotated[
+        int | None, typer.Option(help="forecast, budget: months held out to test (default: horizon / 6).")
+    ] = None,
+    holdout_days: Annotated[int | None, typer.Option(
+        help="recommendation: days held out (default 30); clv: days held out (default: setting clv_calibration_end,"
+             " else the last 25 %).")] = None,
+    calibration_end: Annotated[str | None, typer.Option(help="clv: last day of the calibration period.")] = None,
+    horizon_days: Annotated[int, typer.Option(help="clv: horizon of clv_horizon and the value tiers.")] = 365,
+    discount: Annotated[float, typer.Option(help="clv: annual discount rate of the CLV.")] = 0.1,
+    k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
+    epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
+    candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
+    source: SourceOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Train a model on the built database, compare it with its baseline, register it, rebuild (with the
+    last build's sources and settings unless --source/--set are given), all in one atomic step."""
+    from ..project import Project
+
+    by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
+                                           "forecast": {"horizon": horizon, "holdout": holdout},
+                                           "budget": {} if holdout is None else {"holdout": holdout},
+                                           "positioning": {"seed": seed},
+                                           "recommendation": {"seed": seed, "k": k, "epochs": epochs,
+                                                              "holdout_days": 30 if holdout_days is None
+                                                              else holdout_days, "candidates": candidates},
+                                           "clv": {"calibration_end": calibration_end, "holdout_days": holdout_days,
+                                                   "horizon_days": horizon_days, "discount": discount}}
+    options = by_model.get(model, {})
+    with status(f"training {model}") as update:
+        loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
+        trained = loaded.train(model, progress=update, **options)
+    print_trained(trained)
+
+
+@app.command()
+def budget(
+    total: Annotated[float, typer.Option(help="Monthly budget to split across channels.")],
+    project: ProjectDir = Path("."),
+    minimum: Annotated[list[str] | None, typer.Option("--min", help="CHANNEL=AMOUNT floor (repeatable).")] = None,
+    maximum: Annotated[list[str] | None, typer.Option("--max", help="CHANNEL=AMOUNT ceiling (repeatable).")] = None,
+    objective: Annotated[str, typer.Option(help="revenue (attributed) or customers.")] = "revenue",
+    cap: Annotated[
+        float | None, typer.Option(help="Spend cap per channel, x its highest observed month (default: model's).")
+    ] = None,
+) -> None:
+    """Split a monthly budget across channels to maximise predicted return (trained budget model)."""
+    from ..project import Project
+
+    allocation = Project.load(project).allocate_budget(
+        total, amounts(minimum, "--min"), amounts(maximum, "--max"), objective, cap)
+    table = allocation.table[["channel", "spend", "predicted_customers", "predicted_revenue", "predicted_cac",
+                              "marginal_revenue_per_unit", "at_bound", "beyond_observed"]]
+    print_table([str(c) for c in table.columns], [tuple(r) for r in table.itertuples(index=False)], len(table))
+    out.print(f"Predicted {allocation.objective}: {allocation.predicted_return:,.2f} a month"
+              f" from {allocation.total - allocation.unallocated:,.2f} spent"
+              + (f" ({allocation.unallocated:,.2f} left unallocated)" if allocation.unallocated > 0.005 else ""))
+    for note in allocation.assumptions:
+        out.print(f"Assumes: {note}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def position(
+    ctx: typer.Context,
+    brand: Annotated[str | None, typer.Option(help="Brand of the new product (or 'other').")] = None,
+    price: Annotated[str | None, typer.Option(help="Intended price (optional).")] = None,
+    top: Annotated[int, typer.Option(help="Nearest competitors shown.")] = 5,
+    fill_missing: Annotated[bool, typer.Option(help="Set attributes not given to the category median.")] = False,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Place a new product: --brand B [--price P] then one --ATTRIBUTE VALUE per attribute (e.g. --storage 256
+    --5g); prints map position, expected price band, tier, nearest competitors and who buys them."""
+    from ..positioning.place import options_to_attributes
+    from ..project import Project
+
+    attributes = {**options_to_attributes(ctx.args), "brand": brand, "price": price}
+    placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing)
+    for line in placement.lines():
+        out.print(line)
+
+
+@app.command("models")
+def list_models(project: ProjectDir = Path(".")) -> None:
+    """List every registered model version with its status and headline metrics."""
+    from rich.table import Table
+
+    from ..project import Project
+
+    table = Table("model", "version", "status", "kind", "created", "metrics")
+    for record in Project.load(project).models():
+        headline = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in record.metrics.items() if k in HEADLINE_METRICS)
+        table.add_row(record.name, str(record.version), record.status, record.kind,
+                      f"{record.created_at:%Y-%m-%d %H:%M}", headline)
+    out.print(table)
+
+
+@app.command()
+def activate(
+    model: Annotated[str, typer.Argument(help="Model name, e.g. segmentation.")],
+    version: Annotated[int, typer.Argument(help="Version to make active (see `marketsql models`).")],
+    project: ProjectDir = Path("."),
+    source: SourceOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Make another version of a model the active one (roll back or forward) and rebuild the marts, atomically
+    (with the last build's sources and settings unless --source/--set are given)."""
+    from ..project import Project
+
+    with status(f"activating {model} v{version}") as update:
+        loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
+        activated = loaded.activate(model, version, progress=update)
+    for note in activated.build.notes:
+        out.print(f"Note: {note}", markup=False)
+    out.print(f"{activated.record.name} v{activated.record.version} is active; marts rebuilt")
+

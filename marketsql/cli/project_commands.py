@@ -1,0 +1,134 @@
+"""Commands on a project folder: init, build, check, demo, report, sql."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import DsnOpt, ProjectDir, SchemaOpt, SetOpt, SourceOpt, TargetOpt, app, out, pairs, status
+from .render import fail_on_problems, print_build, print_mirror, print_postgres_check, run_sql
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="New project folder.")]) -> None:
+    """Start a new project from the standard pipeline (sql/, udfs/, marketsql.toml)."""
+    from ..project import init as init_project
+
+    project = init_project(directory)
+    out.print(f"Created project {project.root} — put your data in place, edit sql/staging/, then `marketsql build`")
+
+
+@app.command()
+def build(
+    project: ProjectDir = Path("."),
+    source: SourceOpt = None,
+    set_: SetOpt = None,
+    target: TargetOpt = "duckdb",
+    dsn: DsnOpt = None,
+    schema: SchemaOpt = None,
+    reader: Annotated[list[str] | None, typer.Option(
+        "--reader", help="PostgreSQL role granted read access to the mirror (repeatable).")] = None,
+) -> None:
+    """Load the sources and build every view in dependency order (atomically); --target postgres also
+    mirrors the result onto PostgreSQL (views, marts and model functions, all or nothing)."""
+    from ..project import Project
+
+    if target not in ("duckdb", "postgres"):
+        raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
+    loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
+    if target == "postgres":
+        from ..postgres import connection
+
+        pg = connection.resolve(loaded.config.targets, dsn, schema, tuple(reader or ()))
+        fail_on_problems(loaded.check_postgres(server=False).problems)  # before anything is written
+        pg.connect().close()  # an unreachable server fails here, before the DuckDB build
+    with status("building") as update:
+        result = loaded.build(progress=update)
+    print_build(result)
+    if target == "postgres":
+        from ..postgres.mirror import MirrorRejected
+
+        try:
+            with status("mirroring onto PostgreSQL") as update:
+                mirrored = loaded.mirror_postgres(pg.dsn, pg.schema, pg.readers, progress=update)
+        except MirrorRejected as rejected:
+            fail_on_problems(rejected.problems)
+        print_mirror(mirrored)
+
+
+@app.command()
+def check(
+    project: ProjectDir = Path("."), target: TargetOpt = "duckdb", dsn: DsnOpt = None, schema: SchemaOpt = None
+) -> None:
+    """Parse every SQL file and UDF module and print the build order, without touching the database;
+    --target postgres lists how each object is mirrored and every view that cannot be."""
+    from ..project import Project
+
+    if target not in ("duckdb", "postgres"):
+        raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
+    loaded = Project.load(project)
+    if target == "postgres":
+        print_postgres_check(loaded.check_postgres(dsn, schema))
+        return
+    for position, name in enumerate(loaded.check(), 1):
+        view = loaded.views[name]
+        kind = "table" if view.materialized or view.functions & loaded.udfs.keys() else "view"
+        out.print(f"{position:3d}  {kind:<5}  {name:<34} {view.label}", soft_wrap=True)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Project folder (created from the pipeline if new).")] = Path("."),
+    customers: Annotated[int, typer.Option(help="Number of demo customers (~10 order lines each).")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
+) -> None:
+    """Generate the demo smartphone retailer, build the standard pipeline, train, write report.html."""
+    from ..demo_project import run_demo, summary
+    from ..project import Project
+
+    with status("demo") as update:
+        result = run_demo(directory, customers=customers, seed=seed, progress=update)
+    print_build(result)
+    for line in summary(Project.load(directory)):
+        out.print(f"  {line}")
+    out.print(f"Report: {(directory / 'report.html').resolve()} (open it in a browser)")
+    out.print(f'Next: marketsql sql -p {directory} "SELECT * FROM customer_features LIMIT 5"')
+
+
+@app.command()
+def report(
+    project: ProjectDir = Path("."),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="HTML file [default: report.html in the project].")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (segments, RFM, trends, baskets, …) of the built project."""
+    from ..project import Project
+
+    result = Project.load(project).report(output)
+    size = f"{result.bytes / 1e6:.1f} MB, {len(result.sections)} sections"
+    out.print(f"Wrote {result.path} ({size}) in {result.seconds:.1f} s")
+    for title in result.missing:
+        out.print(f"  {title}: not complete yet — see the note in that section")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run on the project database.")],
+    project: ProjectDir = Path("."),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in table format.")] = 40,
+    write: Annotated[bool, typer.Option(help="Open the database read-write (takes the writer lock).")] = False,
+) -> None:
+    """Run SQL on the project database with every UDF registered."""
+    from ..project import Project
+
+    if fmt not in ("table", "csv"):
+        raise typer.BadParameter("use table or csv", param_hint="--format")
+    loaded = Project.load(project)
+    with loaded.writing("sql --write") if write else nullcontext():
+        run_sql(loaded.connect(read_only=not write), query, fmt, max_rows)
+

@@ -1,0 +1,146 @@
+"""Printing the library's results: builds, mirrors, checks, trainings and query results."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .app import err, out
+
+if TYPE_CHECKING:
+    from ..build import BuildResult
+    from ..postgres.mirror import MirrorResult
+    from ..project import Trained
+    from ..registry import ModelRecord
+
+HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
+                    "baseline_wins", "winner", "price_r2", "price_r2_brand_mean", "sales_r2", "ndcg_at_k",
+                    "precision_at_k", "ndcg_lift_over_popularity", "r", "alpha", "a", "b", "p", "q", "v",
+                    "holdout_mae")
+
+
+def run_sql(con: Any, query: str, fmt: str, max_rows: int) -> None:
+    """Run ``query`` on ``con`` (closed afterwards) and print its rows as a table or CSV."""
+    try:
+        cursor = con.execute(query)
+        if cursor.description is None:
+            return
+        header = [d[0] for d in cursor.description]
+        if fmt == "csv":
+            writer = csv.writer(sys.stdout)
+            writer.writerow(header)
+            writer.writerows(cursor.fetchall())
+        else:
+            print_table(header, cursor.fetchmany(max_rows + 1), max_rows)
+    finally:
+        con.close()
+
+
+def print_table(header: list[str], rows: list[tuple[object, ...]], max_rows: int) -> None:
+    """Rows as a table, at most ``max_rows`` of them; floats with 4 significant digits."""
+    from rich.table import Table
+
+    table = Table(*header, show_lines=False)
+    for row in rows[:max_rows]:
+        table.add_row(*("NULL" if v is None else f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+    if len(rows) > max_rows:
+        out.print(f"(first {max_rows} rows shown; use --max-rows or --format csv)")
+
+
+def print_build(result: BuildResult) -> None:
+    """What a build loaded, how it accounted for every raw row, and what it skipped."""
+    tables = sum(o.kind == "table" for o in result.objects)
+    out.print(f"Built {result.database} in {result.seconds:.1f} s (build {result.build_id})")
+    for load in result.sources:
+        out.print(f"  source {load.name}: {load.rows:,} rows from {len(load.files)} file(s)")
+    for source, line in result.accounting().items():
+        out.print(f"  {source}: {line}")
+    out.print(f"  {len(result.objects) - tables} views, {tables} tables")
+    for name, why in result.skipped:
+        out.print(f"  skipped {name}: {why}")
+
+
+def fail_on_problems(problems: Sequence[Any]) -> None:
+    """List the views that cannot be mirrored on stderr, then raise PostgresError if there are any."""
+    from ..postgres.connection import PostgresError
+
+    for problem in problems:
+        err.print(f"  cannot mirror {problem}", markup=False, soft_wrap=True)
+    if problems:
+        raise PostgresError(f"{len(problems)} view(s) cannot be mirrored onto PostgreSQL (listed above);"
+                            f" first: {problems[0]}")
+
+
+def print_postgres_check(result: MirrorResult) -> None:
+    """How each object would be mirrored, and against what it was checked."""
+    for item in result.items:
+        how = item.why if item.kind == "table" else "transpiled to a PostgreSQL view"
+        name = f"{result.schemas[item.role]}.{item.name}"
+        out.print(f"  {item.kind:<5}  {name:<44} {item.label}: {how}", markup=False)
+    where = {"files": "the SQL files only (build the project to check the database, give --dsn to check on a server)",
+             "database": "the built database (give --dsn or MARKETSQL_PG_DSN to dry-run it on a server)",
+             "server": f"PostgreSQL at {result.target} (dry run, rolled back)"}[result.checked]
+    out.print(f"Checked against {where}", markup=False)
+    fail_on_problems(result.problems)
+    out.print(f"All {len(result.items) or 'the'} objects can be mirrored", markup=False)
+
+
+def print_mirror(result: MirrorResult) -> None:
+    """Where the mirror went, what it copied and created, and how long it took."""
+    views = sum(i.kind == "view" for i in result.items)
+    seconds = result.seconds
+    out.print(f"Mirrored onto PostgreSQL at {result.target}, schema {result.schemas['main']}"
+              f" (raw sources in {result.schemas['raw']}, manifest in {result.schemas['meta']})"
+              f" in {seconds.get('total', 0):.1f} s", markup=False)
+    functions = ", ".join(f"{name}(...)" for name in result.function_names)
+    out.print(f"  {len(result.items) - views} tables copied ({result.copied_rows:,} rows,"
+              f" {seconds.get('copy', 0):.1f} s), {views} views created and run"
+              f" ({seconds.get('views', 0) + seconds.get('verify', 0):.1f} s), functions {functions}", markup=False)
+
+
+def print_training(result: Any, record: ModelRecord) -> None:
+    """A segmentation training: the best candidates, the selection, the features, baselines and profiles."""
+    from rich.table import Table
+
+    ranked = result.candidates.sort_values("silhouette", ascending=False)
+    shown = ranked.head(8)
+    if not shown["selected"].any():
+        shown = ranked[ranked["selected"]].combine_first(shown)
+    table = Table(*[str(c) for c in ranked.columns], title=f"best {len(shown)} of {len(ranked)} candidates")
+    for row in shown.itertuples(index=False):
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+    out.print(result.selection)
+    for item in result.feature_report:
+        out.print(f"  feature {item['feature']}: {'kept' if item['kept'] else 'dropped'} — {item['reason']}")
+    metrics = record.metrics
+    out.print(f"Registered {record.name} v{record.version} ({record.kind}, k={metrics.get('k')}) as active:"
+              f" silhouette {metrics.get('silhouette'):.3f}, Davies-Bouldin {metrics.get('davies_bouldin'):.3f},"
+              f" stability {metrics.get('stability'):.3f}")
+    for name, block in metrics.get("baseline", {}).items():
+        out.print(f"  baseline {name}: silhouette {block.get('silhouette'):.3f},"
+                  f" Davies-Bouldin {block.get('davies_bouldin'):.3f} ({block.get('segments')} segments)")
+    profiles = result.profiles[["name", "size", "share_customers", "share_revenue", "distinguishing"]]
+    out.print(profiles.to_string(index=False))
+
+
+
+def print_trained(trained: Trained) -> None:
+    """What a training printed: the kind's own lines, or the segmentation candidates table."""
+    from importlib import import_module
+
+    for note in trained.build.notes if trained.build else ():
+        out.print(f"Note: {note}", markup=False)
+    if trained.record.name in ("positioning", "recommendation"):
+        training_lines = import_module(f"marketsql.{trained.record.name}.report").training_lines
+        for line in training_lines(trained.result, trained.record):
+            out.print(line)
+    elif hasattr(trained.result, "lines"):
+        for line in trained.result.lines():
+            out.print(line)
+        out.print(f"Registered {trained.record.name} v{trained.record.version} as active; views rebuilt")
+    else:
+        print_training(trained.result, trained.record)
