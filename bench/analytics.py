@@ -116,7 +116,7 @@ def child_mlxtend(database: str, low_memory: bool) -> dict:
 
 
 def child_demo(directory: str) -> dict:
-    from marketsql.demo_project import run_demo
+    from marketsql.demo.project import run_demo
 
     return {"demo_seconds": run_demo(directory).seconds}
 

@@ -60,7 +60,7 @@ def child_build(project: str, database: str) -> dict:
 
 def child_generate(out: str, customers: int) -> dict:
     """The demo generator."""
-    from marketsql.demo import generate_demo_data
+    from marketsql.demo.generate import generate_demo_data
 
     return {"rows": generate_demo_data(out, customers=customers, seed=7)["order_lines"]}
 

@@ -3,7 +3,7 @@
     python bench/clv.py                         # Online Retail (4,338 customers), 100 k and 1 M simulated customers
     python bench/clv.py --sizes 100000 --lifetimes /tmp/venv-lt/bin/python
 
-Simulated customers are BG/NBD histories (marketsql/clv/simulate.py; r 0.25, alpha 4, a 0.8, b 2.5, ages 30-730
+Simulated customers are BG/NBD histories (marketsql/models/clv/simulate.py; r 0.25, alpha 4, a 0.8, b 2.5, ages 30-730
 days) with Gamma-Gamma spend (p 6, q 4, v 15). Each measurement runs in a child process of its own (its peak RSS):
 
 - ``ours``: BgNbd.fit + GammaGamma.fit, then scoring every customer in numpy (p_alive, expected purchases at 90 and
@@ -36,7 +36,7 @@ COLUMNS = ["frequency", "recency_days", "age_days", "monetary_value"]
 
 def simulated(n: int, seed: int = 1) -> pd.DataFrame:
     """BG/NBD + Gamma-Gamma customers, whole days as in clv_summary."""
-    from marketsql.clv.simulate import bgnbd_histories
+    from marketsql.models.clv.simulate import bgnbd_histories
 
     rng = np.random.default_rng(seed)
     age = np.floor(rng.uniform(30, 730, n))
@@ -63,12 +63,12 @@ def online_retail(folder: Path) -> pd.DataFrame:
 def run_ours(path: str) -> dict:
     import duckdb
 
-    from marketsql.clv import BgNbd, GammaGamma
-    from marketsql.clv.serve import udfs
-    from marketsql.clv.sql import duckdb_macros
-    from marketsql.clv.value import customer_value
-    from marketsql.registry import ModelRecord
-    from marketsql.tablemacro import table_macro
+    from marketsql.core.tablemacro import table_macro
+    from marketsql.models.clv import BgNbd, GammaGamma
+    from marketsql.models.clv.serve import udfs
+    from marketsql.models.clv.sql import duckdb_macros
+    from marketsql.models.clv.value import customer_value
+    from marketsql.models.registry import ModelRecord
 
     frame = pd.read_parquet(path)
     x, t_x, age, m = (frame[c].to_numpy(np.float64) for c in COLUMNS)

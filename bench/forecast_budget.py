@@ -55,8 +55,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import marketsql
-    from marketsql.budget.allocate import allocate, predict
-    from marketsql.demo import generate_demo_data
+    from marketsql.demo.generate import generate_demo_data
+    from marketsql.models.budget.allocate import allocate, predict
 
     with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
         retail = marketsql.Project.load(REPO / "examples" / "online_retail", database=Path(tmp) / "retail.duckdb")

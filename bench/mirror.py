@@ -21,7 +21,7 @@ from pathlib import Path
 
 from timing import best  # bench/timing.py (the script's folder is on sys.path)
 
-from marketsql.segmentation import FEATURES
+from marketsql.models.segmentation import FEATURES
 
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ", ".join(FEATURES)  # the segment() macro's arguments, in the model's order
@@ -71,7 +71,7 @@ def compare_copy(project, dsn: str) -> None:
     import psycopg
     import pyarrow.csv as pacsv
 
-    from marketsql.postgres.copy import columns, copy_rows, create_table_sql
+    from marketsql.engines.postgres.copy import columns, copy_rows, create_table_sql
 
     duck = project.connect(read_only=True)
     cols = columns(duck, "main", "dq_order_lines")

@@ -50,7 +50,7 @@ def train(project, label: str) -> None:
 
 
 def placement(project, phone: dict, repeat: int) -> None:
-    from marketsql.positioning.serve import load
+    from marketsql.models.positioning.serve import load
 
     con = project.connect(read_only=True)
     try:
@@ -87,7 +87,7 @@ def placement(project, phone: dict, repeat: int) -> None:
 
 
 def bulk(project, rows: int) -> None:
-    from marketsql.positioning.serve import load
+    from marketsql.models.positioning.serve import load
 
     con = project.connect(read_only=True)
     try:
@@ -125,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import marketsql
-    from marketsql.demo import generate_demo_data
+    from marketsql.demo.generate import generate_demo_data
 
     with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
         phones = phones_project(Path(tmp) / "phones")

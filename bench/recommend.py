@@ -48,8 +48,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import marketsql
-    from marketsql.demo import generate_demo_data
-    from marketsql.recommendation.serve import load
+    from marketsql.demo.generate import generate_demo_data
+    from marketsql.models.recommendation.serve import load
 
     with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
         demo = marketsql.init(Path(tmp) / "demo")

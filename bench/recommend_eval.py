@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import marketsql  # noqa: E402
-from marketsql.recommendation import data  # noqa: E402
-from marketsql.recommendation.train import compare  # noqa: E402
+from marketsql.models.recommendation import data  # noqa: E402
+from marketsql.models.recommendation.train import compare  # noqa: E402
 
 MOVIELENS = ROOT.parent / "shared" / "data" / "movielens_100k"
 COLUMNS = ("precision", "recall", "ndcg", "map", "coverage")

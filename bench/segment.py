@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from timing import best  # bench/timing.py (the script's folder is on sys.path)
 
-from marketsql.segmentation import FEATURES
+from marketsql.models.segmentation import FEATURES
 
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ", ".join(FEATURES)  # the segment() macro's arguments, in the model's order
@@ -36,9 +36,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import marketsql
-    from marketsql.demo import generate_demo_data
-    from marketsql.segmentation import FEATURES
-    from marketsql.segmentation.serve import load
+    from marketsql.demo.generate import generate_demo_data
+    from marketsql.models.segmentation import FEATURES
+    from marketsql.models.segmentation.serve import load
 
     with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
         retail = marketsql.Project.load(REPO / "examples" / "online_retail", database=Path(tmp) / "retail.duckdb")

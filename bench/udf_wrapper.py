@@ -1,10 +1,10 @@
-"""Cost of the UDF guard (marketsql.udfs.guarded) on a cheap Arrow UDF over 10 M rows.
+"""Cost of the UDF guard (marketsql.core.udfs.guarded) on a cheap Arrow UDF over 10 M rows.
 
     python bench/udf_wrapper.py              # 10,000,000 rows, best of 5
     python bench/udf_wrapper.py --rows 1000000
 
 The same function ``x + 1`` is registered twice in one connection, bare (``create_function``) and
-through ``marketsql.udfs.register`` (checked for exceptions, length, NULLs and type on every call);
+through ``marketsql.core.udfs.register`` (checked for exceptions, length, NULLs and type on every call);
 both are timed alternately, best of 5, and the ratio guarded / bare is printed, with the median of the
 per-round ratios and the guard's own cost per call measured without DuckDB (steadier on a loaded machine).
 """
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from duckdb.func import ARROW
 from timing import best  # bench/timing.py (the script's folder is on sys.path)
 
-from marketsql.udfs import Udf, guarded, register
+from marketsql.core.udfs import Udf, guarded, register
 
 VECTOR = 2048  # rows DuckDB passes to an Arrow UDF per call
 

@@ -6,7 +6,8 @@
     con = project.connect()
 """
 
-from .errors import (
+from marketsql.core.udfs import udf
+from marketsql.errors import (
     ConfigError,
     CorruptDatabaseError,
     DatabaseLockedError,
@@ -17,10 +18,8 @@ from .errors import (
     SqlError,
     UdfError,
 )
-from .project import Project, connect, init
-from .udfs import udf
-
-__version__ = "0.1.0"
+from marketsql.project import Project, connect, init
+from marketsql.version import __version__
 
 __all__ = [
     "ConfigError",

@@ -15,16 +15,17 @@ from pathlib import Path
 
 import duckdb
 
-from . import database, locations, manifest, models, quality
-from .config import ProjectConfig
-from .errors import MarketsqlError, SqlError
-from .manifest import ObjectBuilt, QualityRow
-from .registry import Change, ModelRecord, Registry
-from .resources import resource_error
-from .sources import SourceLoad, load_source
-from .sqltext import literal, quote_ident
-from .udfs import Udf, register
-from .views import ViewFile
+from marketsql import models
+from marketsql.core import database, locations, manifest, quality
+from marketsql.core.config import ProjectConfig
+from marketsql.core.manifest import ObjectBuilt, QualityRow
+from marketsql.core.resources import resource_error
+from marketsql.core.sources import SourceLoad, load_source
+from marketsql.core.sqltext import literal, quote_ident
+from marketsql.core.udfs import Udf, register
+from marketsql.core.views import ViewFile
+from marketsql.errors import MarketsqlError, SqlError
+from marketsql.models.registry import Change, ModelRecord, Registry
 
 Progress = Callable[[str], None]
 DISPOSITIONS = quality.DISPOSITIONS
@@ -210,7 +211,7 @@ def _quality(
     con: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], raw_rows: Mapping[str, int]
 ) -> list[QualityRow]:
     """Account for every raw row of each source that has a ``dq_<source>`` view, and check the staging
-    contract (see marketsql/quality.py): a row lost, counted twice or invented fails the build."""
+    contract (see marketsql/core/quality.py): a row lost, counted twice or invented fails the build."""
     rows: list[QualityRow] = []
     for source in raw_rows:
         view = views.get(f"dq_{source}")

@@ -19,22 +19,23 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from . import database, locations, manifest, models
-from .budget.allocate import Allocation
-from .build import BuildResult, Progress, build
-from .config import ProjectConfig, find_config, load_config
-from .dag import build_order
-from .errors import ConfigError
-from .registry import Change, ModelRecord, PendingRegistry, Registry
-from .udfs import Udf, register
-from .udfs import discover as discover_udfs
-from .views import ViewFile
-from .views import discover as discover_views
+from marketsql import models
+from marketsql.build import BuildResult, Progress, build
+from marketsql.core import database, locations, manifest
+from marketsql.core.config import ProjectConfig, find_config, load_config
+from marketsql.core.dag import build_order
+from marketsql.core.udfs import Udf, register
+from marketsql.core.udfs import discover as discover_udfs
+from marketsql.core.views import ViewFile
+from marketsql.core.views import discover as discover_views
+from marketsql.errors import ConfigError
+from marketsql.models.budget.allocate import Allocation
+from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Registry
 
 if TYPE_CHECKING:
-    from .positioning.place import Placement
-    from .postgres.mirror import MirrorResult
-    from .report import ReportResult
+    from marketsql.engines.postgres.mirror import MirrorResult
+    from marketsql.models.positioning.place import Placement
+    from marketsql.report import ReportResult
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class Project:
 
     @contextlib.contextmanager
     def writing(self, doing: str) -> Iterator[None]:
-        """Hold the database's writer lock (see :func:`marketsql.database.writer_lock`), e.g. around
+        """Hold the database's writer lock (see :func:`marketsql.core.database.writer_lock`), e.g. around
         ``connect(read_only=False)``; another writer is refused with this process's PID and ``doing``."""
         with database.writer_lock(self.database, doing):
             yield
@@ -213,8 +214,8 @@ class Project:
         extrapolation: float | None = None,
     ) -> Allocation:
         """Split a monthly budget ``total`` across channels with the active budget model's curves,
-        maximising predicted attributed revenue (or new customers); see :mod:`marketsql.budget.allocate`."""
-        from .budget.serve import allocate_budget
+        maximising predicted attributed revenue (or new customers); see :mod:`marketsql.models.budget.allocate`."""
+        from marketsql.models.budget.serve import allocate_budget
 
         con = self.connect(read_only=True)
         try:
@@ -224,7 +225,7 @@ class Project:
 
     def position(self, attributes: Mapping[str, Any], k: int = 5, fill_missing: bool = False) -> Placement:
         """Place a hypothetical product (brand, price, attributes) against the active positioning model."""
-        from .positioning.place import place
+        from marketsql.models.positioning.place import place
 
         con = self.connect(read_only=True)
         try:
@@ -247,17 +248,17 @@ class Project:
 
     def report(self, path: str | Path | None = None) -> ReportResult:
         """Write the HTML report of the built database (default: report.html in the project folder)."""
-        from .report import write_report
+        from marketsql.report import write_report
 
         return write_report(self, path)
 
     def mirror_postgres(self, dsn: str | None = None, schema: str | None = None, readers: Sequence[str] = (),
                         progress: Progress | None = None) -> MirrorResult:
-        """Mirror the built database onto PostgreSQL, atomically (see :mod:`marketsql.postgres.mirror`).
+        """Mirror the built database onto PostgreSQL, atomically (see :mod:`marketsql.engines.postgres.mirror`).
 
         ``dsn``/``schema`` default to ``MARKETSQL_PG_DSN``/``MARKETSQL_PG_SCHEMA``, then ``[targets.postgres]``.
         """
-        from .postgres import connection, mirror
+        from marketsql.engines.postgres import connection, mirror
 
         target = connection.resolve(self.config.targets, dsn, schema, tuple(readers))
         return mirror.mirror(self, target, progress)
@@ -269,8 +270,8 @@ class Project:
         With ``server`` and a DSN configured, the built database is also dry-run on the server (rolled
         back); without ``server`` only the SQL files are checked.
         """
-        from .errors import ConfigError
-        from .postgres import connection, mirror
+        from marketsql.engines.postgres import connection, mirror
+        from marketsql.errors import ConfigError
 
         target = None
         if server:

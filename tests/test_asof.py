@@ -1,4 +1,4 @@
-"""Features as of a date (marketsql.asof): the view's SQL rerun against a temporary analysis_date gives
+"""Features as of a date (marketsql.models.asof): the view's SQL rerun against a temporary analysis_date gives
 exactly what a build with that analysis_date gives — the mechanism every holdout uses to avoid the future."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 import marketsql
-from marketsql.asof import features_as_of, segments_as_of
+from marketsql.models.asof import features_as_of, segments_as_of
 
 CUTOFF = date(2024, 9, 1)
 

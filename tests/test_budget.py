@@ -12,10 +12,10 @@ import pytest
 from conftest import duckdb_cli, run_cli
 
 import marketsql
-from marketsql.budget.allocate import allocate, predict
-from marketsql.budget.train import fit_budget
-from marketsql.demo import generate_demo_data
+from marketsql.demo.generate import generate_demo_data
 from marketsql.errors import ModelError
+from marketsql.models.budget.allocate import allocate, predict
+from marketsql.models.budget.train import fit_budget
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from conftest import REPO, Shop, run_cli
 from scipy.stats import rankdata
 
 import marketsql
-from marketsql.clv import BgNbd, GammaGamma
-from marketsql.clv.simulate import bgnbd_histories
 from marketsql.errors import ModelError
-from marketsql.registry import Registry
+from marketsql.models.clv import BgNbd, GammaGamma
+from marketsql.models.clv.simulate import bgnbd_histories
+from marketsql.models.registry import Registry
 
 
 def _lifetimes_summary(days: pd.DataFrame, calibration_end: pd.Timestamp,
@@ -224,7 +224,7 @@ def test_period_too_short_for_a_holdout_is_one_clear_error(tmp_path: Path):
 
 def test_non_convergence_is_one_clear_error(monkeypatch: pytest.MonkeyPatch):
     """An optimiser that stops early (one iteration) is reported, not registered as a fit."""
-    from marketsql.clv import mle
+    from marketsql.models.clv import mle
 
     rng = np.random.default_rng(2)
     x, t_x, _, _ = bgnbd_histories(rng, 2_000, 0.25, 4.0, 0.8, 2.5, age=np.full(2_000, 300.0))

@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 from scipy.special import gammaln
 
 import marketsql
-from marketsql.registry import Registry
+from marketsql.models.registry import Registry
 
 pytestmark = pytest.mark.slow
 

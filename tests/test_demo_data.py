@@ -1,4 +1,4 @@
-"""Tests for marketsql.demo: the deterministic demo retailer generator."""
+"""Tests for marketsql.demo.generate: the deterministic demo retailer generator."""
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from marketsql import demo
-from marketsql.demo import generate_demo_data
+from marketsql.demo import generate as demo
+from marketsql.demo.generate import generate_demo_data
 
 N_CUSTOMERS = 2_000
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, duckdb_cli, run_cli
 
 import marketsql
-from marketsql.demo import generate_demo_data
+from marketsql.demo.generate import generate_demo_data
 from marketsql.errors import ModelError
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import marketsql
-from marketsql.demo import generate_demo_data
+from marketsql.demo.generate import generate_demo_data
 from marketsql.project import init
 
 PHONE = {"brand": "Samsung", "price": 799, "screen_size": 6.5, "storage_gb": 256, "ram_gb": 8, "camera_mp": 50,

@@ -13,7 +13,7 @@ from conftest import DATA, REPO, duckdb_cli, run_cli
 from sklearn.decomposition import PCA
 
 import marketsql
-from marketsql.positioning.serve import load
+from marketsql.models.positioning.serve import load
 
 CSV = DATA / "smartphones" / "smartphones_cleaned_v6.csv"
 NEW_PHONE = {"brand": "samsung", "price": 29999, "screen_size": 6.6, "storage_gb": 256, "ram_gb": 8,

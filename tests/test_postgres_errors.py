@@ -13,8 +13,8 @@ from conftest import WriteProject, run_cli
 from postgres_server import PASSWORD, Server, postgres_server  # noqa: F401  (fixture)
 
 import marketsql
+from marketsql.engines.postgres.connection import PostgresError, mask, resolve
 from marketsql.errors import ConfigError
-from marketsql.postgres.connection import PostgresError, mask, resolve
 
 
 def _mirrored_at(server: Server, schema: str) -> list[tuple[object, ...]]:

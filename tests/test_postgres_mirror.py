@@ -14,9 +14,9 @@ from conftest import REPO
 from postgres_server import PASSWORD, Server, postgres_server  # noqa: F401  (fixture)
 
 import marketsql
-from marketsql.demo import generate_demo_data
-from marketsql.postgres.mirror import MirrorResult
-from marketsql.segmentation import FEATURES
+from marketsql.demo.generate import generate_demo_data
+from marketsql.engines.postgres.mirror import MirrorResult
+from marketsql.models.segmentation import FEATURES
 
 ARGS = ", ".join(FEATURES)
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from postgres_server import Server, postgres_server  # noqa: F401  (fixture)
 
-from marketsql.segmentation import FEATURES, SegmentationModel
-from marketsql.segmentation.postgres import function_statements
+from marketsql.models.segmentation import FEATURES, SegmentationModel
+from marketsql.models.segmentation.postgres import function_statements
 
 
 def random_model(kind: str, rng: np.random.Generator, k: int = 4) -> SegmentationModel:

@@ -9,8 +9,8 @@ import pytest
 from conftest import REPO
 
 import marketsql
-from marketsql.postgres import connection, copy, transpile
-from marketsql.postgres.plan import static_problems
+from marketsql.engines.postgres import connection, copy, transpile
+from marketsql.engines.postgres.plan import static_problems
 
 
 @pytest.mark.parametrize("module", [transpile, connection, copy])

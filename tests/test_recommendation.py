@@ -13,10 +13,10 @@ from conftest import DATA, DEMO_CUSTOMERS, duckdb_cli
 
 import marketsql
 from marketsql.errors import ModelError
-from marketsql.recommendation import baselines, data
-from marketsql.recommendation.metrics import evaluate
-from marketsql.recommendation.model import RecommendationModel
-from marketsql.recommendation.serve import load
+from marketsql.models.recommendation import baselines, data
+from marketsql.models.recommendation.metrics import evaluate
+from marketsql.models.recommendation.model import RecommendationModel
+from marketsql.models.recommendation.serve import load
 
 MOVIELENS = DATA / "movielens_100k"
 
@@ -134,7 +134,7 @@ def test_versions_metrics_and_rollback_through_the_registry(demo_copy):
 def test_untrained_and_empty(tmp_path):
     con = duckdb.connect(str(tmp_path / "x.duckdb"))
     try:
-        from marketsql.recommendation.serve import compile_untrained
+        from marketsql.models.recommendation.serve import compile_untrained
 
         compile_untrained(con)
         with pytest.raises(duckdb.Error, match="run `marketsql train recommendation`"):
@@ -176,7 +176,7 @@ def test_movielens_ua_candidates_rank_as_published():
 
 
 def test_keras_two_tower_from_sparse_batches_beats_popularity(monkeypatch):
-    from marketsql.recommendation import keras_model
+    from marketsql.models.recommendation import keras_model
 
     train_rows = np.loadtxt(MOVIELENS / "ua.base", dtype=np.int64)
     test_rows = np.loadtxt(MOVIELENS / "ua.test", dtype=np.int64)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import marketsql
-from marketsql.registry import Registry
+from marketsql.models.registry import Registry
 
 
 @pytest.fixture

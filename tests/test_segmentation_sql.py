@@ -8,8 +8,8 @@ import pytest
 from conftest import REPO, duckdb_cli
 
 import marketsql
-from marketsql.segmentation import FEATURES
-from marketsql.segmentation.serve import load
+from marketsql.models.segmentation import FEATURES
+from marketsql.models.segmentation.serve import load
 
 ARGS = ", ".join(FEATURES)
 
@@ -133,7 +133,7 @@ def test_untrained_database_says_what_to_run(built_project):
 
 
 def test_rfm_segments_view_matches_the_python_baseline(retail):
-    from marketsql.segmentation import rfm_scores
+    from marketsql.models.segmentation import rfm_scores
 
     con = retail.connect(read_only=True)
     try:

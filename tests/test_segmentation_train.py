@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import marketsql
-from marketsql.demo import generate_demo_data
+from marketsql.demo.generate import generate_demo_data
 from marketsql.errors import MarketsqlError
-from marketsql.segmentation import FEATURES, SegmentationModel
-from marketsql.segmentation.train import RFM_SEGMENTS, TrainingError, rfm_scores, train_segmentation
+from marketsql.models.segmentation import FEATURES, SegmentationModel
+from marketsql.models.segmentation.train import RFM_SEGMENTS, TrainingError, rfm_scores, train_segmentation
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = 2_000  # silhouette sample: keeps the file fast
@@ -62,7 +62,7 @@ def retail_result(retail):
 
 
 def test_package_import_does_not_load_sklearn() -> None:
-    code = "import sys, marketsql.segmentation as s; print('sklearn' in sys.modules, s.FEATURES[0])"
+    code = "import sys, marketsql.models.segmentation as s; print('sklearn' in sys.modules, s.FEATURES[0])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "recency_days"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import marketsql
-from marketsql.dag import build_order
-from marketsql.views import parse_view_file
+from marketsql.core.dag import build_order
+from marketsql.core.views import parse_view_file
 
 
 def test_dependencies_exclude_ctes_and_table_functions(tmp_path):

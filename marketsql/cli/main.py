@@ -30,8 +30,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     or SIGTERM into one line and exit code 130 / 143 (the build's cleanup runs first)."""
     import duckdb
 
-    from ..database import replaced
-    from ..errors import MarketsqlError
+    from marketsql.core.database import replaced
+    from marketsql.errors import MarketsqlError
 
     given = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in given
@@ -61,7 +61,7 @@ def _explained(exc: Exception) -> Exception:
     """A DuckDB error that means a damaged database file, or a bare OSError, as a line that says what to do."""
     import duckdb
 
-    from ..database import damaged
+    from marketsql.core.database import damaged
 
     if isinstance(exc, OSError) and not isinstance(exc, duckdb.Error):  # a file operation nothing checked first
         where = f" {exc.filename}" if exc.filename else ""
@@ -72,7 +72,7 @@ def _explained(exc: Exception) -> Exception:
 
 def _run(args: list[str]) -> None:
     """Run the app without click's own error panels: a usage error raises UsageError (one line)."""
-    from ..errors import UsageError
+    from marketsql.errors import UsageError
 
     try:
         code = app(args=args or ["--help"], prog_name="marketsql", standalone_mode=False)

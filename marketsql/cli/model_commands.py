@@ -38,7 +38,7 @@ def train(
 ) -> None:
     """Train a model on the built database, compare it with its baseline, register it, rebuild (with the
     last build's sources and settings unless --source/--set are given), all in one atomic step."""
-    from ..project import Project
+    from marketsql.project import Project
 
     by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
                                            "forecast": {"horizon": horizon, "holdout": holdout},
@@ -68,7 +68,7 @@ def budget(
     ] = None,
 ) -> None:
     """Split a monthly budget across channels to maximise predicted return (trained budget model)."""
-    from ..project import Project
+    from marketsql.project import Project
 
     allocation = Project.load(project).allocate_budget(
         total, amounts(minimum, "--min"), amounts(maximum, "--max"), objective, cap)
@@ -93,8 +93,8 @@ def position(
 ) -> None:
     """Place a new product: --brand B [--price P] then one --ATTRIBUTE VALUE per attribute (e.g. --storage 256
     --5g); prints map position, expected price band, tier, nearest competitors and who buys them."""
-    from ..positioning.place import options_to_attributes
-    from ..project import Project
+    from marketsql.models.positioning.place import options_to_attributes
+    from marketsql.project import Project
 
     attributes = {**options_to_attributes(ctx.args), "brand": brand, "price": price}
     placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing)
@@ -107,7 +107,7 @@ def list_models(project: ProjectDir = Path(".")) -> None:
     """List every registered model version with its status and headline metrics."""
     from rich.table import Table
 
-    from ..project import Project
+    from marketsql.project import Project
 
     table = Table("model", "version", "status", "kind", "created", "metrics")
     for record in Project.load(project).models():
@@ -128,7 +128,7 @@ def activate(
 ) -> None:
     """Make another version of a model the active one (roll back or forward) and rebuild the marts, atomically
     (with the last build's sources and settings unless --source/--set are given)."""
-    from ..project import Project
+    from marketsql.project import Project
 
     with status(f"activating {model} v{version}") as update:
         loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))

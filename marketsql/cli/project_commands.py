@@ -15,7 +15,7 @@ from .render import fail_on_problems, print_build, print_mirror, print_postgres_
 @app.command()
 def init(directory: Annotated[Path, typer.Argument(help="New project folder.")]) -> None:
     """Start a new project from the standard pipeline (sql/, udfs/, marketsql.toml)."""
-    from ..project import init as init_project
+    from marketsql.project import init as init_project
 
     project = init_project(directory)
     out.print(f"Created project {project.root} — put your data in place, edit sql/staging/, then `marketsql build`")
@@ -34,13 +34,13 @@ def build(
 ) -> None:
     """Load the sources and build every view in dependency order (atomically); --target postgres also
     mirrors the result onto PostgreSQL (views, marts and model functions, all or nothing)."""
-    from ..project import Project
+    from marketsql.project import Project
 
     if target not in ("duckdb", "postgres"):
         raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
     loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
     if target == "postgres":
-        from ..postgres import connection
+        from marketsql.engines.postgres import connection
 
         pg = connection.resolve(loaded.config.targets, dsn, schema, tuple(reader or ()))
         fail_on_problems(loaded.check_postgres(server=False).problems)  # before anything is written
@@ -49,7 +49,7 @@ def build(
         result = loaded.build(progress=update)
     print_build(result)
     if target == "postgres":
-        from ..postgres.mirror import MirrorRejected
+        from marketsql.engines.postgres.mirror import MirrorRejected
 
         try:
             with status("mirroring onto PostgreSQL") as update:
@@ -65,7 +65,7 @@ def check(
 ) -> None:
     """Parse every SQL file and UDF module and print the build order, without touching the database;
     --target postgres lists how each object is mirrored and every view that cannot be."""
-    from ..project import Project
+    from marketsql.project import Project
 
     if target not in ("duckdb", "postgres"):
         raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
@@ -86,8 +86,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
 ) -> None:
     """Generate the demo smartphone retailer, build the standard pipeline, train, write report.html."""
-    from ..demo_project import run_demo, summary
-    from ..project import Project
+    from marketsql.demo.project import run_demo, summary
+    from marketsql.project import Project
 
     with status("demo") as update:
         result = run_demo(directory, customers=customers, seed=seed, progress=update)
@@ -106,7 +106,7 @@ def report(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report (segments, RFM, trends, baskets, …) of the built project."""
-    from ..project import Project
+    from marketsql.project import Project
 
     result = Project.load(project).report(output)
     size = f"{result.bytes / 1e6:.1f} MB, {len(result.sections)} sections"
@@ -124,7 +124,7 @@ def sql(
     write: Annotated[bool, typer.Option(help="Open the database read-write (takes the writer lock).")] = False,
 ) -> None:
     """Run SQL on the project database with every UDF registered."""
-    from ..project import Project
+    from marketsql.project import Project
 
     if fmt not in ("table", "csv"):
         raise typer.BadParameter("use table or csv", param_hint="--format")

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from .app import err, out
 
 if TYPE_CHECKING:
-    from ..build import BuildResult
-    from ..postgres.mirror import MirrorResult
-    from ..project import Trained
-    from ..registry import ModelRecord
+    from marketsql.build import BuildResult
+    from marketsql.engines.postgres.mirror import MirrorResult
+    from marketsql.models.registry import ModelRecord
+    from marketsql.project import Trained
 
 HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
                     "baseline_wins", "winner", "price_r2", "price_r2_brand_mean", "sales_r2", "ndcg_at_k",
@@ -65,7 +65,7 @@ def print_build(result: BuildResult) -> None:
 
 def fail_on_problems(problems: Sequence[Any]) -> None:
     """List the views that cannot be mirrored on stderr, then raise PostgresError if there are any."""
-    from ..postgres.connection import PostgresError
+    from marketsql.engines.postgres.connection import PostgresError
 
     for problem in problems:
         err.print(f"  cannot mirror {problem}", markup=False, soft_wrap=True)
@@ -135,7 +135,7 @@ def print_trained(trained: Trained) -> None:
     for note in trained.build.notes if trained.build else ():
         out.print(f"Note: {note}", markup=False)
     if trained.record.name in ("positioning", "recommendation"):
-        training_lines = import_module(f"marketsql.{trained.record.name}.report").training_lines
+        training_lines = import_module(f"marketsql.models.{trained.record.name}.report").training_lines
         for line in training_lines(trained.result, trained.record):
             out.print(line)
     elif hasattr(trained.result, "lines"):

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import locations
+from marketsql.core import locations
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from marketsql.project import Project
 
 
 @dataclass(frozen=True)

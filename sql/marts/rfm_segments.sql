@@ -1,6 +1,6 @@
 -- The classic RFM baseline: quintile scores 1-5 (5 = most recent / most frequent / highest spend) from
 -- percentile ranks with ties averaged, so equal values always get equal scores (the same rule as
--- marketsql.segmentation.train.rfm_scores), and the usual named segments from the R and F scores:
+-- marketsql.models.segmentation.train.rfm_scores), and the usual named segments from the R and F scores:
 --   R 1-2: Lost (R1 F1), Hibernating (F1-2), At risk (F3-4), Can't lose them (F5)
 --   R 3:   About to sleep (F1-2), Need attention (F3), Loyal customers (F4-5)
 --   R 4:   Promising (F1), Potential loyalists (F2-3), Loyal customers (F4-5)

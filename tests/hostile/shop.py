@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import marketsql
-from marketsql.segmentation import FEATURES
+from marketsql.models.segmentation import FEATURES
 
 ARGS = ", ".join(f"f.{name}" for name in FEATURES)
 

@@ -19,7 +19,7 @@ from postgres_server import Server, postgres_server  # noqa: F401  (fixture)
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from marketsql.postgres.connection import mask
+from marketsql.engines.postgres.connection import mask
 
 ROLE = "hostile"
 # pieces that must never show, around every character that needs escaping somewhere

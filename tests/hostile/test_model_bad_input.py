@@ -16,10 +16,10 @@ import duckdb
 import pytest
 
 import marketsql
-from marketsql.demo import generate_demo_data
+from marketsql.demo.generate import generate_demo_data
 from marketsql.errors import ModelError
 from marketsql.models import KINDS
-from marketsql.registry import Registry
+from marketsql.models.registry import Registry
 
 CUSTOMERS = 50  # the demo generator's smallest business that every kind can learn from
 ORDERS = "order_lines/part-00000.parquet"

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from conftest import run_cli
 
-from marketsql.registry import Registry
+from marketsql.models.registry import Registry
 
 DATABASE = "marketsql.duckdb"
 

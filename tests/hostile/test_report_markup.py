@@ -10,7 +10,7 @@ import duckdb
 from chromium import CHROMIUM, FLAGS
 from conftest import run_cli
 
-from marketsql.registry import Registry
+from marketsql.models.registry import Registry
 
 PAYLOAD = '<a href="https://evil.example">x</a><b>bold</b><img src=x onerror=alert(1)>'
 

@@ -9,9 +9,9 @@ from conftest import run_cli
 
 import marketsql
 from marketsql.build import BuildResult
+from marketsql.core.manifest import QualityRow
+from marketsql.core.sources import SourceLoad
 from marketsql.errors import SqlError
-from marketsql.manifest import QualityRow
-from marketsql.sources import SourceLoad
 
 HINT = "did you mean 'forecast'? "
 KNOWN = "budget, clv, forecast, positioning, recommendation, segmentation"

@@ -1,0 +1,1 @@
+"""Other databases a built project mirrors onto."""

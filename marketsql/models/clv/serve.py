@@ -1,0 +1,154 @@
+"""The clv model in the database: train and register, compile to macros, serve the 2F1 formulas as UDFs.
+
+SQL once trained (DuckDB): ``p_alive(frequency, recency_days, age_days)`` and
+``expected_order_value(frequency, monetary_value)`` (closed forms, macros any client runs); after the views are
+built also ``p_alive(customer_id)``, ``expected_order_value(customer_id)`` (read ``customer_value``),
+``expected_purchases(customer_id, days)`` and ``clv(customer_id, months [, annual_discount])`` (read
+``clv_summary`` and call the Arrow UDFs ``expected_purchases_at`` / ``clv_at``, so they need a marketsql
+connection). The mart ``customer_value`` is materialised at build: any client reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from marketsql.core.tablemacro import failing_table_macro, table_macro
+from marketsql.core.udfs import Udf
+from marketsql.errors import ModelError
+from marketsql.models.asof import segments_as_of
+from marketsql.models.registry import ModelRecord, Registry, json_safe
+
+from . import sql
+from .bgnbd import BgNbd
+from .data import periods, summary
+from .gammagamma import GammaGamma
+from .train import ClvTraining, calibrate_and_judge, fit_final, params_of
+from .value import customer_value
+
+NAME = "clv"
+KIND = "BG/NBD + Gamma-Gamma"
+FEATURES = ["frequency", "recency_days", "age_days", "monetary_value"]
+PARAMETER_COLUMNS = [("r", "DOUBLE"), ("alpha", "DOUBLE"), ("a", "DOUBLE"), ("b", "DOUBLE"), ("p", "DOUBLE"),
+                     ("q", "DOUBLE"), ("v", "DOUBLE"), ("annual_discount", "DOUBLE"), ("horizon_days", "INTEGER"),
+                     ("calibration_end", "DATE"), ("model_version", "INTEGER")]
+
+
+def train(con: duckdb.DuckDBPyConnection, calibration_end: date | str | None = None, holdout_days: int | None = None,
+          horizon_days: int = 365, discount: float = 0.1, views: dict[str, Any] | None = None,
+          progress: Any = None, registry: Registry | None = None) -> tuple[ClvTraining, ModelRecord]:
+    """Calibrate on clv_summary up to the calibration end, judge the holdout, refit on everything, register."""
+    if not 1 <= horizon_days <= 3650:
+        raise ModelError(f"--horizon-days {horizon_days}: give 1 to 3650 days")
+    if not 0 <= discount < 1:
+        raise ModelError(f"--discount {discount}: give the annual discount rate as a fraction, e.g. 0.1")
+    say = progress or (lambda message: None)
+    p = periods(con, calibration_end, holdout_days)
+    frame = summary(con, p, views)
+    say(f"fitting BG/NBD and Gamma-Gamma up to {p.calibration_end}")
+    groups = _segments_at(con, p, views)
+    cal_bgnbd, cal_spend, holdout = calibrate_and_judge(frame, p, groups)
+    say("refitting on all purchases")
+    final = fit_final(frame)
+    result = ClvTraining(p, (cal_bgnbd, cal_spend), holdout, final, len(frame), horizon_days, discount)
+    losing = holdout.losing_to()
+    params = {**params_of(*final), "calibration_end": p.calibration_end.isoformat(),
+              "observation_end": p.observation_end.isoformat(), "holdout_days": p.holdout_days,
+              "horizon_days": horizon_days, "annual_discount": discount,
+              "calibration_fit": params_of(cal_bgnbd, cal_spend)}
+    metrics = {**{k: v for k, v in params_of(*final).items() if k in ("r", "alpha", "a", "b", "p", "q", "v")},
+               "holdout": holdout.scores, "calibration_table": holdout.calibration_table,
+               "baseline_groups": holdout.group_source, "loses_to": losing,
+               "winner": "model" if not losing else "baseline on " + ", ".join(losing),
+               "holdout_mae": holdout.scores["model"]["mae"],
+               "holdout_top_decile_capture": holdout.scores["model"]["top_decile_capture"],
+               "customers": len(frame), "calibration_customers": len(holdout.frame)}
+    record = (registry or Registry(con)).register(NAME, KIND, json_safe(params), FEATURES, json_safe(metrics), {},
+                                    _fingerprint(frame))
+    return result, record
+
+
+def models_of(record: ModelRecord) -> tuple[BgNbd, GammaGamma]:
+    """The fitted models of a registered version."""
+    prm = record.params
+    return BgNbd(prm["r"], prm["alpha"], prm["a"], prm["b"]), GammaGamma(prm["p"], prm["q"], prm["v"])
+
+
+def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+    """The parametric macros and ``clv_parameters()``; needs the UDFs of ``udfs`` registered first."""
+    prm = record.params
+    for statement in sql.duckdb_macros(prm, prm["annual_discount"]):
+        con.execute(statement)
+    row = [prm[k] for k in ("r", "alpha", "a", "b", "p", "q", "v", "annual_discount", "horizon_days")]
+    con.execute(table_macro("clv_parameters", PARAMETER_COLUMNS,
+                            [[*row, date.fromisoformat(prm["calibration_end"]), record.version]]))
+
+
+def compile_after_views(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+    """The customer-id forms, once ``customer_value`` and ``clv_summary`` exist (skipped if they do not)."""
+    tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+                                            " AND database_name = current_database()").fetchall()}
+    if {"customer_value", "clv_summary"} <= tables:
+        for statement in sql.duckdb_customer_macros(record.params, record.params["annual_discount"]):
+            con.execute(statement)
+
+
+def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
+    """Stand-ins that fail with what to run (NULL for the segment_profiles helpers)."""
+    for statement in sql.duckdb_untrained():
+        con.execute(statement)
+    con.execute(failing_table_macro("clv_parameters", sql.UNTRAINED))
+
+
+def compile_postgres(con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
+    """``p_alive`` and ``expected_order_value`` (parametric forms) for the PostgreSQL mirror."""
+    return sql.postgres_functions(None if record is None else record.params, schema)
+
+
+def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
+    """``expected_purchases_at(frequency, recency_days, age_days, days)`` and
+    ``clv_at(frequency, recency_days, age_days, monetary_value, months, annual_discount)``, vectorised."""
+    bgnbd, spend = models_of(record)
+
+    def expected_purchases_at(frequency: pa.Array, recency_days: pa.Array, age_days: pa.Array,
+                              days: pa.Array) -> pa.Array:
+        x, t_x, age, t = (_floats(a) for a in (frequency, recency_days, age_days, days))
+        return pa.array(bgnbd.expected_purchases(t, x, t_x, age), type=pa.float64())
+
+    def clv_at(frequency: pa.Array, recency_days: pa.Array, age_days: pa.Array, monetary_value: pa.Array,
+               months: pa.Array, annual_discount: pa.Array) -> pa.Array:
+        x, t_x, age, m, n, d = (_floats(a) for a in (frequency, recency_days, age_days, monetary_value, months,
+                                                     annual_discount))
+        out = np.empty(len(x))
+        for months_i, discount_i in set(zip(n.tolist(), d.tolist(), strict=True)):
+            rows = (n == months_i) & (d == discount_i)
+            out[rows] = customer_value(bgnbd, spend, int(months_i), discount_i, x[rows], t_x[rows], age[rows],
+                                       m[rows])
+        return pa.array(out, type=pa.float64())
+
+    return [Udf("expected_purchases_at", expected_purchases_at, ("DOUBLE",) * 4, "DOUBLE", "clv model"),
+            Udf("clv_at", clv_at, ("DOUBLE",) * 6, "DOUBLE", "clv model")]
+
+
+def _floats(array: pa.Array) -> np.ndarray:
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _segments_at(con: duckdb.DuckDBPyConnection, p: Any, views: dict[str, Any] | None) -> pd.Series | None:
+    """Segment of each customer as of the calibration end (see :mod:`marketsql.models.asof`); None without an active
+    segmentation model."""
+    if views is None or "customer_features" not in views:
+        return None
+    segments = segments_as_of(con, views["customer_features"].sql, p.calibration_end + timedelta(days=1))
+    return pd.Series(segments, dtype="float64") if segments else None
+
+
+def _fingerprint(frame: pd.DataFrame) -> str:
+    hashed = pd.util.hash_pandas_object(frame[["customer_id", *FEATURES]], index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()

@@ -1,0 +1,191 @@
+"""The forecast model in the database: train per series, register the values, compile them to SQL.
+
+Series: total revenue and revenue per category by month, from the complete months of
+``sales_by_month`` (a partial last month is never used). The forecast values, intervals and holdout
+figures are stored as registry arrays and compiled into table macros read by ``sales_forecast``,
+``forecast_holdout`` and ``forecast_accuracy``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from marketsql.core.tablemacro import failing_table_macro, table_macro
+from marketsql.core.udfs import Udf
+from marketsql.errors import ModelError
+from marketsql.models.registry import ModelRecord, Registry
+
+from .model import SeriesResult, forecast_series
+
+NAME = "forecast"
+SOURCE_VIEW = "sales_by_month"
+MIN_TRAIN_MONTHS = 6
+MACROS = ("forecast_points", "forecast_holdout_points", "forecast_accuracy_points")
+
+
+@dataclass
+class ForecastTraining:
+    """Every series' result, the months involved, and the series left out (with why)."""
+
+    results: list[SeriesResult]
+    series: list[tuple[str, str]]  # (dimension, key)
+    train_months: list[int]  # complete months of each series
+    holdout_months: list[str]
+    forecast_months: list[str]
+    excluded: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """A short report for the command line."""
+        out = [f"Holdout: {self.holdout_months[0]} … {self.holdout_months[-1]} ({len(self.holdout_months)} months);"
+               f" forecast {self.forecast_months[0]} … {self.forecast_months[-1]}",
+               f"{'series':<28} {'ETS form':<13} {'MAE':>12} {'sMAPE':>7}   {'baseline':<15} {'MAE':>12}"
+               f" {'sMAPE':>7}  winner"]
+        for (dimension, key), r in zip(self.series, self.results, strict=True):
+            label = "total" if dimension == "total" else key
+            out.append(f"{label[:28]:<28} {r.holdout_model.method:<13} {r.model_errors['mae']:>12,.0f}"
+                       f" {r.model_errors['smape']:>7.1%}   {r.holdout_baseline.method:<15}"
+                       f" {r.baseline_errors['mae']:>12,.0f} {r.baseline_errors['smape']:>7.1%}"
+                       f"  {r.winner} ({r.final.method})")
+        wins = sum(r.winner == "model" for r in self.results)
+        out.append(f"ETS beats its baseline on {wins} of {len(self.results)} series")
+        out += [f"excluded {key}: {why}" for key, why in self.excluded.items()]
+        return out
+
+
+def train(con: duckdb.DuckDBPyConnection, horizon: int = 6, holdout: int | None = None,
+          level: float = 0.8, registry: Registry | None = None) -> tuple[ForecastTraining, ModelRecord]:
+    """Forecast total and per-category revenue ``horizon`` months ahead; register the active version (into
+    ``registry``, default: ``con``'s)."""
+    if not 1 <= horizon <= 36:
+        raise ModelError(f"--horizon {horizon}: give 1 to 36 months")
+    if not 0 < level < 1:
+        raise ModelError(f"level {level}: give the interval's coverage as a fraction, e.g. 0.8")
+    try:
+        frame = con.execute(f"SELECT dimension, key, month, revenue, partial_month FROM {SOURCE_VIEW}"
+                            " WHERE dimension IN ('total', 'category') ORDER BY dimension, key, month").df()
+    except duckdb.CatalogException as exc:
+        raise ModelError(f"no {SOURCE_VIEW} view in this database — run `marketsql build` first") from exc
+    frame = frame[~frame["partial_month"].astype(bool)]
+    months = (pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS") if len(frame)
+              else pd.DatetimeIndex([]))
+    if len(months) < MIN_TRAIN_MONTHS + 1:
+        raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at least"
+                         f" {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test) — load more months of order"
+                         " lines and build")
+    holdout = min(horizon, len(months) - MIN_TRAIN_MONTHS) if holdout is None else holdout
+    if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
+        raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
+                         f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
+    result = _fit_all(frame, months, horizon, holdout, level)
+    record = _register(registry or Registry(con), result, horizon, holdout, level, frame)
+    return result, record
+
+
+def _fit_all(frame: pd.DataFrame, months: pd.DatetimeIndex, horizon: int, holdout: int,
+             level: float) -> ForecastTraining:
+    results, series, lengths, excluded = [], [], [], {}
+    for (dimension, key), group in frame.groupby(["dimension", "key"], sort=True):
+        revenue = group.set_index(pd.to_datetime(group["month"]))["revenue"]
+        revenue = revenue.reindex(months[months >= revenue.index.min()], fill_value=0.0)  # no sales = 0
+        if len(revenue) < holdout + MIN_TRAIN_MONTHS:
+            excluded[str(key)] = (f"sales in {len(revenue)} month(s) only, need {holdout + MIN_TRAIN_MONTHS}"
+                                  " to fit and test: not forecast")
+            continue
+        results.append(forecast_series(str(key), revenue.to_numpy(np.float64), horizon, holdout, level))
+        series.append((str(dimension), str(key)))
+        lengths.append(len(revenue))
+    future = pd.date_range(months[-1], periods=horizon + 1, freq="MS")[1:]
+    return ForecastTraining(results, series, lengths, [f"{m:%Y-%m-%d}" for m in months[-holdout:]],
+                            [f"{m:%Y-%m-%d}" for m in future], excluded)
+
+
+def _register(registry: Registry, result: ForecastTraining, horizon: int, holdout: int, level: float,
+              frame: pd.DataFrame) -> ModelRecord:
+    rs = result.results
+    arrays = {"forecast": np.vstack([r.final.mean for r in rs]), "lower": np.vstack([r.final.lower for r in rs]),
+              "upper": np.vstack([r.final.upper for r in rs]),
+              "holdout_actual": np.vstack([r.holdout_actual for r in rs]),
+              "holdout_model": np.vstack([r.holdout_model.mean for r in rs]),
+              "holdout_baseline": np.vstack([r.holdout_baseline.mean for r in rs]),
+              "holdout_model_lower": np.vstack([r.holdout_model.lower for r in rs]),
+              "holdout_model_upper": np.vstack([r.holdout_model.upper for r in rs]),
+              "holdout_baseline_lower": np.vstack([r.holdout_baseline.lower for r in rs]),
+              "holdout_baseline_upper": np.vstack([r.holdout_baseline.upper for r in rs])}
+    params = {"series": [list(s) for s in result.series], "horizon": horizon, "holdout": holdout, "level": level,
+              "forecast_months": result.forecast_months, "holdout_months": result.holdout_months,
+              "methods": [r.final.method for r in rs], "winners": [r.winner for r in rs],
+              "holdout_methods": [[r.holdout_model.method, r.holdout_baseline.method] for r in rs],
+              "train_months": result.train_months, "excluded": result.excluded}
+    wins = sum(r.winner == "model" for r in rs)
+    metrics: dict[str, Any] = {
+        "series": len(rs), "model_wins": wins, "baseline_wins": len(rs) - wins,
+        "mean_smape_model": float(np.mean([r.model_errors["smape"] for r in rs])),
+        "mean_smape_baseline": float(np.mean([r.baseline_errors["smape"] for r in rs])),
+        "mean_coverage_model": float(np.mean([r.model_errors["coverage"] for r in rs])),
+        "mean_coverage_baseline": float(np.mean([r.baseline_errors["coverage"] for r in rs])),
+        "per_series": {key: {"model": r.model_errors, "baseline": r.baseline_errors, "winner": r.winner}
+                       for (_, key), r in zip(result.series, rs, strict=True)}}
+    fingerprint = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
+    return registry.register(NAME, "exponential smoothing vs seasonal naive", params, ["revenue"], metrics,
+                                  arrays, fingerprint)
+
+
+def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+    """Table macros ``forecast_points()``, ``forecast_holdout_points()``, ``forecast_accuracy_points()``."""
+    arrays = Registry(con).arrays(record)
+    p = record.params
+    future = [date.fromisoformat(m) for m in p["forecast_months"]]
+    tested = [date.fromisoformat(m) for m in p["holdout_months"]]
+    points, holdout, accuracy = [], [], []
+    for i, (dimension, key) in enumerate(p["series"]):
+        for j, month in enumerate(future):
+            points.append((dimension, key, month, arrays["forecast"][i, j], arrays["lower"][i, j],
+                           arrays["upper"][i, j], p["methods"][i], p["level"], record.version))
+        model_method, baseline_method = p["holdout_methods"][i]
+        for j, month in enumerate(tested):
+            holdout.append((dimension, key, month, *(arrays[f"holdout_{name}"][i, j] for name in HOLDOUT_ARRAYS),
+                            model_method, baseline_method))
+        block = record.metrics["per_series"][key]
+        accuracy.append((dimension, key, model_method, *(block["model"][m] for m in SCORES),
+                         baseline_method, *(block["baseline"][m] for m in SCORES), p["level"],
+                         p["winners"][i], p["methods"][i], p["train_months"][i] - p["holdout"], p["holdout"],
+                         record.version))
+    con.execute(table_macro("forecast_points", POINT_COLUMNS, points))
+    con.execute(table_macro("forecast_holdout_points", HOLDOUT_COLUMNS, holdout))
+    con.execute(table_macro("forecast_accuracy_points", ACCURACY_COLUMNS, accuracy))
+
+
+def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
+    """Stand-in table macros that fail with what to run."""
+    for name in MACROS:
+        con.execute(failing_table_macro(name, "no trained forecast model in this database — run"
+                                              " `marketsql train forecast`"))
+
+
+def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
+    """No Python UDF: the forecast is a table."""
+    return []
+
+
+POINT_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"), ("forecast", "DOUBLE"),
+                 ("lower", "DOUBLE"), ("upper", "DOUBLE"), ("method", "VARCHAR"), ("level", "DOUBLE"),
+                 ("model_version", "INTEGER")]
+HOLDOUT_ARRAYS = ("actual", "model", "model_lower", "model_upper", "baseline", "baseline_lower", "baseline_upper")
+HOLDOUT_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"), ("actual", "DOUBLE"),
+                   ("model_forecast", "DOUBLE"), ("model_lower", "DOUBLE"), ("model_upper", "DOUBLE"),
+                   ("baseline_forecast", "DOUBLE"), ("baseline_lower", "DOUBLE"), ("baseline_upper", "DOUBLE"),
+                   ("model_method", "VARCHAR"), ("baseline_method", "VARCHAR")]
+SCORES = ("mae", "mape", "smape", "coverage")
+ACCURACY_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("model_method", "VARCHAR"),
+                    ("model_mae", "DOUBLE"), ("model_mape", "DOUBLE"), ("model_smape", "DOUBLE"),
+                    ("model_coverage", "DOUBLE"), ("baseline_method", "VARCHAR"), ("baseline_mae", "DOUBLE"),
+                    ("baseline_mape", "DOUBLE"), ("baseline_smape", "DOUBLE"), ("baseline_coverage", "DOUBLE"),
+                    ("level", "DOUBLE"), ("winner", "VARCHAR"), ("forecast_method", "VARCHAR"),
+                    ("train_months", "INTEGER"), ("holdout_months", "INTEGER"), ("model_version", "INTEGER")]

@@ -1,0 +1,200 @@
+"""Recommendation in the database: train and register, load the active model, serve it as UDFs.
+
+SQL functions (Python Arrow UDFs registered by ``marketsql.connect()``; numpy only, no TensorFlow):
+
+- ``recommend(customer_id, k)`` -> ``LIST(STRUCT(product_id, score))``, best first, already-bought
+  products excluded; an unknown customer gets their segment's or the global popularity;
+- ``recommend_including_bought(customer_id, k)`` the same with bought products allowed;
+- ``recommend_for_segment(segment_id, k)`` what to offer a segment (score: share of its customers
+  whose personal top k holds the product);
+- ``similar_products(product_id, k)`` nearest products (score: cosine similarity);
+- ``recommendation_source(customer_id)`` which model answers for that customer.
+
+A NULL argument gives NULL. ``k`` must be 1 … 1000 (else the query fails saying so); a list holds
+fewer than k entries when fewer candidates exist. An unknown segment or product gives an empty list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from marketsql.core.sqltext import literal
+from marketsql.core.udfs import Udf
+from marketsql.core.views import ViewFile
+from marketsql.errors import ModelError
+from marketsql.models.asof import segments_as_of
+from marketsql.models.registry import ModelRecord, Registry, json_safe
+
+from . import data
+from .model import MAX_K, RecommendationModel
+from .train import CANDIDATES, RecommendationTraining, train_recommendation
+
+NAME = "recommendation"
+RESULT = "STRUCT(product_id VARCHAR, score DOUBLE)[]"
+_RESULT_TYPE = pa.list_(pa.struct([("product_id", pa.string()), ("score", pa.float64())]))
+FUNCTIONS = {  # name -> (SQL parameters, what to call it with)
+    "recommend": ("customer_id, k", "recommend"),
+    "recommend_including_bought": ("customer_id, k", "recommend_including_bought"),
+    "recommend_for_segment": ("segment_id, k", "recommend_for_segment"),
+    "similar_products": ("product_id, k", "similar_products"),
+    "recommendation_source": ("customer_id", "recommendation_source"),
+}
+SOURCES = {"popularity": "popularity", "segment_popularity": "segment popularity", "item_cosine": "item cosine",
+           "ease": "EASE", "two_tower": "Keras two-tower"}
+
+
+def train(
+    con: duckdb.DuckDBPyConnection, holdout_days: int = 30, k: int = 10, epochs: int | None = None,
+    seed: int = 0, candidates: str | None = None, progress: Any = None, views: Mapping[str, ViewFile] | None = None,
+    registry: Registry | None = None, **_: Any,
+) -> tuple[RecommendationTraining, ModelRecord]:
+    """Compare the candidates on the last ``holdout_days`` days, register the refitted winner as active (into
+    ``registry``, default: ``con``'s).
+
+    ``views`` (the project's SQL files) lets the holdout score segments on the features as of the cutoff;
+    without it the segment baseline uses today's segments, which have seen the holdout period."""
+    from .keras_model import KerasSettings
+
+    if holdout_days < 1:
+        raise ModelError(f"--holdout-days {holdout_days}: give at least 1 day")
+    if epochs is not None and epochs < 1:
+        raise ModelError(f"--epochs {epochs}: give at least 1 epoch")
+    if not 1 <= k <= MAX_K:
+        raise ModelError(f"--k {k}: give 1 <= k <= {MAX_K}")
+    names = tuple(c.strip() for c in candidates.split(",")) if candidates else CANDIDATES
+    unknown = [c for c in names if c not in CANDIDATES]
+    if unknown or "popularity" not in names:
+        raise ModelError(f"--candidates {candidates}: use popularity plus any of {', '.join(CANDIDATES[1:])}")
+    settings = KerasSettings(seed=seed, **({"epochs": epochs} if epochs else {}))
+    cutoff = data.holdout_cutoff(con, holdout_days)
+    data.check_enough(con, cutoff, holdout_days)
+    features = views.get("customer_features") if views else None
+    segments = segments_as_of(con, features.sql, cutoff) if features else None
+    split = data.load_training(con, cutoff, segments=segments)
+    relevant = data.load_holdout(con, split, cutoff)
+    full = data.load_training(con)
+    result = train_recommendation((split, relevant), full, k, names, settings, cutoff, progress)
+    arrays, meta = result.model.to_arrays()
+    params = {"model": meta, "chosen": result.chosen, "selection": result.selection, "holdout_days": holdout_days,
+              "k": k, "seed": seed, "keras": vars(settings), "candidates": list(names)}
+    metrics = {**result.metrics(), "candidates": json_safe(result.candidates.to_dict(orient="records")),
+               "epoch_seconds": result.epoch_seconds}
+    record = (registry or Registry(con)).register(NAME, result.chosen, params, ["customer_product_interactions"],
+                                    json_safe(metrics), arrays, _fingerprint(full))
+    return result, record
+
+
+def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> RecommendationModel:
+    """The active (or the given) version, verified against its checksum."""
+    registry = Registry(con)
+    record = record or registry.active(NAME)
+    return RecommendationModel.from_arrays(registry.arrays(record), record.params["model"])
+
+
+def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+    """Record which version serves (``meta.active_recommendation``); the functions themselves are UDFs."""
+    con.execute("CREATE OR REPLACE TABLE meta.active_recommendation AS SELECT ? AS version, ? AS candidate,"
+                " ? AS source", [record.version, record.params["chosen"], SOURCES[record.params["chosen"]]])
+
+
+def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
+    """Stand-in macros that fail with what to run."""
+    message = "no trained recommendation model in this database — run `marketsql train recommendation`"
+    for name, (params, _) in FUNCTIONS.items():
+        con.execute(f"CREATE OR REPLACE MACRO {name}({params}) AS error({literal(message)})")
+
+
+def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
+    """The SQL functions of the module docstring, scoring the active version with numpy."""
+    model = load(con, record)
+    segment_rows = _segment_lookup(con, model)
+    chosen = SOURCES[record.params["chosen"]]
+
+    def customers(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        users = model.customer_rows(pd.Index(ids.to_numpy(zero_copy_only=False), dtype=object))
+        unknown = users < 0
+        segments = np.full(len(users), -1, dtype=np.int64)
+        if unknown.any():
+            keys = ids.take(pa.array(np.flatnonzero(unknown))).to_pylist()
+            segments[unknown] = [segment_rows.get(str(key), -1) for key in keys]
+        return users, segments
+
+    def recommend_with(exclude: bool) -> Any:
+        def recommend(customer_id: pa.Array, k: pa.Array) -> pa.Array:
+            ks = _checked_k(k, "recommend")
+            users, segments = customers(customer_id)
+            columns, scores = model.recommend(users, int(ks.max(initial=1)), exclude, segments)
+            return _lists(model, columns, scores, ks)
+        return recommend
+
+    def recommend_for_segment(segment_id: pa.Array, k: pa.Array) -> pa.Array:
+        ks = _checked_k(k, "recommend_for_segment")
+        columns, scores = model.for_segment(model.segment_index(segment_id.to_pylist()), int(ks.max(initial=1)))
+        return _lists(model, columns, scores, ks)
+
+    def similar_products(product_id: pa.Array, k: pa.Array) -> pa.Array:
+        ks = _checked_k(k, "similar_products")
+        columns, scores = model.similar(model.product_index(product_id.to_pylist()), int(ks.max(initial=1)))
+        return _lists(model, columns, scores, ks)
+
+    def recommendation_source(customer_id: pa.Array) -> pa.Array:
+        users, segments = customers(customer_id)
+        labels = np.where(users >= 0, chosen, np.where(segments >= 0, "segment popularity", "popularity"))
+        return pa.array(labels.tolist(), type=pa.string())
+
+    origin = "recommendation model"
+    return [
+        Udf("recommend", recommend_with(True), ("VARCHAR", "INTEGER"), RESULT, origin),
+        Udf("recommend_including_bought", recommend_with(False), ("VARCHAR", "INTEGER"), RESULT, origin),
+        Udf("recommend_for_segment", recommend_for_segment, ("INTEGER", "INTEGER"), RESULT, origin),
+        Udf("similar_products", similar_products, ("VARCHAR", "INTEGER"), RESULT, origin),
+        Udf("recommendation_source", recommendation_source, ("VARCHAR",), "VARCHAR", origin),
+    ]
+
+
+def _checked_k(k: pa.Array, function: str) -> np.ndarray:
+    ks = np.asarray(k.to_numpy(zero_copy_only=False), dtype=np.int64)
+    bad = ks[(ks < 1) | (ks > MAX_K)]
+    if len(bad):
+        raise ValueError(f"{function}: k = {int(bad[0])} — give 1 <= k <= {MAX_K}")
+    return ks
+
+
+def _lists(model: RecommendationModel, columns: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> pa.Array:
+    """One list per row: the first ``k`` valid (column, score) pairs as structs of product id and score."""
+    width = columns.shape[1]
+    keep = (columns >= 0) & (np.arange(width)[None, :] < ks[:, None])
+    lengths = keep.sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    products = model.product_array.take(pa.array(columns[keep]))
+    values = pa.array(scores[keep].astype(np.float64), type=pa.float64())
+    items = pa.StructArray.from_arrays([products, values], names=["product_id", "score"])
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), items, type=_RESULT_TYPE)
+
+
+def _segment_lookup(con: duckdb.DuckDBPyConnection, model: RecommendationModel) -> dict[str, int]:
+    """customer id -> row in the model's segments, for customers the model does not know (from
+    ``customer_segments`` when this connection has it)."""
+    try:
+        segments = data.load_segments(con)
+    except duckdb.Error:
+        return {}
+    index = {s: i for i, s in enumerate(model.segments)}
+    return {c: index[s] for c, s in segments.items() if s in index}
+
+
+def _fingerprint(interactions: data.Interactions) -> str:
+    digest = hashlib.sha256()
+    matrix = interactions.matrix
+    for part in (matrix.indptr, matrix.indices, matrix.data):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    digest.update("\n".join(interactions.customers + interactions.products).encode())
+    return digest.hexdigest()
+
