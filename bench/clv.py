@@ -64,8 +64,8 @@ def run_ours(path: str) -> dict:
     import duckdb
 
     from marketsql.core.tablemacro import table_macro
+    from marketsql.models import kind
     from marketsql.models.clv import BgNbd, GammaGamma
-    from marketsql.models.clv.serve import udfs
     from marketsql.models.clv.sql import duckdb_macros
     from marketsql.models.clv.value import customer_value
     from marketsql.models.registry import ModelRecord
@@ -86,7 +86,7 @@ def run_ours(path: str) -> dict:
     con = duckdb.connect()
     try:
         con.execute("CREATE TABLE clv_summary AS SELECT *, 0.0 AS revenue FROM frame")
-        for u in udfs(con, record):
+        for u in kind("clv").udfs(con, record):
             con.create_function(u.name, u.func, list(u.params), u.returns, type="arrow")
         for statement in duckdb_macros(params, 0.1):
             con.execute(statement)

@@ -28,11 +28,14 @@ def train_timed(project, name: str, **options) -> tuple[float, float, object]:
     import duckdb
 
     from marketsql import models
+    from marketsql.models.kind import TrainContext
+    from marketsql.models.registry import Registry
 
     con = duckdb.connect(str(project.database))
     started = time.perf_counter()
     try:
-        result, _ = models.kind(name).train(con, **options)
+        context = TrainContext(con, Registry(con), project.views, lambda message: None)
+        result, _ = models.kind(name).train(context, **options)
     finally:
         con.close()
     fit = time.perf_counter() - started

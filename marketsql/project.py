@@ -28,8 +28,9 @@ from marketsql.core.udfs import Udf, register
 from marketsql.core.udfs import discover as discover_udfs
 from marketsql.core.views import ViewFile
 from marketsql.core.views import discover as discover_views
-from marketsql.errors import ConfigError
+from marketsql.errors import ConfigError, ModelError
 from marketsql.models.budget.allocate import Allocation
+from marketsql.models.kind import TrainContext
 from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Registry
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class Project:
     @cached_property
     def views(self) -> dict[str, ViewFile]:
         """Every SQL view of the project, by name (parsed, not yet built)."""
-        return discover_views(self.roots)
+        return discover_views(self.roots, models.KINDS)
 
     @cached_property
     def order(self) -> list[str]:
@@ -155,17 +156,18 @@ class Project:
         With ``rebuild=False`` the version is registered in place in one transaction, and the next build
         compiles it (to train several models with one rebuild).
         """
-        model_kind = models.kind(name)
+        kind = models.kind(name)
+        accepted = [option for option in inspect.signature(kind.train).parameters if option != "context"]
+        for option in options:
+            if option not in accepted:
+                raise ModelError(f"{name} has no option {option} — its options: {', '.join(accepted)}")
         with self.writing(f"train {name}"):
             con = database.connect(self.database, read_only=True)
             try:
-                accepted = inspect.signature(model_kind.train).parameters
-                if "progress" in accepted:
-                    options["progress"] = progress
-                if "views" in accepted:  # the project's SQL, e.g. to recompute features as of a cutoff
-                    options["views"] = self.views
+                kind.check_reads(con)
                 registry = PendingRegistry(con)
-                result, record = model_kind.train(con, registry=registry, **options)
+                context = TrainContext(con, registry, self.views, progress or (lambda message: None))
+                result, _ = kind.train(context, **options)
             finally:
                 con.close()
             if not rebuild:
@@ -198,8 +200,9 @@ class Project:
         return last.applied_to(self.config) if last else (self.config, [])
 
     def models(self) -> list[ModelRecord]:
-        """Every registered model version, newest first."""
-        con = self.connect(read_only=True)
+        """Every registered model version, newest first (read without loading any: a version that cannot be
+        loaded must not block the command that lists it, to roll it back)."""
+        con = database.connect(self.database, read_only=True)
         try:
             return Registry(con).list()
         finally:

@@ -50,6 +50,7 @@ WriteProject = Callable[..., Path]
 
 DEMO_CUSTOMERS = 3_000
 DEMO_SEED = 7
+SMALL_CUSTOMERS = 800  # the small shop of the hostile suite and the common test of the kinds
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,21 @@ def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
 def demo_copy(demo_shop: Shop, tmp_path: Path) -> Path:
     """A private copy of the demo project, free to rebuild or retrain."""
     return Path(shutil.copytree(demo_shop.root, tmp_path / "shop"))
+
+
+@pytest.fixture(scope="session")
+def small_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`marketsql demo --customers 800` once: every model trained, segmentation v1 active."""
+    root = tmp_path_factory.mktemp("small") / "shop"
+    result = run_cli("demo", str(root), "--customers", str(SMALL_CUSTOMERS))
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture
+def shop(small_shop: Path, tmp_path: Path) -> Path:
+    """A private copy of the small shop, free to rebuild, retrain or break."""
+    return Path(shutil.copytree(small_shop, tmp_path / "shop"))
 
 
 @pytest.fixture

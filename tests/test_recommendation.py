@@ -134,9 +134,9 @@ def test_versions_metrics_and_rollback_through_the_registry(demo_copy):
 def test_untrained_and_empty(tmp_path):
     con = duckdb.connect(str(tmp_path / "x.duckdb"))
     try:
-        from marketsql.models.recommendation.serve import compile_untrained
+        from marketsql.models import kind
 
-        compile_untrained(con)
+        kind("recommendation").compile_untrained(con)
         with pytest.raises(duckdb.Error, match="run `marketsql train recommendation`"):
             con.execute("SELECT recommend('c', 10)").fetchall()
         con.execute("CREATE VIEW customer_product_interactions AS SELECT 'c' AS customer_id, 'p' AS product_id,"

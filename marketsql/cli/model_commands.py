@@ -38,18 +38,13 @@ def train(
 ) -> None:
     """Train a model on the built database, compare it with its baseline, register it, rebuild (with the
     last build's sources and settings unless --source/--set are given), all in one atomic step."""
+    from marketsql import models
     from marketsql.project import Project
 
-    by_model: dict[str, dict[str, Any]] = {"segmentation": {"k_min": k_min, "k_max": k_max, "seed": seed},
-                                           "forecast": {"horizon": horizon, "holdout": holdout},
-                                           "budget": {} if holdout is None else {"holdout": holdout},
-                                           "positioning": {"seed": seed},
-                                           "recommendation": {"seed": seed, "k": k, "epochs": epochs,
-                                                              "holdout_days": 30 if holdout_days is None
-                                                              else holdout_days, "candidates": candidates},
-                                           "clv": {"calibration_end": calibration_end, "holdout_days": holdout_days,
-                                                   "horizon_days": horizon_days, "discount": discount}}
-    options = by_model.get(model, {})
+    given = {"k_min": k_min, "k_max": k_max, "seed": seed, "horizon": horizon, "holdout": holdout,
+             "holdout_days": holdout_days, "calibration_end": calibration_end, "horizon_days": horizon_days,
+             "discount": discount, "k": k, "epochs": epochs, "candidates": candidates}
+    options: dict[str, Any] = {name: given[name] for name in models.kind(model).options if given[name] is not None}
     with status(f"training {model}") as update:
         loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
         trained = loaded.train(model, progress=update, **options)

@@ -12,7 +12,6 @@ from .app import err, out
 if TYPE_CHECKING:
     from marketsql.build import BuildResult
     from marketsql.engines.postgres.mirror import MirrorResult
-    from marketsql.models.registry import ModelRecord
     from marketsql.project import Trained
 
 HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
@@ -101,46 +100,11 @@ def print_mirror(result: MirrorResult) -> None:
               f" ({seconds.get('views', 0) + seconds.get('verify', 0):.1f} s), functions {functions}", markup=False)
 
 
-def print_training(result: Any, record: ModelRecord) -> None:
-    """A segmentation training: the best candidates, the selection, the features, baselines and profiles."""
-    from rich.table import Table
-
-    ranked = result.candidates.sort_values("silhouette", ascending=False)
-    shown = ranked.head(8)
-    if not shown["selected"].any():
-        shown = ranked[ranked["selected"]].combine_first(shown)
-    table = Table(*[str(c) for c in ranked.columns], title=f"best {len(shown)} of {len(ranked)} candidates")
-    for row in shown.itertuples(index=False):
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-    out.print(table)
-    out.print(result.selection)
-    for item in result.feature_report:
-        out.print(f"  feature {item['feature']}: {'kept' if item['kept'] else 'dropped'} — {item['reason']}")
-    metrics = record.metrics
-    out.print(f"Registered {record.name} v{record.version} ({record.kind}, k={metrics.get('k')}) as active:"
-              f" silhouette {metrics.get('silhouette'):.3f}, Davies-Bouldin {metrics.get('davies_bouldin'):.3f},"
-              f" stability {metrics.get('stability'):.3f}")
-    for name, block in metrics.get("baseline", {}).items():
-        out.print(f"  baseline {name}: silhouette {block.get('silhouette'):.3f},"
-                  f" Davies-Bouldin {block.get('davies_bouldin'):.3f} ({block.get('segments')} segments)")
-    profiles = result.profiles[["name", "size", "share_customers", "share_revenue", "distinguishing"]]
-    out.print(profiles.to_string(index=False))
-
-
-
 def print_trained(trained: Trained) -> None:
-    """What a training printed: the kind's own lines, or the segmentation candidates table."""
-    from importlib import import_module
+    """What a training did: the build notes, then the kind's own lines (candidates beside the baseline)."""
+    from marketsql import models
 
     for note in trained.build.notes if trained.build else ():
         out.print(f"Note: {note}", markup=False)
-    if trained.record.name in ("positioning", "recommendation"):
-        training_lines = import_module(f"marketsql.models.{trained.record.name}.report").training_lines
-        for line in training_lines(trained.result, trained.record):
-            out.print(line)
-    elif hasattr(trained.result, "lines"):
-        for line in trained.result.lines():
-            out.print(line)
-        out.print(f"Registered {trained.record.name} v{trained.record.version} as active; views rebuilt")
-    else:
-        print_training(trained.result, trained.record)
+    for line in models.kind(trained.record.name).training_lines(trained.result, trained.record):
+        out.print(line, markup=False)

@@ -10,7 +10,7 @@ import difflib
 import errno
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from marketsql.errors import SqlError
-from marketsql.models import KINDS
 
 from .sqltext import is_simple_name
 
@@ -60,13 +59,14 @@ class ViewFile:
         return f"{self.label}, line {line}" if line else self.label
 
 
-def discover(roots: Iterable[Path]) -> dict[str, ViewFile]:
-    """Parse ``sql/**/*.sql`` under each project root; later roots override earlier ones by view name."""
+def discover(roots: Iterable[Path], models: Collection[str] = ()) -> dict[str, ViewFile]:
+    """Parse ``sql/**/*.sql`` under each project root; later roots override earlier ones by view name.
+    ``models`` are the model kinds a ``-- marketsql: requires`` line may name."""
     views: dict[str, ViewFile] = {}
     for root in roots:
         seen: dict[str, ViewFile] = {}
         for path in sorted((root / "sql").rglob("*.sql")):
-            view = parse_view_file(path, root)
+            view = parse_view_file(path, root, models)
             if view.name in seen:
                 raise SqlError(
                     f"{seen[view.name].label} and {view.label} both define view {view.name!r}"
@@ -77,7 +77,7 @@ def discover(roots: Iterable[Path]) -> dict[str, ViewFile]:
     return views
 
 
-def parse_view_file(path: Path, root: Path) -> ViewFile:
+def parse_view_file(path: Path, root: Path, models: Collection[str] = ()) -> ViewFile:
     """Parse one SQL file; raise SqlError naming the file and line if it is not one valid SELECT."""
     label = str(path.relative_to(root))
     name = path.stem.lower()
@@ -112,16 +112,16 @@ def parse_view_file(path: Path, root: Path) -> ViewFile:
         label=label,
         sql=_strip_semicolon(text),
         materialized=bool(MATERIALIZED_RE.search(text)),
-        requires=_requires(text, label),
+        requires=_requires(text, label, models),
         references=references,
         functions=functions,
     )
 
 
-def _requires(text: str, label: str) -> frozenset[str]:
-    """The models named by ``-- marketsql: requires a, b`` lines; SqlError on a name that is no model kind."""
+def _requires(text: str, label: str, kinds: Collection[str]) -> frozenset[str]:
+    """The models named by ``-- marketsql: requires a, b`` lines; SqlError on a name that is not in ``kinds``."""
     names: set[str] = set()
-    known = ", ".join(sorted(KINDS))
+    known = ", ".join(sorted(kinds))
     for match in REQUIRES_RE.finditer(text):
         line = text.count("\n", 0, match.start(1)) + 1
         given = [n for n in re.split(r"[\s,]+", match.group(1).strip()) if n]
@@ -130,8 +130,8 @@ def _requires(text: str, label: str) -> frozenset[str]:
                 f"{label}, line {line}: `-- marketsql: requires` names no model — add one of: {known}"
             )
         for name in given:
-            if name.lower() not in KINDS:
-                close = difflib.get_close_matches(name.lower(), KINDS, n=1)
+            if name.lower() not in kinds:
+                close = difflib.get_close_matches(name.lower(), list(kinds), n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 raise SqlError(
                     f"{label}, line {line}: requires unknown model {name!r} — {hint}known models: {known}"

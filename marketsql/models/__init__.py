@@ -1,42 +1,46 @@
 """The kinds of model marketsql trains, and what each gives the database once trained.
 
-An explicit table, not discovery: each kind says how to train it, how to compile its active
-version to SQL (macros stored in the database, usable by any client) and which Python UDFs it
-adds to connections opened by marketsql. Heavy libraries are imported only when training.
+An explicit table, not discovery: one line per kind names the :class:`~marketsql.models.kind.ModelKind`
+subclass that trains it, compiles its active version to SQL (macros stored in the database, usable by any
+client) and adds its Python UDFs to connections opened by marketsql. A kind's module is imported only when
+that kind is used, so heavy libraries stay out of commands that do not need them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import ModuleType
+from functools import cache
 
 import duckdb
 
 from marketsql.core.udfs import Udf
 from marketsql.errors import ModelError, UnsafeSqlError
+from marketsql.models.kind import ModelKind
 from marketsql.models.registry import ModelRecord, Registry
 
-# model name -> module with train(con, **options), compile_sql(con, record), compile_untrained(con)
-# and udfs(con, record); optionally compile_postgres(con, record_or_None, schema) -> list of statements
+# model name -> "module:class" of its ModelKind
 KINDS: dict[str, str] = {
-    "segmentation": "marketsql.models.segmentation.serve",
-    "forecast": "marketsql.models.forecast.serve",
-    "budget": "marketsql.models.budget.serve",
-    "positioning": "marketsql.models.positioning.serve",
-    "recommendation": "marketsql.models.recommendation.serve",
-    "clv": "marketsql.models.clv.serve",
+    "segmentation": "marketsql.models.segmentation.serve:Segmentation",
+    "forecast": "marketsql.models.forecast.serve:Forecast",
+    "budget": "marketsql.models.budget.serve:Budget",
+    "positioning": "marketsql.models.positioning.serve:Positioning",
+    "recommendation": "marketsql.models.recommendation.serve:Recommendation",
+    "clv": "marketsql.models.clv.serve:CustomerValue",
 }
 
 
-def kind(name: str) -> ModuleType:
-    """The module serving model ``name``; ModelError listing the known ones otherwise."""
+@cache
+def kind(name: str) -> ModelKind:
+    """The kind called ``name``; ModelError listing the known ones otherwise."""
     if name not in KINDS:
         raise ModelError(f"unknown model {name!r} — known models: {', '.join(sorted(KINDS))}")
-    return importlib.import_module(KINDS[name])
-
-
+    module, _, cls = KINDS[name].partition(":")
+    made = getattr(importlib.import_module(module), cls)()
+    assert isinstance(made, ModelKind) and made.name == name, f"{KINDS[name]} is not the ModelKind {name!r}"
+    return made
 def active_records(con: duckdb.DuckDBPyConnection) -> dict[str, ModelRecord]:
     """The active version of every known kind that has one, each verified against its checksum."""
     registry = Registry(con)
@@ -53,20 +57,17 @@ def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
     for name in KINDS:
         if name in active:
             with _stored_version(active[name]):
-                kind(name).compile_sql(con, active[name])
+                kind(name).compile(con, active[name])
         else:
             kind(name).compile_untrained(con)
     return set(active)
 
 
 def compile_after_views(con: duckdb.DuckDBPyConnection) -> None:
-    """SQL of active models that reads built tables (e.g. a lookup by customer id), created once the views exist;
-    kinds opt in with ``compile_after_views(con, record)``."""
+    """SQL of active models that reads built tables (e.g. a lookup by customer id), created once the views exist."""
     for name, record in active_records(con).items():
-        late = getattr(kind(name), "compile_after_views", None)
-        if late is not None:
-            with _stored_version(record):
-                late(con, record)
+        with _stored_version(record):
+            kind(name).compile_after_views(con, record)
 
 
 @contextmanager
@@ -96,15 +97,11 @@ def model_udfs(con: duckdb.DuckDBPyConnection) -> list[Udf]:
 def postgres_functions(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     """PostgreSQL statements creating every kind's SQL functions in ``schema`` (for the mirror).
 
-    Kinds without ``compile_postgres`` are left out; an untrained kind gets its stand-ins.
+    Kinds without PostgreSQL functions are left out; an untrained kind gets its stand-ins.
     """
     active = active_records(con)
     statements: list[str] = []
     for name in KINDS:
-        compile_postgres = getattr(kind(name), "compile_postgres", None)
-        if compile_postgres is not None and name in active:
-            with _stored_version(active[name]):
-                statements.extend(compile_postgres(con, active[name], schema))
-        elif compile_postgres is not None:
-            statements.extend(compile_postgres(con, None, schema))
+        with _stored_version(active[name]) if name in active else contextlib.nullcontext():
+            statements.extend(kind(name).postgres(con, active.get(name), schema) or [])
     return statements

@@ -7,6 +7,7 @@ calibration columns are exactly what the view would give with that setting.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -77,7 +78,7 @@ def _check(p: Periods) -> None:
                          f" {MIN_CALIBRATION_DAYS + MIN_HOLDOUT_DAYS} days of purchases, or a later --calibration-end")
 
 
-def summary(con: duckdb.DuckDBPyConnection, p: Periods, views: dict[str, Any] | None) -> pd.DataFrame:
+def summary(con: duckdb.DuckDBPyConnection, p: Periods, views: Mapping[str, Any] | None) -> pd.DataFrame:
     """``clv_summary`` for periods ``p`` (the built table when they are the built ones)."""
     built = con.execute("SELECT calibration_end FROM clv_settings").fetchall()[0][0]
     if built == p.calibration_end:

@@ -8,7 +8,6 @@ figures are stored as registry arrays and compiled into table macros read by ``s
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +19,7 @@ import pandas as pd
 from marketsql.core.tablemacro import failing_table_macro, table_macro
 from marketsql.core.udfs import Udf
 from marketsql.errors import ModelError
+from marketsql.models.kind import ModelKind, TrainContext, fingerprint
 from marketsql.models.registry import ModelRecord, Registry
 
 from .model import SeriesResult, forecast_series
@@ -59,35 +59,6 @@ class ForecastTraining:
         return out
 
 
-def train(con: duckdb.DuckDBPyConnection, horizon: int = 6, holdout: int | None = None,
-          level: float = 0.8, registry: Registry | None = None) -> tuple[ForecastTraining, ModelRecord]:
-    """Forecast total and per-category revenue ``horizon`` months ahead; register the active version (into
-    ``registry``, default: ``con``'s)."""
-    if not 1 <= horizon <= 36:
-        raise ModelError(f"--horizon {horizon}: give 1 to 36 months")
-    if not 0 < level < 1:
-        raise ModelError(f"level {level}: give the interval's coverage as a fraction, e.g. 0.8")
-    try:
-        frame = con.execute(f"SELECT dimension, key, month, revenue, partial_month FROM {SOURCE_VIEW}"
-                            " WHERE dimension IN ('total', 'category') ORDER BY dimension, key, month").df()
-    except duckdb.CatalogException as exc:
-        raise ModelError(f"no {SOURCE_VIEW} view in this database — run `marketsql build` first") from exc
-    frame = frame[~frame["partial_month"].astype(bool)]
-    months = (pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS") if len(frame)
-              else pd.DatetimeIndex([]))
-    if len(months) < MIN_TRAIN_MONTHS + 1:
-        raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at least"
-                         f" {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test) — load more months of order"
-                         " lines and build")
-    holdout = min(horizon, len(months) - MIN_TRAIN_MONTHS) if holdout is None else holdout
-    if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
-        raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
-                         f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
-    result = _fit_all(frame, months, horizon, holdout, level)
-    record = _register(registry or Registry(con), result, horizon, holdout, level, frame)
-    return result, record
-
-
 def _fit_all(frame: pd.DataFrame, months: pd.DatetimeIndex, horizon: int, holdout: int,
              level: float) -> ForecastTraining:
     results, series, lengths, excluded = [], [], [], {}
@@ -106,8 +77,8 @@ def _fit_all(frame: pd.DataFrame, months: pd.DatetimeIndex, horizon: int, holdou
                             [f"{m:%Y-%m-%d}" for m in future], excluded)
 
 
-def _register(registry: Registry, result: ForecastTraining, horizon: int, holdout: int, level: float,
-              frame: pd.DataFrame) -> ModelRecord:
+def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, horizon: int, holdout: int,
+              level: float, frame: pd.DataFrame) -> ModelRecord:
     rs = result.results
     arrays = {"forecast": np.vstack([r.final.mean for r in rs]), "lower": np.vstack([r.final.lower for r in rs]),
               "upper": np.vstack([r.final.upper for r in rs]),
@@ -132,46 +103,8 @@ def _register(registry: Registry, result: ForecastTraining, horizon: int, holdou
         "mean_coverage_baseline": float(np.mean([r.baseline_errors["coverage"] for r in rs])),
         "per_series": {key: {"model": r.model_errors, "baseline": r.baseline_errors, "winner": r.winner}
                        for (_, key), r in zip(result.series, rs, strict=True)}}
-    fingerprint = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
-    return registry.register(NAME, "exponential smoothing vs seasonal naive", params, ["revenue"], metrics,
-                                  arrays, fingerprint)
-
-
-def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
-    """Table macros ``forecast_points()``, ``forecast_holdout_points()``, ``forecast_accuracy_points()``."""
-    arrays = Registry(con).arrays(record)
-    p = record.params
-    future = [date.fromisoformat(m) for m in p["forecast_months"]]
-    tested = [date.fromisoformat(m) for m in p["holdout_months"]]
-    points, holdout, accuracy = [], [], []
-    for i, (dimension, key) in enumerate(p["series"]):
-        for j, month in enumerate(future):
-            points.append((dimension, key, month, arrays["forecast"][i, j], arrays["lower"][i, j],
-                           arrays["upper"][i, j], p["methods"][i], p["level"], record.version))
-        model_method, baseline_method = p["holdout_methods"][i]
-        for j, month in enumerate(tested):
-            holdout.append((dimension, key, month, *(arrays[f"holdout_{name}"][i, j] for name in HOLDOUT_ARRAYS),
-                            model_method, baseline_method))
-        block = record.metrics["per_series"][key]
-        accuracy.append((dimension, key, model_method, *(block["model"][m] for m in SCORES),
-                         baseline_method, *(block["baseline"][m] for m in SCORES), p["level"],
-                         p["winners"][i], p["methods"][i], p["train_months"][i] - p["holdout"], p["holdout"],
-                         record.version))
-    con.execute(table_macro("forecast_points", POINT_COLUMNS, points))
-    con.execute(table_macro("forecast_holdout_points", HOLDOUT_COLUMNS, holdout))
-    con.execute(table_macro("forecast_accuracy_points", ACCURACY_COLUMNS, accuracy))
-
-
-def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
-    """Stand-in table macros that fail with what to run."""
-    for name in MACROS:
-        con.execute(failing_table_macro(name, "no trained forecast model in this database — run"
-                                              " `marketsql train forecast`"))
-
-
-def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
-    """No Python UDF: the forecast is a table."""
-    return []
+    return context.register(kind, "exponential smoothing vs seasonal naive", params, ["revenue"], metrics, arrays,
+                            fingerprint(frame))
 
 
 POINT_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"), ("forecast", "DOUBLE"),
@@ -189,3 +122,79 @@ ACCURACY_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("model_m
                     ("baseline_mape", "DOUBLE"), ("baseline_smape", "DOUBLE"), ("baseline_coverage", "DOUBLE"),
                     ("level", "DOUBLE"), ("winner", "VARCHAR"), ("forecast_method", "VARCHAR"),
                     ("train_months", "INTEGER"), ("holdout_months", "INTEGER"), ("model_version", "INTEGER")]
+
+
+class Forecast(ModelKind):
+    """Revenue forecasts per series (total and category) from sales_by_month: ETS against seasonal naive."""
+
+    name = NAME
+    reads = ("sales_by_month",)
+    options = ("horizon", "holdout")
+
+    def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
+        """``forecast_points()`` (what sales_forecast reads), and the stored forecast arrays, series by series."""
+        arrays = Registry(con).arrays(record)
+        rows = con.execute("SELECT forecast, lower, upper FROM forecast_points()").fetchall()
+        stored = np.stack([arrays["forecast"], arrays["lower"], arrays["upper"]], axis=-1).reshape(-1, 3)
+        return np.array(rows, dtype=np.float64).ravel(), stored.ravel()
+
+    def training_lines(self, result: ForecastTraining, record: ModelRecord) -> list[str]:
+        """Per series: the ETS form and seasonal naive on the holdout, the winner; then what was registered."""
+        return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
+
+    def train(self, context: TrainContext, horizon: int = 6, holdout: int | None = None,
+              level: float = 0.8) -> tuple[ForecastTraining, ModelRecord]:
+        """Forecast total and per-category revenue ``horizon`` months ahead; register the active version."""
+        if not 1 <= horizon <= 36:
+            raise ModelError(f"--horizon {horizon}: give 1 to 36 months")
+        if not 0 < level < 1:
+            raise ModelError(f"level {level}: give the interval's coverage as a fraction, e.g. 0.8")
+        frame = context.read(SOURCE_VIEW, f"SELECT dimension, key, month, revenue, partial_month FROM {SOURCE_VIEW}"
+                             " WHERE dimension IN ('total', 'category') ORDER BY dimension, key, month")
+        frame = frame[~frame["partial_month"].astype(bool)]
+        months = (pd.date_range(frame["month"].min(), frame["month"].max(), freq="MS") if len(frame)
+                  else pd.DatetimeIndex([]))
+        if len(months) < MIN_TRAIN_MONTHS + 1:
+            raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at"
+                             f" least {MIN_TRAIN_MONTHS + 1} ({MIN_TRAIN_MONTHS} to fit + 1 to test) — load more months"
+                             " of order lines and build")
+        holdout = min(horizon, len(months) - MIN_TRAIN_MONTHS) if holdout is None else holdout
+        if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
+            raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
+                             f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
+        result = _fit_all(frame, months, horizon, holdout, level)
+        record = _register(context, self, result, horizon, holdout, level, frame)
+        return result, record
+
+    def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+        """Table macros ``forecast_points()``, ``forecast_holdout_points()``, ``forecast_accuracy_points()``."""
+        arrays = Registry(con).arrays(record)
+        p = record.params
+        future = [date.fromisoformat(m) for m in p["forecast_months"]]
+        tested = [date.fromisoformat(m) for m in p["holdout_months"]]
+        points, holdout, accuracy = [], [], []
+        for i, (dimension, key) in enumerate(p["series"]):
+            for j, month in enumerate(future):
+                points.append((dimension, key, month, arrays["forecast"][i, j], arrays["lower"][i, j],
+                               arrays["upper"][i, j], p["methods"][i], p["level"], record.version))
+            model_method, baseline_method = p["holdout_methods"][i]
+            for j, month in enumerate(tested):
+                holdout.append((dimension, key, month, *(arrays[f"holdout_{name}"][i, j] for name in HOLDOUT_ARRAYS),
+                                model_method, baseline_method))
+            block = record.metrics["per_series"][key]
+            accuracy.append((dimension, key, model_method, *(block["model"][m] for m in SCORES),
+                             baseline_method, *(block["baseline"][m] for m in SCORES), p["level"],
+                             p["winners"][i], p["methods"][i], p["train_months"][i] - p["holdout"], p["holdout"],
+                             record.version))
+        con.execute(table_macro("forecast_points", POINT_COLUMNS, points))
+        con.execute(table_macro("forecast_holdout_points", HOLDOUT_COLUMNS, holdout))
+        con.execute(table_macro("forecast_accuracy_points", ACCURACY_COLUMNS, accuracy))
+
+    def compile_untrained(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Stand-in table macros that fail with what to run."""
+        for name in MACROS:
+            con.execute(failing_table_macro(name, self.untrained))
+
+    def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
+        """No Python UDF: the forecast is a table."""
+        return []

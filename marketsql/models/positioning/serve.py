@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 import duckdb
+import numpy as np
 
+from marketsql.core.sqltext import bare_name, literal
 from marketsql.core.udfs import Udf
 from marketsql.errors import ModelError
-from marketsql.models.registry import ModelRecord, Registry, json_safe
+from marketsql.models.kind import ModelKind, TrainContext, fingerprint
+from marketsql.models.registry import ModelRecord, Registry
 
 from .model import PositioningModel
 from .sql import RESERVED, macro_statements, standin_statements, table_statements
 
 NAME = "positioning"
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-
-
-def train(con: duckdb.DuckDBPyConnection, seed: int = 0, category: str | None = None,
-          holdout: float = 0.25, min_brand_products: int = 5,
-          registry: Registry | None = None) -> tuple[Any, ModelRecord]:
-    """Fit the positioning of one category of ``position_products``; register it (into ``registry``, default:
-    ``con``'s) as the active version."""
-    if not 0.05 <= holdout <= 0.5:
-        raise ModelError(f"holdout {holdout}: give a share between 0.05 and 0.5")
-    products, attributes = _training_data(con, category)
-    from .train import train_positioning  # scikit-learn is imported only here, once the data can be used
-    result = train_positioning(products, attributes, seed=seed, holdout=holdout,
-                               min_brand_products=min_brand_products)
-    arrays, meta = result.model.to_arrays()
-    params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
-              "all_brands": result.all_brands, "notes": result.notes}
-    record = (registry or Registry(con)).register(NAME, "pca+ridge", params, result.model.attributes,
-                                                  json_safe(result.metrics), arrays, _fingerprint(products, attributes))
-    return result, record
 
 
 def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> PositioningModel:
@@ -45,37 +28,8 @@ def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> P
     return PositioningModel.from_arrays(registry.arrays(record), record.params["model"])
 
 
-def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
-    """Create the positioning macros and ``meta.position_*`` tables of ``record``."""
-    model = load(con, record)
-    import pandas as pd
-
-    for statement, rows in table_statements(model, record.version, record.metrics):
-        con.execute(statement)
-        table = statement.split()[4]
-        if rows:  # one INSERT from a frame: executemany would insert the ~15 k reference rows one by one
-            frame = pd.DataFrame(rows)  # noqa: F841 (read by DuckDB below)
-            con.execute(f"INSERT INTO {table} SELECT * FROM frame")
-    for statement in macro_statements(model, record.version):
-        con.execute(statement)
-
-
-def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
-    """Stand-in macros that fail with what to run."""
-    for statement in standin_statements():
-        con.execute(statement)
-
-
-def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
-    """None: every positioning function is a SQL macro, usable from any client."""
-    return []
-
-
-def _training_data(con: duckdb.DuckDBPyConnection, category: str | None) -> tuple[Any, Any]:
-    try:
-        products = con.execute("SELECT * FROM position_products").df()
-    except duckdb.CatalogException as exc:
-        raise ModelError("no position_products view in this database — run `marketsql build` first") from exc
+def _training_data(context: TrainContext, category: str | None) -> tuple[Any, Any]:
+    products = context.read("position_products")
     categories = sorted(products["category"].dropna().unique())
     if category is None:
         if len(categories) != 1:
@@ -89,7 +43,7 @@ def _training_data(con: duckdb.DuckDBPyConnection, category: str | None) -> tupl
     if len(products) < 20:
         raise ModelError(f"positioning needs at least 20 products with attributes in {category!r}; this data has"
                          f" {len(products)} — load more products and build")
-    attributes = con.execute(
+    attributes = context.con.execute(
         "SELECT product_id, attribute, value FROM stg_product_attributes WHERE product_id IN"
         " (SELECT product_id FROM position_products WHERE category = ?)", [category]).df()
     values = attributes.dropna(subset=["value"]).groupby("attribute")["value"].nunique()
@@ -107,11 +61,74 @@ def _training_data(con: duckdb.DuckDBPyConnection, category: str | None) -> tupl
     return products, attributes
 
 
-def _fingerprint(products: Any, attributes: Any) -> str:
-    import pandas as pd
 
-    digest = hashlib.sha256()
-    for frame in (products[["product_id", "price"]], attributes.sort_values(["product_id", "attribute"])):
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
 
+class Positioning(ModelKind):
+    """Where a product sits against the catalogue: PCA map of attributes and a price model against brand means."""
+
+    name = NAME
+    reads = ("position_products", "stg_product_attributes")
+    options = ("seed",)
+
+    def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
+        """``position_x``, ``position_y`` and ``expected_price`` called on every positioned product's attributes,
+        and the numpy model on the same values, stacked."""
+        model = load(con, record)
+        names = [bare_name(a, "positioning attribute") for a in model.attributes]
+        pivot = ", ".join(f"max(CASE WHEN dimension = {literal(a)} THEN value END) AS {a}" for a in names)
+        named = ", ".join(f"{a} := v.{a}" for a in names)
+        frame = con.execute(
+            f"WITH v AS (SELECT product_id, {pivot} FROM position_space GROUP BY product_id)"
+            f" SELECT v.*, m.brand, position_x({named}) AS sql_x, position_y({named}) AS sql_y,"
+            f" expected_price({named}, brand := m.brand) AS sql_price"
+            " FROM v JOIN position_map AS m USING (product_id) ORDER BY product_id").df()
+        z = model.transform(frame[names].to_numpy(np.float64))
+        price = np.exp(model.log_price(z, model.brand_index(list(frame["brand"]))))
+        python = np.concatenate([model.xy(z)[:, 0], model.xy(z)[:, 1], price])
+        return frame[["sql_x", "sql_y", "sql_price"]].to_numpy(np.float64).T.ravel(), python
+
+    def training_lines(self, result: Any, record: ModelRecord) -> list[str]:
+        """The map, the price model beside the brand-mean baseline, and what was registered."""
+        from .report import training_lines
+
+        return training_lines(result, record)
+
+    def train(self, context: TrainContext, seed: int = 0, category: str | None = None,
+              holdout: float = 0.25, min_brand_products: int = 5) -> tuple[Any, ModelRecord]:
+        """Fit the positioning of one category of ``position_products``; register it as the active version."""
+        if not 0.05 <= holdout <= 0.5:
+            raise ModelError(f"holdout {holdout}: give a share between 0.05 and 0.5")
+        products, attributes = _training_data(context, category)
+        from .train import train_positioning  # scikit-learn is imported only here, once the data can be used
+        result = train_positioning(products, attributes, seed=seed, holdout=holdout,
+                                   min_brand_products=min_brand_products)
+        arrays, meta = result.model.to_arrays()
+        params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
+                  "all_brands": result.all_brands, "notes": result.notes}
+        record = context.register(self, "pca+ridge", params, result.model.attributes, result.metrics, arrays,
+                                  fingerprint(products[["product_id", "price"]],
+                                              attributes.sort_values(["product_id", "attribute"])))
+        return result, record
+
+    def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+        """Create the positioning macros and ``meta.position_*`` tables of ``record``."""
+        model = load(con, record)
+        import pandas as pd
+
+        for statement, rows in table_statements(model, record.version, record.metrics):
+            con.execute(statement)
+            table = statement.split()[4]
+            if rows:  # one INSERT from a frame: executemany would insert the ~15 k reference rows one by one
+                frame = pd.DataFrame(rows)  # noqa: F841 (read by DuckDB below)
+                con.execute(f"INSERT INTO {table} SELECT * FROM frame")
+        for statement in macro_statements(model, record.version):
+            con.execute(statement)
+
+    def compile_untrained(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Stand-in macros that fail with what to run."""
+        for statement in standin_statements():
+            con.execute(statement)
+
+    def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
+        """None: every positioning function is a SQL macro, usable from any client."""
+        return []

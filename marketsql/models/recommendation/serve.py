@@ -17,7 +17,6 @@ fewer than k entries when fewer candidates exist. An unknown segment or product 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -27,9 +26,9 @@ import pyarrow as pa
 
 from marketsql.core.sqltext import literal
 from marketsql.core.udfs import Udf
-from marketsql.core.views import ViewFile
 from marketsql.errors import ModelError
 from marketsql.models.asof import segments_as_of
+from marketsql.models.kind import ModelKind, TrainContext
 from marketsql.models.registry import ModelRecord, Registry, json_safe
 
 from . import data
@@ -50,113 +49,11 @@ SOURCES = {"popularity": "popularity", "segment_popularity": "segment popularity
            "ease": "EASE", "two_tower": "Keras two-tower"}
 
 
-def train(
-    con: duckdb.DuckDBPyConnection, holdout_days: int = 30, k: int = 10, epochs: int | None = None,
-    seed: int = 0, candidates: str | None = None, progress: Any = None, views: Mapping[str, ViewFile] | None = None,
-    registry: Registry | None = None, **_: Any,
-) -> tuple[RecommendationTraining, ModelRecord]:
-    """Compare the candidates on the last ``holdout_days`` days, register the refitted winner as active (into
-    ``registry``, default: ``con``'s).
-
-    ``views`` (the project's SQL files) lets the holdout score segments on the features as of the cutoff;
-    without it the segment baseline uses today's segments, which have seen the holdout period."""
-    from .keras_model import KerasSettings
-
-    if holdout_days < 1:
-        raise ModelError(f"--holdout-days {holdout_days}: give at least 1 day")
-    if epochs is not None and epochs < 1:
-        raise ModelError(f"--epochs {epochs}: give at least 1 epoch")
-    if not 1 <= k <= MAX_K:
-        raise ModelError(f"--k {k}: give 1 <= k <= {MAX_K}")
-    names = tuple(c.strip() for c in candidates.split(",")) if candidates else CANDIDATES
-    unknown = [c for c in names if c not in CANDIDATES]
-    if unknown or "popularity" not in names:
-        raise ModelError(f"--candidates {candidates}: use popularity plus any of {', '.join(CANDIDATES[1:])}")
-    settings = KerasSettings(seed=seed, **({"epochs": epochs} if epochs else {}))
-    cutoff = data.holdout_cutoff(con, holdout_days)
-    data.check_enough(con, cutoff, holdout_days)
-    features = views.get("customer_features") if views else None
-    segments = segments_as_of(con, features.sql, cutoff) if features else None
-    split = data.load_training(con, cutoff, segments=segments)
-    relevant = data.load_holdout(con, split, cutoff)
-    full = data.load_training(con)
-    result = train_recommendation((split, relevant), full, k, names, settings, cutoff, progress)
-    arrays, meta = result.model.to_arrays()
-    params = {"model": meta, "chosen": result.chosen, "selection": result.selection, "holdout_days": holdout_days,
-              "k": k, "seed": seed, "keras": vars(settings), "candidates": list(names)}
-    metrics = {**result.metrics(), "candidates": json_safe(result.candidates.to_dict(orient="records")),
-               "epoch_seconds": result.epoch_seconds}
-    record = (registry or Registry(con)).register(NAME, result.chosen, params, ["customer_product_interactions"],
-                                    json_safe(metrics), arrays, _fingerprint(full))
-    return result, record
-
-
 def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> RecommendationModel:
     """The active (or the given) version, verified against its checksum."""
     registry = Registry(con)
     record = record or registry.active(NAME)
     return RecommendationModel.from_arrays(registry.arrays(record), record.params["model"])
-
-
-def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
-    """Record which version serves (``meta.active_recommendation``); the functions themselves are UDFs."""
-    con.execute("CREATE OR REPLACE TABLE meta.active_recommendation AS SELECT ? AS version, ? AS candidate,"
-                " ? AS source", [record.version, record.params["chosen"], SOURCES[record.params["chosen"]]])
-
-
-def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
-    """Stand-in macros that fail with what to run."""
-    message = "no trained recommendation model in this database — run `marketsql train recommendation`"
-    for name, (params, _) in FUNCTIONS.items():
-        con.execute(f"CREATE OR REPLACE MACRO {name}({params}) AS error({literal(message)})")
-
-
-def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
-    """The SQL functions of the module docstring, scoring the active version with numpy."""
-    model = load(con, record)
-    segment_rows = _segment_lookup(con, model)
-    chosen = SOURCES[record.params["chosen"]]
-
-    def customers(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-        users = model.customer_rows(pd.Index(ids.to_numpy(zero_copy_only=False), dtype=object))
-        unknown = users < 0
-        segments = np.full(len(users), -1, dtype=np.int64)
-        if unknown.any():
-            keys = ids.take(pa.array(np.flatnonzero(unknown))).to_pylist()
-            segments[unknown] = [segment_rows.get(str(key), -1) for key in keys]
-        return users, segments
-
-    def recommend_with(exclude: bool) -> Any:
-        def recommend(customer_id: pa.Array, k: pa.Array) -> pa.Array:
-            ks = _checked_k(k, "recommend")
-            users, segments = customers(customer_id)
-            columns, scores = model.recommend(users, int(ks.max(initial=1)), exclude, segments)
-            return _lists(model, columns, scores, ks)
-        return recommend
-
-    def recommend_for_segment(segment_id: pa.Array, k: pa.Array) -> pa.Array:
-        ks = _checked_k(k, "recommend_for_segment")
-        columns, scores = model.for_segment(model.segment_index(segment_id.to_pylist()), int(ks.max(initial=1)))
-        return _lists(model, columns, scores, ks)
-
-    def similar_products(product_id: pa.Array, k: pa.Array) -> pa.Array:
-        ks = _checked_k(k, "similar_products")
-        columns, scores = model.similar(model.product_index(product_id.to_pylist()), int(ks.max(initial=1)))
-        return _lists(model, columns, scores, ks)
-
-    def recommendation_source(customer_id: pa.Array) -> pa.Array:
-        users, segments = customers(customer_id)
-        labels = np.where(users >= 0, chosen, np.where(segments >= 0, "segment popularity", "popularity"))
-        return pa.array(labels.tolist(), type=pa.string())
-
-    origin = "recommendation model"
-    return [
-        Udf("recommend", recommend_with(True), ("VARCHAR", "INTEGER"), RESULT, origin),
-        Udf("recommend_including_bought", recommend_with(False), ("VARCHAR", "INTEGER"), RESULT, origin),
-        Udf("recommend_for_segment", recommend_for_segment, ("INTEGER", "INTEGER"), RESULT, origin),
-        Udf("similar_products", similar_products, ("VARCHAR", "INTEGER"), RESULT, origin),
-        Udf("recommendation_source", recommendation_source, ("VARCHAR",), "VARCHAR", origin),
-    ]
 
 
 def _checked_k(k: pa.Array, function: str) -> np.ndarray:
@@ -198,3 +95,127 @@ def _fingerprint(interactions: data.Interactions) -> str:
     digest.update("\n".join(interactions.customers + interactions.products).encode())
     return digest.hexdigest()
 
+
+class Recommendation(ModelKind):
+    """What to offer whom: popularity, segment popularity, item cosine, EASE and a Keras two-tower model,
+    compared on the last days."""
+
+    name = NAME
+    reads = ("customer_product_interactions", "stg_order_lines")
+    options = ("seed", "k", "epochs", "holdout_days", "candidates")
+
+    def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
+        """``recommend(customer_id, 5)`` for every customer with purchases (product column, then score, per
+        rank), and the numpy model's top 5 with the bought products excluded."""
+        model = load(con, record)
+        frame = con.execute("SELECT customer_id, recommend(customer_id, 5) AS top FROM (SELECT DISTINCT customer_id"
+                            " FROM customer_product_interactions) ORDER BY customer_id").df()
+        columns, scores = model.recommend(model.customer_rows(pd.Index(frame["customer_id"], dtype=object)), 5)
+        python = np.concatenate([np.where(columns >= 0, columns, -1).ravel(), scores.ravel()])
+        sql_columns = np.full(columns.shape, -1.0)
+        sql_scores = np.full(scores.shape, np.nan)
+        for i, top in enumerate(frame["top"]):
+            for j, item in enumerate(top):
+                sql_columns[i, j] = model.product_index([item["product_id"]])[0]
+                sql_scores[i, j] = item["score"]
+        return np.concatenate([sql_columns.ravel(), sql_scores.ravel()]), python.astype(np.float64)
+
+    def training_lines(self, result: RecommendationTraining, record: ModelRecord) -> list[str]:
+        """Every candidate beside popularity on the holdout, the winner, and what was registered."""
+        from .report import training_lines
+
+        return training_lines(result, record)
+
+    def train(self, context: TrainContext, holdout_days: int = 30, k: int = 10, epochs: int | None = None,
+              seed: int = 0, candidates: str | None = None) -> tuple[RecommendationTraining, ModelRecord]:
+        """Compare the candidates on the last ``holdout_days`` days, register the refitted winner as active.
+
+        The holdout scores segments on the features as of the cutoff (the project's SQL rerun, see
+        :mod:`marketsql.models.asof`), never on today's segments, which have seen the holdout period."""
+        con, views, progress = context.con, context.views, context.progress
+        from .keras_model import KerasSettings
+
+        if holdout_days < 1:
+            raise ModelError(f"--holdout-days {holdout_days}: give at least 1 day")
+        if epochs is not None and epochs < 1:
+            raise ModelError(f"--epochs {epochs}: give at least 1 epoch")
+        if not 1 <= k <= MAX_K:
+            raise ModelError(f"--k {k}: give 1 <= k <= {MAX_K}")
+        names = tuple(c.strip() for c in candidates.split(",")) if candidates else CANDIDATES
+        unknown = [c for c in names if c not in CANDIDATES]
+        if unknown or "popularity" not in names:
+            raise ModelError(f"--candidates {candidates}: use popularity plus any of {', '.join(CANDIDATES[1:])}")
+        settings = KerasSettings(seed=seed, **({"epochs": epochs} if epochs else {}))
+        cutoff = data.holdout_cutoff(con, holdout_days)
+        data.check_enough(con, cutoff, holdout_days)
+        features = views.get("customer_features") if views else None
+        segments = segments_as_of(con, features.sql, cutoff) if features else None
+        split = data.load_training(con, cutoff, segments=segments)
+        relevant = data.load_holdout(con, split, cutoff)
+        full = data.load_training(con)
+        result = train_recommendation((split, relevant), full, k, names, settings, cutoff, progress)
+        arrays, meta = result.model.to_arrays()
+        params = {"model": meta, "chosen": result.chosen, "selection": result.selection, "holdout_days": holdout_days,
+                  "k": k, "seed": seed, "keras": vars(settings), "candidates": list(names)}
+        metrics = {**result.metrics(), "candidates": json_safe(result.candidates.to_dict(orient="records")),
+                   "epoch_seconds": result.epoch_seconds}
+        record = context.register(self, result.chosen, params, ["customer_product_interactions"], metrics, arrays,
+                                  _fingerprint(full))
+        return result, record
+
+    def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
+        """Record which version serves (``meta.active_recommendation``); the functions themselves are UDFs."""
+        con.execute("CREATE OR REPLACE TABLE meta.active_recommendation AS SELECT ? AS version, ? AS candidate,"
+                    " ? AS source", [record.version, record.params["chosen"], SOURCES[record.params["chosen"]]])
+
+    def compile_untrained(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Stand-in macros that fail with what to run."""
+        for name, (params, _) in FUNCTIONS.items():
+            con.execute(f"CREATE OR REPLACE MACRO {name}({params}) AS error({literal(self.untrained)})")
+
+    def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
+        """The SQL functions of the module docstring, scoring the active version with numpy."""
+        model = load(con, record)
+        segment_rows = _segment_lookup(con, model)
+        chosen = SOURCES[record.params["chosen"]]
+
+        def customers(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+            users = model.customer_rows(pd.Index(ids.to_numpy(zero_copy_only=False), dtype=object))
+            unknown = users < 0
+            segments = np.full(len(users), -1, dtype=np.int64)
+            if unknown.any():
+                keys = ids.take(pa.array(np.flatnonzero(unknown))).to_pylist()
+                segments[unknown] = [segment_rows.get(str(key), -1) for key in keys]
+            return users, segments
+
+        def recommend_with(exclude: bool) -> Any:
+            def recommend(customer_id: pa.Array, k: pa.Array) -> pa.Array:
+                ks = _checked_k(k, "recommend")
+                users, segments = customers(customer_id)
+                columns, scores = model.recommend(users, int(ks.max(initial=1)), exclude, segments)
+                return _lists(model, columns, scores, ks)
+            return recommend
+
+        def recommend_for_segment(segment_id: pa.Array, k: pa.Array) -> pa.Array:
+            ks = _checked_k(k, "recommend_for_segment")
+            columns, scores = model.for_segment(model.segment_index(segment_id.to_pylist()), int(ks.max(initial=1)))
+            return _lists(model, columns, scores, ks)
+
+        def similar_products(product_id: pa.Array, k: pa.Array) -> pa.Array:
+            ks = _checked_k(k, "similar_products")
+            columns, scores = model.similar(model.product_index(product_id.to_pylist()), int(ks.max(initial=1)))
+            return _lists(model, columns, scores, ks)
+
+        def recommendation_source(customer_id: pa.Array) -> pa.Array:
+            users, segments = customers(customer_id)
+            labels = np.where(users >= 0, chosen, np.where(segments >= 0, "segment popularity", "popularity"))
+            return pa.array(labels.tolist(), type=pa.string())
+
+        origin = "recommendation model"
+        return [
+            Udf("recommend", recommend_with(True), ("VARCHAR", "INTEGER"), RESULT, origin),
+            Udf("recommend_including_bought", recommend_with(False), ("VARCHAR", "INTEGER"), RESULT, origin),
+            Udf("recommend_for_segment", recommend_for_segment, ("INTEGER", "INTEGER"), RESULT, origin),
+            Udf("similar_products", similar_products, ("VARCHAR", "INTEGER"), RESULT, origin),
+            Udf("recommendation_source", recommendation_source, ("VARCHAR",), "VARCHAR", origin),
+        ]
