@@ -65,6 +65,14 @@ class Shop:
         return marketsql.Project.load(self.root)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the real server they start: every test using ``postgres_server`` is ``postgres``, so
+    ``-m "not postgres"`` leaves the engine tests out and ``-m postgres`` runs only them."""
+    for item in items:
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     """`marketsql demo` through the real CLI, once per session. Tests only read it; a test that

@@ -17,8 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import psycopg
@@ -31,7 +30,6 @@ from marketsql.errors import MarketsqlError
 from .connection import DEFAULT_SCHEMA, PostgresError, Target, first_line
 from .copy import copy_rows, create_table_sql
 from .plan import (
-    ROLES,
     Item,
     Plan,
     Problem,
@@ -40,13 +38,32 @@ from .plan import (
     schema_names,
     static_problems,
 )
+from .swap import MARK, swap
 
 if TYPE_CHECKING:
-    from marketsql.project import Project
+    from pathlib import Path
+
+    from marketsql.core.udfs import Udf
+    from marketsql.core.views import ViewFile
 
 Progress = Callable[[str], None]
+
+
+class BuiltProject(Protocol):
+    """What the mirror reads of a project (``marketsql.Project`` is one): its SQL views and their build order,
+    its Python UDFs (which PostgreSQL cannot run) and the built DuckDB file."""
+
+    @property
+    def views(self) -> Mapping[str, ViewFile]: ...
+    @property
+    def order(self) -> list[str]: ...
+    @property
+    def udfs(self) -> Mapping[str, Udf]: ...
+    @property
+    def database(self) -> Path: ...
+
+
 BUILDING = "__new"
-MARK = "marketsql mirror"  # schema comments start with this: only such schemas are ever replaced
 _FUNCTION_RE = re.compile(r"CREATE FUNCTION \"[^\"]+\"\.(\w+)\(")
 _MISSING_FUNCTION_RE = re.compile(r"function ([\w.\"]+)\(")
 
@@ -100,7 +117,7 @@ class MirrorResult:
         return self.plan.items
 
 
-def check(project: Project, target: Target | None, progress: Progress | None = None,
+def check(project: BuiltProject, target: Target | None, progress: Progress | None = None,
           files_only: bool = False) -> MirrorResult:
     """List every view that cannot be mirrored, before anything is written.
 
@@ -128,7 +145,7 @@ def check(project: Project, target: Target | None, progress: Progress | None = N
     return result
 
 
-def mirror(project: Project, target: Target, progress: Progress | None = None) -> MirrorResult:
+def mirror(project: BuiltProject, target: Target, progress: Progress | None = None) -> MirrorResult:
     """Mirror the built database of ``project`` onto ``target``, atomically; PostgresError if anything fails."""
     say = progress or (lambda message: None)
     started = time.perf_counter()
@@ -158,7 +175,7 @@ def _scrubbed(target: Target) -> Iterator[None]:
                             " changed") from None
 
 
-def _prepare(project: Project, schema: str, target: Target | None) -> MirrorResult:
+def _prepare(project: BuiltProject, schema: str, target: Target | None) -> MirrorResult:
     building = schema_names(schema, BUILDING)
     duck = database.connect(project.database, read_only=True)
     try:
@@ -193,7 +210,7 @@ def _apply(pg: psycopg.Connection[Any], duck: duckdb.DuckDBPyConnection, result:
                 raise psycopg.Rollback(tx)
             _verify(cur, duck, result, building, target, say)
             say("swapping the new mirror in")
-            _swap(cur, result, building, target)
+            swap(cur, result, building, target)
     except psycopg.Error as exc:
         raise PostgresError(f"PostgreSQL at {target.shown}: {target.scrub(first_line(exc))} — nothing was"
                             " changed") from None
@@ -327,77 +344,3 @@ def _verify(cur: psycopg.Cursor[Any], duck: duckdb.DuckDBPyConnection, result: M
                                 " DuckDB — the view means something else there; mark it `-- marketsql: materialized`"
                                 " to copy its rows; the mirror was rolled back, nothing was changed")
     result.seconds["verify"] = time.perf_counter() - started
-
-
-def _swap(cur: psycopg.Cursor[Any], result: MirrorResult, building: Mapping[str, str], target: Target) -> None:
-    """Replace the old mirror by the new one, waiting at most ``target.lock_timeout`` at a time for sessions
-    that read the old one (so readers queued behind the swap wait no longer than that), a few times with
-    backoff; then fail naming the sessions in the way. Each try is a savepoint: a failed one undoes itself."""
-    meta = quote_ident(building["meta"])
-    cur.execute(f"CREATE TABLE {meta}.mirror (mirrored_at timestamptz, source_database text, build_id integer,"
-                " objects integer, copied_rows bigint)")
-    cur.execute(f"INSERT INTO {meta}.mirror VALUES (now(), %s, %s, %s, %s)",
-                [result.database, result.plan.build_id, len(result.items), result.copied_rows])
-    for attempt in range(SWAP_TRIES):
-        try:
-            with cur.connection.transaction():
-                cur.execute("SELECT set_config('lock_timeout', %s, true)", [f"{round(target.lock_timeout * 1000)}ms"])
-                _rename(cur, result, building, target)
-                cur.execute("SELECT set_config('lock_timeout', '0', true)")
-            return
-        except psycopg.errors.LockNotAvailable:
-            if attempt + 1 < SWAP_TRIES:
-                time.sleep(SWAP_BACKOFF * 2**attempt)
-    raise PostgresError(_in_use(cur, result, target))
-
-
-SWAP_TRIES = 3
-SWAP_BACKOFF = 0.5  # seconds before the second try; doubled each time
-
-
-def _in_use(cur: psycopg.Cursor[Any], result: MirrorResult, target: Target) -> str:
-    """What holds the old mirror: one line naming the sessions, and how to fix it."""
-    cur.execute(
-        "SELECT a.pid, a.usename, a.application_name, a.state, to_char(a.xact_start, 'YYYY-MM-DD HH24:MI:SS'),"
-        " min(n.nspname || '.' || coalesce(c.relname, '')) FROM pg_locks AS l"
-        " JOIN pg_stat_activity AS a ON a.pid = l.pid"
-        " LEFT JOIN pg_class AS c ON l.locktype = 'relation' AND c.oid = l.relation"
-        " JOIN pg_namespace AS n ON n.oid = coalesce(c.relnamespace, CASE WHEN l.locktype = 'object'"
-        " AND l.classid = 'pg_namespace'::regclass THEN l.objid END)"
-        " WHERE l.granted AND l.pid <> pg_backend_pid() AND n.nspname = ANY(%s)"
-        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 5, 1", [list(result.schemas.values())])
-    sessions = cur.fetchall()
-    waited = f"{SWAP_TRIES} tries of {target.lock_timeout:g} s"
-    if not sessions:
-        return (f"the mirror's schema {result.schemas['main']} stayed locked by another session ({waited}) — see"
-                " pg_stat_activity for who holds it, then run the build again; the previous mirror is untouched")
-    pid, user, application, state, since, holds = sessions[0]
-    others = f" and {len(sessions) - 1} more session(s)" if len(sessions) > 1 else ""
-    return (f"session pid {pid} (user {user}, application {application or '-'!r}, {state}"
-            f"{f' in a transaction since {since}' if since else ''}) holds {holds.rstrip('.')}{others}, so the"
-            f" new mirror could not replace the old one ({waited}) — have it commit or close, or end it with"
-            f" SELECT pg_terminate_backend({pid}), or raise [targets.postgres] lock_timeout; the previous mirror"
-            " is untouched")
-
-
-def _rename(cur: psycopg.Cursor[Any], result: MirrorResult, building: Mapping[str, str], target: Target) -> None:
-    for role in ROLES:
-        final, new = quote_ident(result.schemas[role]), quote_ident(building[role])
-        cur.execute(f"DROP SCHEMA IF EXISTS {final} CASCADE")
-        cur.execute(f"ALTER SCHEMA {new} RENAME TO {final}")
-        stamp = (f"{MARK}: {_ROLE_TEXT[role]} of {result.database}, {datetime.now():%Y-%m-%d %H:%M}"
-                 " — replaced by every `marketsql build --target postgres`")
-        cur.execute(f"COMMENT ON SCHEMA {final} IS {literal(stamp)}".encode())
-        for reader in target.readers:
-            who = quote_ident(reader)
-            try:
-                with cur.connection.transaction():
-                    cur.execute(f"GRANT USAGE ON SCHEMA {final} TO {who}")
-                    cur.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {final} TO {who}")
-                    cur.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {final} TO {who}")
-            except psycopg.Error as exc:
-                raise PostgresError(f"cannot grant read access to {reader!r}: {first_line(exc)} — fix"
-                                    " [targets.postgres] readers / --reader; nothing was changed") from None
-
-
-_ROLE_TEXT = {"main": "views, marts and model functions", "raw": "raw sources", "meta": "build manifest"}
