@@ -18,22 +18,39 @@ from .mle import Fit, fit
 NAMES = ("p", "q", "v")
 
 
-def loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class Purchases:
+    """The fitted customers' ``x`` (repeat purchases) and ``m`` (mean value), with the terms of the likelihood
+    that do not depend on the parameters computed once (a fit evaluates the likelihood ~50 times)."""
+
+    x: np.ndarray
+    log_xm: np.ndarray  # log x + log m
+    log_m: np.ndarray
+    xm_total: np.ndarray  # x m, the customer's total spend
+
+    @classmethod
+    def of(cls, x: np.ndarray, m: np.ndarray) -> Purchases:
+        return cls(x, np.log(x) + np.log(m), np.log(m), x * m)
+
+
+def loglik(params: np.ndarray, d: Purchases) -> np.ndarray:
     """Per-customer log-likelihood of the mean ``m`` of ``x`` purchase values."""
     p, q, v = params
-    px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m)
-            + px * np.log(x) - (px + q) * np.log(x * m + v))
+    px = p * d.x
+    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + px * d.log_xm - d.log_m
+            - (px + q) * np.log(d.xm_total + v))
 
 
-def gradient(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+def gradient(params: np.ndarray, d: Purchases) -> np.ndarray:
     """d loglik / d (p, q, v) per customer, shape (n, 3)."""
     p, q, v = params
-    px = p * x
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(x * m + v))
-    d_q = digamma(px + q) - digamma(q) + np.log(v) - np.log(x * m + v)
-    d_v = q / v - (px + q) / (x * m + v)
-    return np.column_stack([d_p, d_q, d_v])
+    px = p * d.x
+    psi_pq, log_total = digamma(px + q), np.log(d.xm_total + v)
+    out = np.empty((len(px), 3))
+    out[:, 0] = d.x * (psi_pq - digamma(px) + d.log_xm - log_total)
+    out[:, 1] = psi_pq - digamma(q) + np.log(v) - log_total
+    out[:, 2] = q / v - (px + q) / (d.xm_total + v)
+    return out
 
 
 @dataclass(frozen=True)
@@ -53,8 +70,9 @@ class GammaGamma:
         if len(x) < 10:
             raise ModelError(f"Gamma-Gamma needs customers with repeat purchases: {len(x)} in the calibration period"
                              " — give a longer calibration period (--calibration-end) or more data")
-        result = fit("Gamma-Gamma", NAMES, lambda prm: loglik(prm, x, m), np.ones(len(x)),
-                     start=np.array([1.0, 1.0, float(np.mean(m))]), gradient=lambda prm: gradient(prm, x, m))
+        data = Purchases.of(x, m)
+        result = fit("Gamma-Gamma", NAMES, lambda prm: loglik(prm, data), np.ones(len(x)),
+                     start=np.array([1.0, 1.0, float(np.mean(m))]), gradient=lambda prm: gradient(prm, data))
         if result.params[1] <= 1:
             raise ModelError(f"Gamma-Gamma fit gives q = {result.params[1]:.3f} <= 1: the expected spend per purchase"
                              " is infinite — spend per purchase is too heavy-tailed; cap outliers in staging")

@@ -18,6 +18,10 @@ from marketsql.errors import ModelError
 LogLik = Callable[[np.ndarray], np.ndarray]  # natural-scale parameters -> per-row log-likelihood
 BOUNDS = (-25.0, 18.0)  # log-parameters: 1e-11 .. 6.6e7, where gammaln/betaln keep their precision
 Gradient = Callable[[np.ndarray], np.ndarray]  # natural-scale parameters -> (rows, parameters) derivatives
+# L-BFGS-B on a million rows often ends "ABNORMAL" at the optimum: the line search cannot improve an average
+# log-likelihood below its rounding. With the gradient (per customer, in log-parameters) this small it is the
+# optimum: accepted, instead of ~200 gradient-free Nelder-Mead evaluations (11 s of 15 s at 1 M customers).
+STALLED_GRADIENT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,11 @@ def fit(model: str, names: tuple[str, ...], loglik: LogLik, weights: np.ndarray,
 
     result = minimize(with_gradient, np.log(start), jac=True, method="L-BFGS-B", bounds=[BOUNDS] * len(start),
                       options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-9})
-    if not result.success:  # e.g. a line search stopped by rounding at the optimum: confirm it without gradients
+    stalled_at_optimum = np.isfinite(result.fun) and float(np.max(np.abs(result.jac))) < STALLED_GRADIENT
+    if not result.success and not stalled_at_optimum:  # a line search stopped elsewhere: retry without gradients
         result = minimize(objective, np.clip(result.x, *BOUNDS), method="Nelder-Mead",
                           options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-13})
-    if not np.isfinite(result.fun) or not result.success:
+    if not np.isfinite(result.fun) or not (result.success or stalled_at_optimum):
         raise ModelError(f"{model} did not converge ({result.message}) — check the data (see clv_summary), or"
                          " give a longer calibration period with --calibration-end")
     theta = np.clip(result.x, *BOUNDS)
