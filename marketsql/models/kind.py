@@ -35,7 +35,7 @@ import duckdb
 
 from marketsql.core.sqltext import quote_ident
 from marketsql.errors import ModelError
-from marketsql.models.registry import ModelRecord, Registry, json_safe
+from marketsql.models.registry import ModelRecord, Registry, json_safe, untrained
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,7 +84,7 @@ class ModelKind:
     @property
     def untrained(self) -> str:
         """What a function of this kind says before any version is trained."""
-        return f"no trained {self.name} model in this database — run `marketsql train {self.name}`"
+        return untrained(self.name)
 
     def train(self, context: TrainContext, *args: Any, **options: Any) -> tuple[Any, ModelRecord]:
         """Fit on ``context`` (a time-based holdout against a baseline), register the version: (result, record)."""

@@ -49,6 +49,11 @@ class ModelRecord:
     checksum: str
 
 
+def untrained(name: str) -> str:
+    """What every function of model kind ``name`` says before a version is trained."""
+    return f"no trained {name} model in this database — run `marketsql train {name}`"
+
+
 class Registry:
     """Register, list, activate and load model versions in one DuckDB connection."""
 
@@ -120,7 +125,7 @@ class Registry:
         """The active version, verified against its checksum; ModelError saying what to run if there is none."""
         found = [r for r in self.list(name) if r.status == "active"]
         if not found:
-            raise ModelError(f"no trained {name} model in this database — run `marketsql train {name}`")
+            raise ModelError(untrained(name))
         return self.verify(found[0])
 
     def verify(self, record: ModelRecord) -> ModelRecord:

@@ -7,8 +7,9 @@ compute with the same doubles.
 from __future__ import annotations
 
 from marketsql.core.sqltext import literal, number, quote_ident
+from marketsql.models.registry import untrained
 
-UNTRAINED = "no trained clv model in this database — run `marketsql train clv`"
+UNTRAINED = untrained("clv")
 
 
 def p_alive_expression(r: float, alpha: float, a: float, b: float) -> str:

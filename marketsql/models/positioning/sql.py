@@ -24,6 +24,7 @@ import numpy as np
 
 from marketsql.core.sqltext import bare_name, literal, number, quote_ident
 from marketsql.errors import UnsafeSqlError
+from marketsql.models.registry import untrained
 
 from .model import TIERS, LinearModel, PositioningModel
 
@@ -137,7 +138,7 @@ def table_statements(model: PositioningModel, version: int, metrics: dict[str, A
 
 def standin_statements() -> list[str]:
     """Macros that fail with what to run, before any positioning model is trained."""
-    message = "no trained positioning model in this database — run `marketsql train positioning`"
+    message = untrained("positioning")
     params = ", ".join(f"{a} := NULL" for a in STANDIN_ATTRIBUTES)
     fail = f"error({literal(message)})"
     statements = [f"CREATE OR REPLACE MACRO {name}({params}, brand := NULL, price := NULL) AS {fail}"

@@ -11,11 +11,12 @@ first index of the best score, as ``list_position`` does.
 from __future__ import annotations
 
 from marketsql.core.sqltext import literal, number, quote_ident
+from marketsql.models.registry import untrained
 
 from .model import SegmentationModel
 from .sql import gmm_scores, kmeans_scores, parameter
 
-UNTRAINED = "no trained segmentation model in this database — run `marketsql train segmentation`"
+UNTRAINED = untrained("segmentation")
 
 
 def function_statements(model: SegmentationModel, schema: str) -> list[str]:
