@@ -13,6 +13,8 @@ import pytest
 
 from marketsql.demo import generate as demo
 from marketsql.demo.generate import generate_demo_data
+from marketsql.demo.marketing import CHANNELS
+from marketsql.demo.mess import DIRTY_RATES
 
 N_CUSTOMERS = 2_000
 
@@ -190,7 +192,7 @@ def test_dirty_rows_match_truth(data: tuple[Path, dict], con: duckdb.DuckDBPyCon
     assert 0.01 < rates["return_lines"] < 0.05
     assert rates["guest_lines"] < 0.02 and rates["duplicate_lines"] < 0.01
     assert rates["zero_price_lines"] < 0.005 and rates["zero_quantity_lines"] < 0.003
-    assert truth["dirty_rates"] == demo.DIRTY_RATES
+    assert truth["dirty_rates"] == DIRTY_RATES
 
 
 def _features(con: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
@@ -352,7 +354,7 @@ def test_marketing_and_signups(data: tuple[Path, dict], con: duckdb.DuckDBPyConn
     # only in-period signups follow the response model
     actual = dict(con.execute("""select acquisition_channel, count(*) from customers
         where signup_date >= date '2023-01-01' group by 1""").fetchall())
-    for i, channel in enumerate(demo.CHANNELS):
+    for i, channel in enumerate(CHANNELS):
         assert abs(actual[channel] - expected[i].sum()) < 5 * np.sqrt(expected[i].sum()) + 5
     lapsed_late = con.execute("""select count(*) from customers join groups using (customer_id)
         where group_id = 5 and signup_date >= date '2024-01-01'""").fetchone()[0]

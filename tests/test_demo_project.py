@@ -131,7 +131,7 @@ def test_trends_show_the_planted_growth(demo):
         yoy = con.execute("SELECT count(yoy_growth) FROM sales_by_month WHERE dimension = 'total'").fetchall()[0][0]
     finally:
         con.close()
-    assert years[2024] > 1.05 * years[2023]  # ORDER_GROWTH_PER_YEAR planted in marketsql/demo/generate.py
+    assert years[2024] > 1.05 * years[2023]  # ORDER_GROWTH_PER_YEAR planted in marketsql/demo/calendar.py
     assert yoy == 12
 
 
