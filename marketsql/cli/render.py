@@ -123,8 +123,13 @@ def print_training(result: Any, record: ModelRecord) -> None:
     for name, block in metrics.get("baseline", {}).items():
         out.print(f"  baseline {name}: silhouette {block.get('silhouette'):.3f},"
                   f" Davies-Bouldin {block.get('davies_bouldin'):.3f} ({block.get('segments')} segments)")
+    if metrics.get("baseline_beats_model"):
+        out.print(f"Note: baseline {metrics['baseline_beats_model']} beats the chosen segmentation on both"
+                  " silhouette and Davies-Bouldin; the chosen segmentation is served all the same", markup=False)
     profiles = result.profiles[["name", "size", "share_customers", "share_revenue", "distinguishing"]]
     out.print(profiles.to_string(index=False))
+    for row in result.profiles.itertuples(index=False):
+        out.print(f"  {row.name}: {row.description}", markup=False)
 
 
 

@@ -8,12 +8,15 @@ import numpy as np
 import pandas as pd
 
 from .model import FEATURES
+from .naming import describe
 
 
 def profiles(X: np.ndarray, Zall: np.ndarray, labels: np.ndarray, k: int, names: list[str]) -> pd.DataFrame:
-    """One row per segment: name, size, shares of customers and revenue, distinguishing z-scores, means, medians."""
+    """One row per segment: name, size, shares of customers and revenue, distinguishing z-scores, a
+    plain-language description (its raw means against all customers'), means and medians."""
     monetary = X[:, FEATURES.index("monetary")]
     total = float(monetary.sum())
+    overall = dict(zip(FEATURES, X.mean(axis=0).tolist(), strict=True))
     rows = []
     for s in range(k):
         mask = labels == s
@@ -30,5 +33,7 @@ def profiles(X: np.ndarray, Zall: np.ndarray, labels: np.ndarray, k: int, names:
         for j, f in enumerate(FEATURES):
             row[f"mean_{f}"] = float(X[mask, j].mean()) if mask.any() else float("nan")
             row[f"median_{f}"] = float(np.median(X[mask, j])) if mask.any() else float("nan")
+        means = {f: row[f"mean_{f}"] for f in FEATURES}
+        row["description"] = describe(means, overall) if mask.any() else "no customers in training"
         rows.append(row)
     return pd.DataFrame(rows)

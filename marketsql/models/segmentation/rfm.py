@@ -106,3 +106,20 @@ def baselines(frame: pd.DataFrame, X: np.ndarray, Z: np.ndarray, sample: np.ndar
             "davies_bouldin_own_space": raw_own_space["davies_bouldin"],
         },
     }
+
+
+def baseline_beats_model(silhouette: float | None, davies_bouldin: float | None, baseline: dict) -> str | None:
+    """The baselines (comma-separated names) with a higher silhouette and a lower Davies-Bouldin than the
+    model's, or None; missing or NaN metrics never win."""
+
+    def finite(value: object) -> bool:
+        return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")
+
+    if not (finite(silhouette) and finite(davies_bouldin)):
+        return None
+    winners = [
+        name for name, block in baseline.items()
+        if finite(block.get("silhouette")) and finite(block.get("davies_bouldin"))
+        and block["silhouette"] > silhouette and block["davies_bouldin"] < davies_bouldin
+    ]
+    return ", ".join(winners) or None

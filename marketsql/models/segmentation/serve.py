@@ -14,6 +14,7 @@ from marketsql.core.sqltext import literal
 from marketsql.core.udfs import Udf
 from marketsql.errors import ModelError
 from marketsql.models.registry import ModelRecord, Registry, json_safe
+
 from .model import FEATURES, MIN_CUSTOMERS, SegmentationModel
 from .sql import macro_statements, parameter
 
@@ -39,7 +40,9 @@ def train(con: duckdb.DuckDBPyConnection, k_min: int = 3, k_max: int = 8, seed: 
     params = {"model": meta, "k_range": [k_min, k_max], "seed": seed, "selection": result.selection,
               "feature_report": result.feature_report, "dropped_rows": int(result.dropped_rows),
               # per segment, the features that most set it apart (from the training profiles)
-              "distinguishing": [str(d) for d in result.profiles.sort_values("segment")["distinguishing"]]}
+              "distinguishing": [str(d) for d in result.profiles.sort_values("segment")["distinguishing"]],
+              # per segment, the same profile in plain words ("buys 2.6× as often as average, …")
+              "descriptions": [str(d) for d in result.profiles.sort_values("segment")["description"]]}
     metrics = {**result.metrics(), "candidates": result.candidates.to_dict(orient="records")}
     record = (registry or Registry(con)).register(
         NAME, result.model.kind, params, list(FEATURES), json_safe(metrics), arrays, _fingerprint(frame)
@@ -69,27 +72,29 @@ def load(con: duckdb.DuckDBPyConnection, record: ModelRecord | None = None) -> S
 
 
 def compile_sql(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
-    """Create the ``segment``/``segment_name`` macros of ``record`` in the database."""
+    """Create the ``segment``/``segment_name``/``segment_description`` macros of ``record`` in the database."""
     model = load(con, record)
-    for statement in macro_statements(model, record.params["distinguishing"]):
+    for statement in macro_statements(model, record.params["distinguishing"], record.params.get("descriptions")):
         con.execute(statement)
 
 
 def compile_untrained(con: duckdb.DuckDBPyConnection) -> None:
-    """Stand-in ``segment``/``segment_name`` macros that fail with what to run."""
+    """Stand-in ``segment``/``segment_name``/``segment_description`` macros that fail with what to run."""
     message = "no trained segmentation model in this database — run `marketsql train segmentation`"
     params = ", ".join(f"{name} := NULL" for name in FEATURES)
     con.execute(f"CREATE OR REPLACE MACRO segment({params}) AS error({literal(message)})")
     con.execute(f"CREATE OR REPLACE MACRO segment_name(segment_id) AS error({literal(message)})")
+    con.execute(f"CREATE OR REPLACE MACRO segment_description(segment_id) AS error({literal(message)})")
 
 
 def compile_postgres(con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
-    """PostgreSQL statements creating ``segment``/``segment_name`` of ``record`` (stand-ins if None) in ``schema``."""
+    """PostgreSQL statements creating ``segment``/``segment_name``/``segment_description`` of ``record``
+    (stand-ins if None) in ``schema``."""
     from .postgres import function_statements, untrained_statements
 
     if record is None:
         return untrained_statements(schema, list(FEATURES))
-    return function_statements(load(con, record), schema)
+    return function_statements(load(con, record), schema, record.params.get("descriptions"))
 
 
 def udfs(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:

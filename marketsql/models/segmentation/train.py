@@ -36,7 +36,7 @@ from .features import (
 from .model import FEATURES, SegmentationModel
 from .naming import segment_name, unique_names
 from .profiles import profiles
-from .rfm import baselines
+from .rfm import baseline_beats_model, baselines
 from .select import FINALIST_SAMPLE, select
 
 __all__ = ["FIT_SIZE", "TrainingError", "TrainingResult", "train_segmentation"]
@@ -83,7 +83,7 @@ class TrainingResult:
     def metrics(self) -> dict:
         """JSON-able numbers for the chosen model and the baselines."""
         row = self.chosen()
-        return {
+        metrics: dict[str, Any] = {
             "kind": self.model.kind,
             "algorithm": str(row["algorithm"]),
             "feature_set": str(row["features"]),
@@ -102,6 +102,10 @@ class TrainingResult:
                 for name, block in self.baseline.items()
             },
         }
+        winner = baseline_beats_model(metrics["silhouette"], metrics["davies_bouldin"], metrics["baseline"])
+        if winner:  # said, not acted on: the chosen segmentation is still the one served
+            metrics["baseline_beats_model"] = winner
+        return metrics
 
 
 def _num(value: Any) -> float | None:
@@ -201,6 +205,10 @@ def train_segmentation(
     zcols = [FEATURES.index(f) for f in ("recency_days", "frequency", "monetary", "avg_basket_value", "tenure_days")]
     medians = np.median(X, axis=0)
 
+    def name_of(z: np.ndarray) -> str:
+        recency, frequency, monetary, basket, tenure = (float(v) for v in z[zcols])
+        return segment_name(recency, frequency, monetary, basket, tenure, others=dict(zip(FEATURES, z.tolist())))
+
     def build(
         algorithm: str, est: Any, labels: np.ndarray, kept: list[str] = chosen_features
     ) -> tuple[SegmentationModel, Pipeline]:
@@ -211,7 +219,7 @@ def train_segmentation(
         zmeans = np.array(
             [Zall[labels == s].mean(axis=0) if (labels == s).any() else np.zeros(len(FEATURES)) for s in range(k)]
         )
-        names = unique_names([segment_name(*zmeans[s, zcols]) for s in range(k)], zmeans)
+        names = unique_names([name_of(zmeans[s]) for s in range(k)], zmeans)
         model = SegmentationModel(
             features=list(FEATURES),
             log_features=[FEATURES[j] for j in log_idx],
