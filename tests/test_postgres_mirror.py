@@ -175,20 +175,22 @@ def test_compiled_segment_function_matches_duckdb_for_every_customer(which, requ
     schema = mirrored.schemas["main"]
     duck = project.connect(read_only=True)
     try:
-        expected = duck.execute("SELECT customer_id, segment_id, segment_name FROM customer_segments"
-                                " ORDER BY customer_id").fetchall()
+        expected = duck.execute("SELECT customer_id, segment_id, segment_name, segment_description(segment_id)"
+                                " FROM customer_segments ORDER BY customer_id").fetchall()
         what_if = duck.execute("SELECT segment(12, 3, 450.0), segment_name(segment(12, 3, 450.0))").fetchall()
     finally:
         duck.close()
     with postgres_server.admin() as pg:
         got = pg.execute(f'SELECT customer_id, "{schema}".segment({ARGS}), "{schema}".segment_name("{schema}".segment('
-                         f'{ARGS})) FROM "{schema}".customer_features ORDER BY customer_id').fetchall()
+                         f'{ARGS})), "{schema}".segment_description("{schema}".segment({ARGS}))'
+                         f' FROM "{schema}".customer_features ORDER BY customer_id').fetchall()
         assert pg.execute(f'SELECT "{schema}".segment(12, 3, 450.0), '
                           f'"{schema}".segment_name("{schema}".segment(12, 3, 450.0))').fetchall() == what_if
         assert pg.execute(f'SELECT "{schema}".segment(NULL, 3, 450.0)').fetchone() == (None,)
         plan = "\n".join(r[0] for r in pg.execute(
             f'EXPLAIN VERBOSE SELECT "{schema}".segment({ARGS}) FROM "{schema}".customer_features').fetchall())
     assert len(got) == len(expected) > 1_000
+    assert all(row[3] and "last purchase" in row[3] for row in expected)  # described in both engines
     differ = [(e, g) for e, g in zip(expected, got) if e != g]
     assert not differ, f"{len(differ)} customers differ, e.g. {differ[:3]}"
     assert "segment(" not in plan.split("Output:")[1]  # inlined: plain arithmetic, no function call per row

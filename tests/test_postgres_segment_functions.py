@@ -10,6 +10,8 @@ from postgres_server import Server, postgres_server  # noqa: F401  (fixture)
 from marketsql.models.segmentation import FEATURES, SegmentationModel
 from marketsql.models.segmentation.postgres import function_statements
 
+DESCRIPTIONS = ["buys 3.0× as often as average", "last purchase 25 days ago", "it's €120 per order", "bought once"]
+
 
 def random_model(kind: str, rng: np.random.Generator, k: int = 4) -> SegmentationModel:
     kept = ["recency_days", "frequency", "monetary", "avg_basket_value", "return_rate"]
@@ -37,7 +39,7 @@ def test_postgres_segment_equals_numpy_model(kind, postgres_server: Server):  # 
     with postgres_server.admin() as pg:
         pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         pg.execute(f"CREATE SCHEMA {schema}")
-        for statement in function_statements(model, schema):
+        for statement in function_statements(model, schema, DESCRIPTIONS):
             pg.execute(statement.encode())
         pg.execute(f"CREATE TABLE {schema}.x (id integer, {columns})")
         with pg.cursor().copy(f"COPY {schema}.x FROM STDIN") as copy:
@@ -46,9 +48,11 @@ def test_postgres_segment_equals_numpy_model(kind, postgres_server: Server):  # 
         got = [r[0] for r in pg.execute(
             f"SELECT {schema}.segment({', '.join(FEATURES)}) FROM {schema}.x ORDER BY id").fetchall()]
         names = pg.execute(f"SELECT {schema}.segment_name(s) FROM generate_series(0, 3) AS s").fetchall()
+        described = pg.execute(f"SELECT {schema}.segment_description(s) FROM generate_series(0, 4) AS s").fetchall()
         defaults = pg.execute(f"SELECT {schema}.segment()").fetchone()
         pg.execute(f"DROP SCHEMA {schema} CASCADE")
     assert len(set(expected.tolist())) >= 3  # the random model uses several segments
     assert got == expected.tolist()
     assert [n[0] for n in names] == model.names
+    assert [d[0] for d in described] == [*DESCRIPTIONS, None]  # quotes and non-ASCII survive; unknown id: NULL
     assert defaults == (int(model.predict(model.medians[None, :])[0]),)  # every argument defaults to the median

@@ -16,7 +16,8 @@ import marketsql
 from marketsql.demo.generate import generate_demo_data
 from marketsql.errors import MarketsqlError
 from marketsql.models.segmentation import FEATURES, SegmentationModel
-from marketsql.models.segmentation.train import RFM_SEGMENTS, TrainingError, rfm_scores, train_segmentation
+from marketsql.models.segmentation.rfm import RFM_SEGMENTS, rfm_scores
+from marketsql.models.segmentation.train import TrainingError, train_segmentation
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = 2_000  # silhouette sample: keeps the file fast

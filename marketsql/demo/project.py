@@ -86,7 +86,7 @@ def summary(project: Project) -> list[str]:
             " FROM meta.models WHERE name = 'positioning' AND status = 'active'"
         ).fetchall() if Registry(con).list() else []
         segments = con.execute(
-            "SELECT segment_name, share_of_customers, share_of_revenue, distinguishing_features"
+            "SELECT segment_name, share_of_customers, share_of_revenue, distinguishing_features, description"
             " FROM segment_profiles ORDER BY share_of_revenue DESC"
         ).fetchall() if model else []
     finally:
@@ -99,8 +99,10 @@ def summary(project: Project) -> list[str]:
     if model:
         version, kind, k, silhouette = model[0]
         lines.append(f"segments (segmentation v{version}, {kind}, k={k}, silhouette {float(silhouette):.3f}):")
-        lines += [f"  {name:<32} {people:6.1%} of customers {revenue_share:6.1%} of revenue   {why}"
-                  for name, people, revenue_share, why in segments]
+        for name, people, revenue_share, why, description in segments:
+            lines.append(f"  {name:<32} {people:6.1%} of customers {revenue_share:6.1%} of revenue   {why}")
+            if description:
+                lines.append(f"  {'':<32} {description}")
     if positioning:
         version, price_r2, baseline_r2, sales_r2 = positioning[0]
         sales = f", sales R² {float(sales_r2):.2f}" if sales_r2 is not None else ""

@@ -1,7 +1,8 @@
 -- marketsql: materialized
 -- marketsql: requires segmentation
 -- One row per segment of the active model: size, shares, mean and median of every feature, top categories, and the
--- features that most set it apart (mean standardised value of its customers, from the training profile).
+-- features that most set it apart (mean standardised value of its customers, from the training profile), and the
+-- same profile in plain words (description: "buys 2.6× as often as average (11.3 orders), last purchase …").
 -- With a trained clv model also mean_p_alive, mean_clv_12m and expected_value_12m (the segment's summed clv_12m);
 -- NULL until `marketsql train clv`.
 WITH totals AS (
@@ -51,6 +52,7 @@ SELECT
     median(s.top_category_share) AS median_top_category_share,
     max(c.top_categories) AS top_categories,
     max(a.distinguishing_features) AS distinguishing_features,
+    segment_description(s.segment_id) AS description,
     avg(p_alive_if_trained(v.frequency, v.recency_days, v.age_days)) AS mean_p_alive,
     avg(clv_12m_if_trained(v.frequency, v.recency_days, v.age_days, v.monetary_value)) AS mean_clv_12m,
     sum(clv_12m_if_trained(v.frequency, v.recency_days, v.age_days, v.monetary_value)) AS expected_value_12m

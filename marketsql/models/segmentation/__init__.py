@@ -1,7 +1,8 @@
 """Customer segmentation: a portable numpy model (``model``) and its training (``train``).
 
-Importing this package is cheap: scikit-learn is only imported by ``marketsql.models.segmentation.train``,
-which is loaded the first time ``train_segmentation`` / ``rfm_scores`` / ``TrainingResult`` is used.
+Importing this package is cheap: scikit-learn is only imported by ``train`` and the modules it uses
+(``candidates``, ``select``, ``rfm``), loaded the first time ``train_segmentation`` /
+``rfm_scores`` / ``TrainingResult`` is used.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from .model import FEATURES, SegmentationModel
 
 __all__ = ["FEATURES", "SegmentationModel", "TrainingError", "TrainingResult", "rfm_scores", "train_segmentation"]
 
-_LAZY = {"train_segmentation", "rfm_scores", "TrainingResult", "TrainingError"}
+_LAZY = {"train_segmentation": "train", "TrainingResult": "train", "TrainingError": "train", "rfm_scores": "rfm"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from . import train
+        from importlib import import_module
 
-        return getattr(train, name)
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Compiling a segmentation model to PostgreSQL functions, for the PostgreSQL mirror.
 
-``segment(...)`` and ``segment_name(...)`` are plain ``LANGUAGE sql`` functions whose body is
-one expression, so the planner inlines them into the query (no per-row function call). They
+``segment(...)``, ``segment_name(...)`` and ``segment_description(...)`` are plain ``LANGUAGE sql``
+functions whose body is one expression, so the planner inlines them into the query (no per-row function call). They
 repeat the DuckDB macro's arithmetic term for term — same constants, same order of operations —
 so both give the same segment for every customer. ``LEAST``/``GREATEST`` replace DuckDB's
 ``list_min``/``list_max``; ``CASE least(s0, s1, …) WHEN s0 THEN 0 WHEN s1 THEN 1 …`` picks the
@@ -14,13 +14,14 @@ from marketsql.core.sqltext import literal, number, quote_ident
 from marketsql.models.registry import untrained
 
 from .model import SegmentationModel
-from .sql import gmm_scores, kmeans_scores, parameter
+from .sql import describe_case, gmm_scores, kmeans_scores, parameter
 
 UNTRAINED = untrained("segmentation")
 
 
-def function_statements(model: SegmentationModel, schema: str) -> list[str]:
-    """SQL that creates ``segment`` and ``segment_name`` in ``schema`` on PostgreSQL."""
+def function_statements(model: SegmentationModel, schema: str, descriptions: list[str] | None = None) -> list[str]:
+    """SQL that creates ``segment``, ``segment_name`` and ``segment_description`` in ``schema`` on PostgreSQL
+    (``segment_description`` gives NULL without ``descriptions``, as the DuckDB macro does)."""
     s = quote_ident(schema)
     params = ", ".join(f"{quote_ident(parameter(name))} double precision DEFAULT {number(median)}"
                        for name, median in zip(model.features, model.medians))
@@ -38,18 +39,21 @@ def function_statements(model: SegmentationModel, schema: str) -> list[str]:
         f" SELECT CASE WHEN {any_null} THEN NULL ELSE (CASE {best}({', '.join(scores)}) {pick} END) END $body$",
         f"CREATE FUNCTION {s}.segment_name(segment_id integer) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE"
         f" AS $body$ SELECT CASE segment_id {names} END $body$",
+        f"CREATE FUNCTION {s}.segment_description(segment_id integer) RETURNS text LANGUAGE sql IMMUTABLE"
+        f" PARALLEL SAFE AS $body$ SELECT {describe_case(descriptions).replace('VARCHAR', 'text')} $body$",
         *comments(schema, model.features),
     ]
 
 
 def untrained_statements(schema: str, features: list[str]) -> list[str]:
-    """Stand-in ``segment``/``segment_name`` that fail with what to run, as in DuckDB."""
+    """Stand-in ``segment``/``segment_name``/``segment_description`` that fail with what to run, as in DuckDB."""
     s = quote_ident(schema)
     params = ", ".join(f"{quote_ident(parameter(name))} double precision DEFAULT NULL" for name in features)
     body = f"$body$ BEGIN RAISE EXCEPTION {literal(UNTRAINED)}; END $body$"
     return [
         f"CREATE FUNCTION {s}.segment({params}) RETURNS integer LANGUAGE plpgsql AS {body}",
         f"CREATE FUNCTION {s}.segment_name(segment_id integer) RETURNS text LANGUAGE plpgsql AS {body}",
+        f"CREATE FUNCTION {s}.segment_description(segment_id integer) RETURNS text LANGUAGE plpgsql AS {body}",
         *comments(schema, features),
     ]
 
@@ -63,4 +67,6 @@ def comments(schema: str, features: list[str]) -> list[str]:
         + literal("Segment id of a customer from the active segmentation model: segment("
                   f"{', '.join(map(parameter, features))}); every argument defaults to the training median"),
         f"COMMENT ON FUNCTION {s}.segment_name(integer) IS 'Name of a segment id returned by segment(...)'",
+        f"COMMENT ON FUNCTION {s}.segment_description(integer) IS"
+        " 'What a segment id returned by segment(...) buys, in plain words (from its training profile)'",
     ]

@@ -42,7 +42,9 @@ class Segmentation(ModelKind):
         params = {"model": meta, "k_range": [k_min, k_max], "seed": seed, "selection": result.selection,
                   "feature_report": result.feature_report, "dropped_rows": int(result.dropped_rows),
                   # per segment, the features that most set it apart (from the training profiles)
-                  "distinguishing": [str(d) for d in result.profiles.sort_values("segment")["distinguishing"]]}
+                  "distinguishing": [str(d) for d in result.profiles.sort_values("segment")["distinguishing"]],
+                  # per segment, the same profile in plain words ("buys 2.6× as often as average, …")
+                  "descriptions": [str(d) for d in result.profiles.sort_values("segment")["description"]]}
         metrics = {**result.metrics(), "candidates": result.candidates.to_dict(orient="records")}
         columns = ["customer_id", *[c for c in FEATURES if c in frame.columns]]
         record = context.register(self, result.model.kind, params, FEATURES, metrics, arrays,
@@ -52,7 +54,7 @@ class Segmentation(ModelKind):
     def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
         """Create the ``segment``/``segment_name`` macros of ``record`` in the database."""
         model = load(con, record)
-        for statement in macro_statements(model, record.params["distinguishing"]):
+        for statement in macro_statements(model, record.params["distinguishing"], record.params.get("descriptions")):
             con.execute(statement)
 
     def compile_untrained(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -60,6 +62,7 @@ class Segmentation(ModelKind):
         params = ", ".join(f"{name} := NULL" for name in FEATURES)
         con.execute(f"CREATE OR REPLACE MACRO segment({params}) AS error({literal(self.untrained)})")
         con.execute(f"CREATE OR REPLACE MACRO segment_name(segment_id) AS error({literal(self.untrained)})")
+        con.execute(f"CREATE OR REPLACE MACRO segment_description(segment_id) AS error({literal(self.untrained)})")
 
     def postgres(self, con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
         """PostgreSQL statements creating ``segment``/``segment_name`` of ``record`` (stand-ins if None)."""
@@ -67,7 +70,7 @@ class Segmentation(ModelKind):
 
         if record is None:
             return untrained_statements(schema, list(FEATURES))
-        return function_statements(load(con, record), schema)
+        return function_statements(load(con, record), schema, record.params.get("descriptions"))
 
     def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
         """``segment_py(...)``: the same scoring as the ``segment`` macro, in numpy."""

@@ -16,8 +16,12 @@ from marketsql.core.sqltext import bare_name, literal, number, quote_ident
 from .model import SegmentationModel
 
 
-def macro_statements(model: SegmentationModel, distinguishing: list[str]) -> list[str]:
-    """SQL that (re)creates ``segment``, ``segment_name`` and the table ``meta.active_segments``."""
+def macro_statements(
+    model: SegmentationModel, distinguishing: list[str], descriptions: list[str] | None = None
+) -> list[str]:
+    """SQL that (re)creates ``segment``, ``segment_name``, ``segment_description`` and the table
+    ``meta.active_segments``; without ``descriptions`` (a model trained before they existed)
+    ``segment_description`` gives NULL."""
     params = ", ".join(f"{parameter(name)} := {number(median)}" for name, median in zip(model.features, model.medians))
     any_null = " OR ".join(f"{quote_ident(name)} IS NULL" for name in model.features)
     score = _kmeans_argmin(model) if model.kind == "kmeans" else _gmm_argmax(model)
@@ -29,10 +33,18 @@ def macro_statements(model: SegmentationModel, distinguishing: list[str]) -> lis
         # NULL in, NULL out; added rather than wrapped in CASE … ELSE score, which runs 4x slower in DuckDB
         f"CREATE OR REPLACE MACRO segment({params}) AS (({score}) + (CASE WHEN {any_null} THEN NULL ELSE 0 END))",
         f"CREATE OR REPLACE MACRO segment_name(segment_id) AS (CASE segment_id {names} END)",
+        f"CREATE OR REPLACE MACRO segment_description(segment_id) AS ({describe_case(descriptions)})",
         "CREATE OR REPLACE TABLE meta.active_segments"
         " (segment_id INTEGER, segment_name VARCHAR, distinguishing_features VARCHAR)",
         f"INSERT INTO meta.active_segments VALUES {rows}",
     ]
+
+
+def describe_case(descriptions: list[str] | None) -> str:
+    """``CASE segment_id WHEN 0 THEN '…' … END`` over the descriptions, or a NULL text without them."""
+    if not descriptions:
+        return "CAST(NULL AS VARCHAR)"
+    return f"CASE segment_id {' '.join(f'WHEN {i} THEN {literal(d)}' for i, d in enumerate(descriptions))} END"
 
 
 def parameter(name: str) -> str:
