@@ -25,14 +25,21 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert f"marketsql {command}" in readme, f"README does not document `marketsql {command}`"
 
 
-def test_help_imports_neither_tensorflow_nor_sklearn():
+def test_cli_import_and_help_pull_in_no_heavy_library():
+    """`marketsql --help` must start fast (bench/cli_start.py measures it): no pandas, sklearn, TensorFlow."""
+    heavy = ('pandas', 'sklearn', 'tensorflow', 'keras', 'statsmodels', 'plotly')
     code = (
-        "import sys; from marketsql.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('tensorflow', 'sklearn', 'keras') if m in sys.modules))"
+        "import sys; import marketsql.cli\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+        "from marketsql.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {heavy!r} + ('duckdb', 'pyarrow') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[0] == "[]"
     assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert "Usage: marketsql" in result.stdout
 
 
 def test_build_check_and_sql(write_project):
