@@ -51,3 +51,39 @@ def render(page_file: Path, screenshot: Path) -> Rendered:
         finally:
             browser.close()
     return seen
+
+
+# per Plotly chart: its title, container and drawn widths, x tick labels, colour bar box, the x range shown
+# and the last x value of its data (the page's own Plotly objects, as drawn)
+MEASURE = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(gd => {
+  const box = el => { if (!el) return null; const r = el.getBoundingClientRect();
+                      return {left: r.left, right: r.right, width: r.width}; };
+  const outer = gd.parentElement.getBoundingClientRect();
+  const svg = gd.querySelector('svg.main-svg');
+  const xs = (gd.data || []).flatMap(t => Array.from(t.x || [])).map(String).sort();
+  const axis = gd._fullLayout.xaxis || {};
+  return {title: (gd._fullLayout.title && gd._fullLayout.title.text) || '',
+          container: {left: outer.left, right: outer.right, width: outer.width},
+          drawn: box(svg), xticks: Array.from(gd.querySelectorAll('.xtick text')).map(t => t.textContent),
+          visibleXticks: Array.from(gd.querySelectorAll('.xtick text')).filter(t => {
+              const r = t.getBoundingClientRect(); return r.width > 0 && r.right <= outer.right + 1; })
+              .map(t => t.textContent),
+          colorbar: box(gd.querySelector('.colorbar')), xtype: axis.type || '', xrange: (axis.range || []).map(String),
+          ytype: (gd._fullLayout.yaxis || {}).type || '', yticks: Array.from(gd.querySelectorAll('.ytick text'))
+              .map(t => t.textContent), lastX: xs.length ? xs[xs.length - 1] : null};
+})"""
+
+
+def measure_charts(page_file: Path, width: int) -> list[dict]:
+    """Open ``page_file`` at a window ``width`` px wide and measure every chart as drawn (see MEASURE)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(page_file.resolve().as_uri(), wait_until="load")
+            page.wait_for_timeout(500)
+            return page.evaluate(MEASURE)
+        finally:
+            browser.close()

@@ -139,10 +139,12 @@ def test_demo_serves_clv_in_sql_equal_to_numpy(demo_shop: Shop):
 
 def test_demo_prints_clv_and_models_lists_its_parameters(demo_shop: Shop):
     assert "five most valuable:" in demo_shop.stdout
-    listed = run_cli("models", "-p", str(demo_shop.root))
+    listed = run_cli("models", "-p", str(demo_shop.root), "--verbose")
     assert listed.returncode == 0, listed.stderr
-    line = next(li for li in listed.stdout.splitlines() if li.lstrip("│ ").startswith("clv"))
-    assert " r=" in line and "alpha=" in line
+    lines = listed.stdout.splitlines()
+    start = next(i for i, li in enumerate(lines) if li.startswith("clv v"))
+    shown = {li.split(" = ")[0].strip() for li in lines[start + 1:] if li.startswith("  ")}
+    assert {"r", "alpha", "a", "b", "p", "q", "v"} <= shown
 
 
 def test_customer_value_and_p_alive_need_no_python(demo_shop: Shop):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
-from chromium import render
+from chromium import measure_charts, render
 from conftest import REPO, run_cli
 
 import marketsql
@@ -48,6 +51,43 @@ def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):
     assert seen.missing == []                      # the demo trains every model the report shows
     assert "High-value" in seen.text or "Lapsed" in seen.text  # segment names from the trained model
     assert shot.stat().st_size > 100_000
+
+
+@pytest.mark.parametrize("width", [1000, 1400, 1920])
+def test_every_chart_is_drawn_whole_at_common_window_widths(demo_report, width):
+    con = marketsql.connect(demo_report, read_only=True)
+    try:
+        last_month = con.execute("SELECT strftime(max(order_ts), '%Y-%m') FROM stg_order_lines").fetchall()[0][0]
+    finally:
+        con.close()
+    charts = measure_charts(demo_report / "report.html", width)
+    assert len(charts) >= 9
+    for chart in charts:  # the drawing fits its container: nothing is cut off on the right
+        box, drawn = chart["container"], chart["drawn"]
+        assert drawn["left"] >= box["left"] - 1 and drawn["right"] <= box["right"] + 1, (width, chart["title"], box,
+                                                                                          drawn)
+    by_title = {c["title"].split(" (")[0]: c for c in charts}
+    heatmap = by_title["Customers by recency and frequency score"]
+    assert heatmap["visibleXticks"] == ["F1", "F2", "F3", "F4", "F5"]
+    assert heatmap["colorbar"] is not None and heatmap["colorbar"]["right"] <= heatmap["container"]["right"] + 1
+    customers = by_title["New and returning customers per month"]
+    assert customers["lastX"][:7] == last_month                        # the data's last month is plotted …
+    assert customers["xrange"][1][:10] >= f"{last_month}-01"            # … inside the axis shown
+    cohorts = by_title["Cohort retention"]
+    assert cohorts["ytype"] == "category" and cohorts["yticks"]
+    assert all(re.fullmatch(r"\d{4}-\d{2}", t) for t in cohorts["yticks"]), cohorts["yticks"]  # months, not days
+    assert cohorts["colorbar"] is not None and cohorts["colorbar"]["right"] <= cohorts["container"]["right"] + 1
+
+
+def test_report_labels_offers_and_says_when_a_baseline_beats_the_model(demo_report):
+    page = html.unescape((demo_report / "report.html").read_text(encoding="utf-8"))
+    assert re.search(r"<td>in \d+% of this segment's top-10 lists</td>", page)
+    records = {r.name: r for r in marketsql.Project.load(demo_report).models() if r.status == "active"}
+    notes = {name: r.baseline_note() for name, r in records.items()}
+    for name, note in notes.items():
+        if note and name != "clv":  # clv's section has said so in its own words since it was written
+            assert f"Baseline beats the model: {note}." in page, name
+    assert notes["clv"] is not None and "LOSES to a baseline" in page   # this demo's clv loses on its holdout
 
 
 def test_report_command_rewrites_the_file_atomically(demo_report, tmp_path):

@@ -28,11 +28,6 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the app, turning errors into one line and exit code 1, and Ctrl-C
     or SIGTERM into one line and exit code 130 / 143 (the build's cleanup runs first)."""
-    import duckdb
-
-    from marketsql.core.database import replaced
-    from marketsql.errors import MarketsqlError
-
     given = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in given
     args = [a for a in given if a != "--debug"]
@@ -41,6 +36,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         _run(args)
     except BaseException as exc:  # noqa: BLE001 - a signal can surface as any exception (DuckDB: RuntimeError)
+        import duckdb  # only now: `marketsql --help` must not pay for it
+
+        from marketsql.core.database import replaced
+        from marketsql.errors import MarketsqlError
+
         if _signals or isinstance(exc, KeyboardInterrupt):
             if debug:
                 raise

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from .app import ProjectDir, SetOpt, SourceOpt, amounts, app, out, pairs, status
-from .render import HEADLINE_METRICS, print_table, print_trained
+from .render import print_models, print_table, print_trained
 
 
 @app.command()
@@ -49,6 +49,9 @@ def train(
         loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
         trained = loaded.train(model, progress=update, **options)
     print_trained(trained)
+    note = trained.record.baseline_note()
+    if note:
+        out.print(f"Note: a baseline beats the model — {note}", markup=False)
 
 
 @app.command()
@@ -98,19 +101,14 @@ def position(
 
 
 @app.command("models")
-def list_models(project: ProjectDir = Path(".")) -> None:
-    """List every registered model version with its status and headline metrics."""
-    from rich.table import Table
-
+def list_models(
+    project: ProjectDir = Path("."),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every stored metric of every version.")] = False,
+) -> None:
+    """List every registered model version: status, kind, when, and its headline metric (--verbose: all)."""
     from marketsql.project import Project
 
-    table = Table("model", "version", "status", "kind", "created", "metrics")
-    for record in Project.load(project).models():
-        headline = ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                             for k, v in record.metrics.items() if k in HEADLINE_METRICS)
-        table.add_row(record.name, str(record.version), record.status, record.kind,
-                      f"{record.created_at:%Y-%m-%d %H:%M}", headline)
-    out.print(table)
+    print_models(Project.load(project).models(), verbose)
 
 
 @app.command()

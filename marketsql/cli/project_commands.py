@@ -119,15 +119,15 @@ def report(
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run on the project database.")],
     project: ProjectDir = Path("."),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or csv.")] = "table",
-    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in table format.")] = 40,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")] = "table",
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows shown in table format (the others print every row).")] = 40,
     write: Annotated[bool, typer.Option(help="Open the database read-write (takes the writer lock).")] = False,
 ) -> None:
     """Run SQL on the project database with every UDF registered."""
     from marketsql.project import Project
 
-    if fmt not in ("table", "csv"):
-        raise typer.BadParameter("use table or csv", param_hint="--format")
+    if fmt not in ("table", "csv", "json", "markdown"):
+        raise typer.BadParameter("use table, csv, json or markdown", param_hint="--format")
     loaded = Project.load(project)
     with loaded.writing("sql --write") if write else nullcontext():
         run_sql(loaded.connect(read_only=not write), query, fmt, max_rows)

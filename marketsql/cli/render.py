@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,39 +13,70 @@ if TYPE_CHECKING:
     from marketsql.engines.postgres.mirror import MirrorResult
     from marketsql.project import Trained
 
-HEADLINE_METRICS = ("algorithm", "feature_set", "k", "silhouette", "davies_bouldin", "stability", "model_wins",
-                    "baseline_wins", "winner", "price_r2", "price_r2_brand_mean", "sales_r2", "ndcg_at_k",
-                    "precision_at_k", "ndcg_lift_over_popularity", "r", "alpha", "a", "b", "p", "q", "v",
-                    "holdout_mae")
+
+def print_models(records: Sequence[ModelRecord], verbose: bool = False) -> None:
+    """One line per model version that fits 80 columns (headline metric and any note that a baseline beats
+    it); ``verbose`` adds every scalar metric, one per line."""
+    from textwrap import fill
+
+    from .tables import cell, text_table
+
+    rows = [(r.name, f"v{r.version}", r.status, f"{r.created_at:%Y-%m-%d}", r.headline()) for r in records]
+    for line in text_table(["model", "ver", "status", "created", "headline"], rows):
+        out.print(line, markup=False)
+    for record in records:
+        note = record.baseline_note() if record.status == "active" else None
+        if note:
+            out.print(fill(f"Note: {record.name} v{record.version}: {note}", 80, subsequent_indent="  "), markup=False)
+        if verbose:
+            out.print(f"{record.name} v{record.version} ({record.kind}, created {record.created_at:%Y-%m-%d %H:%M}):",
+                      markup=False)
+            for key, value in _scalars(record.metrics):
+                out.print(f"  {key} = {cell(value)}", markup=False)
+
+
+def _scalars(metrics: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every number or short text in nested metrics, as (dotted.key, value); lists of records are skipped."""
+    found: list[tuple[str, Any]] = []
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            found += _scalars(value, f"{prefix}{key}.")
+        elif not isinstance(value, list) or all(isinstance(v, str | int | float) for v in value):
+            found.append((f"{prefix}{key}", ", ".join(map(str, value)) if isinstance(value, list) else value))
+    return found
 
 
 def run_sql(con: Any, query: str, fmt: str, max_rows: int) -> None:
-    """Run ``query`` on ``con`` (closed afterwards) and print its rows as a table or CSV."""
+    """Run ``query`` on ``con`` (closed afterwards) and print its rows as a table (at most ``max_rows``), CSV,
+    JSON or Markdown (every row)."""
+    from .tables import csv_text, json_text, markdown_table
+
     try:
         cursor = con.execute(query)
         if cursor.description is None:
             return
         header = [d[0] for d in cursor.description]
-        if fmt == "csv":
-            writer = csv.writer(sys.stdout)
-            writer.writerow(header)
-            writer.writerows(cursor.fetchall())
-        else:
+        if fmt == "table":
             print_table(header, cursor.fetchmany(max_rows + 1), max_rows)
+        elif fmt == "markdown":
+            for line in markdown_table(header, cursor.fetchall()):
+                out.print(line, markup=False)
+        else:
+            sys.stdout.write(csv_text(header, cursor.fetchall()) if fmt == "csv"
+                             else json_text(header, cursor.fetchall()) + "\n")
     finally:
         con.close()
 
 
 def print_table(header: list[str], rows: list[tuple[object, ...]], max_rows: int) -> None:
-    """Rows as a table, at most ``max_rows`` of them; floats with 4 significant digits."""
-    from rich.table import Table
+    """Rows as aligned text, at most ``max_rows`` of them: whole columns (a wide table wraps in the terminal,
+    never loses a column), thousands separators, no exponents."""
+    from .tables import text_table
 
-    table = Table(*header, show_lines=False)
-    for row in rows[:max_rows]:
-        table.add_row(*("NULL" if v is None else f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
-    out.print(table)
+    for line in text_table(header, rows[:max_rows]):
+        out.print(line, markup=False, crop=False, overflow="ignore")
     if len(rows) > max_rows:
-        out.print(f"(first {max_rows} rows shown; use --max-rows or --format csv)")
+        out.print(f"(first {max_rows} rows shown; use --max-rows N or --format csv|json|markdown for all)")
 
 
 def print_build(result: BuildResult) -> None:

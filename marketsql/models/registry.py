@@ -48,6 +48,22 @@ class ModelRecord:
     data_fingerprint: str
     checksum: str
 
+    def headline(self) -> str:
+        """The metric that says how good this model is, in a few words (``silhouette 0.412, k=5``)."""
+        from .summary import headline
+
+        return headline(self.name, self.metrics)
+
+    def baseline_note(self) -> str | None:
+        """A sentence when a simple baseline did better than this model on held-out data, else None."""
+        from .summary import baseline_note
+
+        return baseline_note(self.name, self.kind, self.metrics)
+
+    def __repr__(self) -> str:
+        return (f"<ModelRecord {self.name} v{self.version} {self.status} {self.kind}"
+                f" {self.created_at:%Y-%m-%d %H:%M}: {self.headline()}>")
+
 
 def untrained(name: str) -> str:
     """What every function of model kind ``name`` says before a version is trained."""

@@ -35,7 +35,24 @@ th { background: #f0f4f8; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .missing { color: #8a6d3b; background: #fcf8e3; padding: 8px 12px; border-radius: 4px; }
 .note { font-size: 13px; color: #52606d; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }
+.baseline { color: #7b341e; background: #fdecea; padding: 8px 12px; border-radius: 4px; }
+.grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 12px; }
+.grid > div { min-width: 0; }
+@media (max-width: 1100px) { .grid { grid-template-columns: minmax(0, 1fr); } }
+"""
+
+# Plotly sizes a chart to its container when the chart's script runs, before the page is laid out
+# whole (a chart in a grid is drawn while it is still the grid's only child, at double width, and is then
+# clipped); so every chart is resized to its container once the page has loaded, and whenever that
+# container changes size.
+RESIZE = """
+window.addEventListener("load", function () {
+  var charts = document.querySelectorAll(".plotly-graph-div");
+  var observer = new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { Plotly.Plots.resize(entry.target); });
+  });
+  charts.forEach(function (chart) { Plotly.Plots.resize(chart); observer.observe(chart); });
+});
 """
 
 
@@ -128,5 +145,5 @@ def render(title: str, subtitle: str, sections: Sequence[Section]) -> str:
         f"<title>{html.escape(title)}</title><style>{CSS}</style>"
         f"<script>{get_plotlyjs()}</script></head><body>"
         f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)} · made {made} by marketsql</p></header>"
-        f"<nav>{nav}</nav><main>{body}</main></body></html>"
+        f"<nav>{nav}</nav><main>{body}</main><script>{RESIZE}</script></body></html>"
     )

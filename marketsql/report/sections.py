@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from .notes import add_baseline_note
 from .page import Section, plain, plain_all
 
 PALETTE = ["#1f3a5f", "#e07a5f", "#3d9970", "#f2cc8f", "#81b29a", "#9b5de5", "#577590", "#f15bb5", "#00bbf9",
@@ -76,6 +77,7 @@ def segments(db: Data) -> Section:
     ])
     figure.update_layout(barmode="group", title="Segment size and revenue share", yaxis_tickformat=".0%")
     s.chart(figure)
+    add_baseline_note(db, s, "segmentation")
     s.table(["segment", "customers", "share of customers", "share of revenue", "median recency (days)",
              "median orders", "median spend", "top categories", "what sets it apart"],
             [(r[0], r[1], f"{r[2]:.1%}", f"{r[3]:.1%}", *r[4:]) for r in rows])
@@ -105,10 +107,14 @@ def recommendations(db: Data) -> Section:
                 [(c["candidate"], c.get("precision"), c.get("recall"), c.get("ndcg"), c.get("map"),
                   c.get("coverage"), "✓" if c["candidate"] == kind else "")
                  for c in metrics.get("candidates", [])])
+    add_baseline_note(db, s, "recommendation")
+    k = metrics.get("k", 10) if active else 10
     offers = db.rows("SELECT segment_name, rank, product_name, category, share_of_customers"
                      " FROM segment_recommendations WHERE rank <= 5 ORDER BY segment_id, rank")
-    s.table(["segment", "rank", "product", "category", "share of the segment's lists"],
-            [(*r[:4], f"{r[4]:.0%}") for r in offers])
+    s.text(f"What to offer each segment: the products that appear most often in its customers' personal top-{k} "
+           "lists, and in how many of those lists.")
+    s.table(["segment", "rank", "product", "category", "how often it is recommended"],
+            [(*r[:4], f"in {r[4]:.0%} of this segment's top-{k} lists") for r in offers])
     return s
 
 
@@ -130,6 +136,7 @@ def rfm(db: Data) -> Section:
     spend = [[cells.get((r, f), (0, 0.0))[1] or 0.0 for f in scores] for r in scores]
     figure = go.Figure(go.Heatmap(
         z=z, x=[f"F{f}" for f in scores], y=[f"R{r}" for r in scores], customdata=spend, colorscale="Blues",
+        colorbar={"title": {"text": "customers"}},
         hovertemplate="%{y} %{x}: %{z} customers, average spend %{customdata:,.0f}<extra></extra>",
         text=z, texttemplate="%{text}"))
     figure.update_layout(title="Customers by recency and frequency score")
@@ -167,6 +174,7 @@ def trends(db: Data) -> Section:
         s.missing("No forecast yet — run `marketsql train forecast` to add the next months per category.")
     figure.update_layout(title="Monthly revenue by category (complete months; dashed: forecast with its interval)")
     s.chart(figure, height=460)
+    add_baseline_note(db, s, "forecast")
     if db.has("forecast_accuracy"):
         accuracy = db.rows("SELECT category, model_method, model_mae, baseline_method, baseline_mae, winner,"
                            " holdout_months FROM forecast_accuracy ORDER BY dimension DESC, category")
@@ -221,10 +229,13 @@ def _cohort_heatmap(db: Data) -> Any:
     cohorts = sorted({r[0] for r in rows})
     lookup = {(r[0], r[1]): r[2] for r in rows}
     z = [[lookup.get((c, m)) for m in range(1, 13)] for c in cohorts]
-    figure = go.Figure(go.Heatmap(z=z, x=list(range(1, 13)), y=[str(c) for c in cohorts], colorscale="Greens",
+    labels = [f"{c:%Y-%m}" if hasattr(c, "strftime") else str(c)[:7] for c in cohorts]  # cohort months, not dates
+    figure = go.Figure(go.Heatmap(z=z, x=list(range(1, 13)), y=labels, colorscale="Greens",
+                                  colorbar={"title": {"text": "bought again"}, "tickformat": ".0%"},
                                   hovertemplate="cohort %{y}, month %{x}: %{z:.0%} bought again<extra></extra>"))
     figure.update_layout(title="Cohort retention (share of a first-purchase cohort buying n months later)",
-                         xaxis_title="months since first purchase", yaxis_autorange="reversed")
+                         xaxis_title="months since first purchase", yaxis_title="cohort (month of first purchase)",
+                         yaxis={"type": "category", "autorange": "reversed"}, xaxis={"dtick": 1})
     return figure
 
 
@@ -285,6 +296,7 @@ def positioning(db: Data) -> Section:
                          xaxis_title=plain(axes.get("x", "first component")),
                          yaxis_title=plain(axes.get("y", "second component")))
     s.chart(figure, height=560)
+    add_baseline_note(db, s, "positioning")
     if db.has("position_drivers"):
         drivers = db.rows("SELECT model, term, effect_pct FROM position_drivers WHERE importance_rank <= 8"
                           " ORDER BY model, importance_rank")
@@ -322,6 +334,7 @@ def budget(db: Data) -> Section:
     if not db.has("budget_allocation"):
         s.missing("No response curves yet — run `marketsql train budget` for curves and a suggested split.")
         return s
+    add_baseline_note(db, s, "budget")
     split = db.rows("SELECT channel, current_spend, suggested_spend, current_predicted_revenue,"
                     " suggested_predicted_revenue, coalesce(at_bound, '') FROM budget_allocation ORDER BY 3 DESC")
     now, then = sum(r[3] for r in split), sum(r[4] for r in split)

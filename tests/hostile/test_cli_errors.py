@@ -123,8 +123,8 @@ CASES: dict[str, dict[str, tuple[list[str], str | None]]] = {
     "check": {**standard(["check"], (["--target", "oracle"], "Error: Invalid value 'oracle' for --target: use duckdb"
                                      " or postgres — see marketsql check --help")),
               "never built": (["check", "-p", "{unbuilt}"], OK)},
-    "sql": standard(["sql", "SELECT 1"], (["--format", "xml"], "Error: Invalid value 'xml' for --format: use table"
-                                          " or csv — see marketsql sql --help")),
+    "sql": standard(["sql", "SELECT 1"], (["--format", "xml"], "Error: Invalid value 'xml' for --format: use table,"
+                                          " csv, json or markdown — see marketsql sql --help")),
     "train segmentation": standard(["train", "segmentation"], (["--k-min", "few"],
                                                                not_an_int("--k-min", "few", "train"))),
     "train recommendation": standard(["train", "recommendation"], (["--holdout-days", "30d"],
@@ -133,7 +133,8 @@ CASES: dict[str, dict[str, tuple[list[str], str | None]]] = {
     "train forecast": standard(["train", "forecast"], (["--horizon", "6m"], not_an_int("--horizon", "6m", "train"))),
     "train budget": standard(["train", "budget"], (["--holdout", "all"], not_an_int("--holdout", "all", "train"))),
     "train clv": standard(["train", "clv"], (["--horizon-days", "1y"], not_an_int("--horizon-days", "1y", "train"))),
-    "models": standard(["models"], (["--bogus"], "Error: No such option: --bogus — see marketsql models --help")),
+    "models": standard(["models"], (["--bogus"], "Error: No such option: --bogus (Possible options: --verbose)"
+                                                 " — see marketsql models --help")),
     "activate": standard(["activate", "segmentation", "1"], (["--bogus"], "Error: No such option: --bogus — see"
                                                              " marketsql activate --help")),
     "report": standard(["report"], (["-o", "{unbuilt}"], "Error: {unbuilt} is a folder — give a file name such as"

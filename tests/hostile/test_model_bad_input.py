@@ -112,8 +112,10 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "constant_values": FLAT_PHONES,
     },
     "recommendation": {
-        "three_customers": RECOMMEND.format("2024-12-02", 3),
-        "one_product": RECOMMEND.format("2024-10-22", 8),
+        "three_customers": "recommendation needs purchases by at least 10 customers; this data has 3 in all — load"
+        " more order lines (with customer ids) and build",
+        "one_product": "recommendation chooses between products, and this data has 1 product(s) bought in all —"
+        " load order lines for at least 2 products (the whole catalogue's sales, not one product's) and build",
         "one_month": RECOMMEND.format("2024-11-01", 0),
         "no_purchases": NO_PURCHASES,
         "all_null_features": NO_PURCHASES,

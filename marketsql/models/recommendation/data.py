@@ -137,10 +137,18 @@ def analysis_date(con: duckdb.DuckDBPyConnection) -> date:
 
 def check_enough(con: duckdb.DuckDBPyConnection, cutoff: date, holdout_days: int) -> None:
     """ModelError (before any model is fitted) when too few customers or products were bought before ``cutoff``."""
-    frame = _read(con, "SELECT count(DISTINCT customer_id) AS customers, count(DISTINCT product_id) AS products"
-                       " FROM stg_order_lines WHERE order_ts < CAST(? AS DATE)", [cutoff], "stg_order_lines")
-    counts = frame.to_numpy()[0]
-    customers, products = int(counts[0]), int(counts[1])
+    frame = _read(con, "SELECT count(DISTINCT customer_id) FILTER (WHERE order_ts < CAST(? AS DATE)) AS customers,"
+                       " count(DISTINCT product_id) FILTER (WHERE order_ts < CAST(? AS DATE)) AS products,"
+                       " count(DISTINCT customer_id) AS all_customers, count(DISTINCT product_id) AS all_products"
+                       " FROM stg_order_lines", [cutoff, cutoff], "stg_order_lines")
+    customers, products, all_customers, all_products = (int(n) for n in frame.to_numpy()[0])
+    if all_products < MIN_PRODUCTS:  # no holdout can help: there is nothing to choose between
+        raise ModelError(f"recommendation chooses between products, and this data has {all_products} product(s)"
+                         f" bought in all — load order lines for at least {MIN_PRODUCTS} products (the whole"
+                         " catalogue's sales, not one product's) and build")
+    if all_customers < MIN_CUSTOMERS:
+        raise ModelError(f"recommendation needs purchases by at least {MIN_CUSTOMERS} customers; this data has"
+                         f" {all_customers} in all — load more order lines (with customer ids) and build")
     when = f"before the cutoff {cutoff} (--holdout-days {holdout_days} before analysis_date)"
     fix = "load more order lines (or lower --holdout-days) and build"
     if customers < MIN_CUSTOMERS:

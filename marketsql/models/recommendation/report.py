@@ -51,8 +51,12 @@ def served_lines(con: duckdb.DuckDBPyConnection, customers: int = 2) -> list[str
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "segment_recommendations" in tables:
         rows = con.execute(
-            "SELECT segment_name, string_agg(product_name || ' (' || round(100 * share_of_customers) || '%)', '; '"
-            " ORDER BY rank) FROM segment_recommendations WHERE rank <= 3 GROUP BY segment_id, segment_name"
+            "SELECT segment_name, string_agg(product_name || ' (in '"
+            " || CAST(round(100 * share_of_customers) AS INTEGER) || '%)', '; ' ORDER BY rank)"
+            " FROM segment_recommendations WHERE rank <= 3 GROUP BY segment_id, segment_name"
             " ORDER BY segment_id").fetchall()
+        if rows:
+            lines.append("  per segment, the products most often in its customers' personal top-10 lists"
+                         " (in N% of the segment's lists):")
         lines += [f"  {name}: {offers}" for name, offers in rows]
     return lines
