@@ -187,7 +187,7 @@ class Project:
         this project was loaded with explicit overrides; the result's notes say which were reused."""
         config, notes = self._as_last_built() if not self.overridden else (self.config, [])
         result = build(config, self.views, self.check(), self.udfs, progress, changes)
-        return dataclasses.replace(result, notes=notes)
+        return dataclasses.replace(result, notes=[*notes, *result.notes])
 
     def _as_last_built(self) -> tuple[ProjectConfig, list[str]]:
         con = database.connect(self.database, read_only=True)

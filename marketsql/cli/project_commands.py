@@ -48,6 +48,8 @@ def build(
     with status("building") as update:
         result = loaded.build(progress=update)
     print_build(result)
+    for note in result.notes:
+        out.print(f"  note: {note}")
     if target == "postgres":
         from marketsql.engines.postgres.mirror import MirrorRejected
 
