@@ -151,7 +151,8 @@ def _build_into(
 
 
 # what each model kind is trained on: a contract view and what the data lacks when that view is empty
-TRAINED_ON = {"budget": ("stg_marketing_spend", "spend"), "positioning": ("stg_product_attributes", "product attributes"),
+TRAINED_ON = {"budget": ("stg_marketing_spend", "spend"),
+              "positioning": ("stg_product_attributes", "product attributes"),
               **{kind: ("stg_order_lines", "sales") for kind in ("segmentation", "clv", "recommendation", "forecast")}}
 
 

@@ -53,8 +53,9 @@ def test_no_header_semicolon_day_first_dates_decimal_comma_with_map(tmp_path):
                                        "customer_id=column0", "--map", "product=column2", "--map", "quantity=column3",
                                        "--map", "price=column4")
     assert "  date          ← column1 (%d/%m/%Y)" in made
-    assert rows(root, "SELECT customer_id, CAST(order_ts AS DATE)::VARCHAR, revenue FROM stg_order_lines ORDER BY 2") == [
-        ("101", "2023-01-05", pytest.approx(19.9)), ("102", "2023-01-06", 5.0), ("101", "2023-02-13", pytest.approx(29.85))]
+    query = "SELECT customer_id, CAST(order_ts AS DATE)::VARCHAR, revenue FROM stg_order_lines ORDER BY 2"
+    assert rows(root, query) == [("101", "2023-01-05", pytest.approx(19.9)), ("102", "2023-01-06", 5.0),
+                                 ("101", "2023-02-13", pytest.approx(29.85))]
 
 
 def test_monthly_series_dated_on_the_first_keeps_its_last_month(tmp_path):

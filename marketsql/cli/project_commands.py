@@ -17,12 +17,14 @@ from .render import fail_on_problems, print_build, print_mirror, print_postgres_
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="New project folder.")],
-    from_file: Annotated[Path | None, typer.Option("--from", help="Your own file (CSV, TSV, whitespace-separated,"
-                                                    " optionally .gz): sniff it, map it, write its staging SQL.")] = None,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from", help="Your own file (CSV, TSV, whitespace-separated, optionally .gz): sniff it, map it,"
+                       " write its staging SQL.")] = None,
     kind: Annotated[str | None, typer.Option(
         "--kind", help="What the file holds: transactions, catalogue, campaign or monthly (default: guessed).")] = None,
     map_: Annotated[list[str] | None, typer.Option(
-        "--map", help="FIELD=COLUMN where the guess is wrong or missing, e.g. --map customer=CustNo (repeatable).")] = None,
+        "--map", help="FIELD=COLUMN where the guess is wrong or missing, e.g. --map customer=CustNo"
+                      " (repeatable).")] = None,
 ) -> None:
     """Start a new project from the standard pipeline (sql/, udfs/, marketsql.toml), or on your own file (--from)."""
     from marketsql.project import init as init_project
@@ -33,7 +35,8 @@ def init(
     if project.onboarding is not None:
         for line in project.onboarding.summary():
             out.print(line)
-        out.print(f"Created project {project.root} — check the mapping in sql/staging/, then `marketsql build -p {directory}`")
+        out.print(f"Created project {project.root} — check the mapping in sql/staging/,"
+                  f" then `marketsql build -p {directory}`")
         return
     out.print(f"Created project {project.root} — put your data in place, edit sql/staging/, then `marketsql build`")
 

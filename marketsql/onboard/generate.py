@@ -43,7 +43,8 @@ def staging_files(shape: Shape, mapping: Mapping_) -> dict[str, str]:
     head = HEADER.format(file=shape.path.name) + "-- Mapping (contract ← column):\n" + "".join(
         f"--  {line.strip()}\n" for line in mapping.lines())
     if mapping.kind == "catalogue":
-        return {"stg_products.sql": head + _catalogue(mapping), "stg_product_attributes.sql": head + _attributes(mapping)}
+        return {"stg_products.sql": head + _catalogue(mapping),
+                "stg_product_attributes.sql": head + _attributes(mapping)}
     if mapping.kind == "campaign":
         return {"stg_marketing_spend.sql": head + _spend(mapping)}
     files = {"dq_order_lines.sql": "-- marketsql: materialized\n" + head + _order_lines(mapping),
@@ -86,8 +87,11 @@ def _bool(c: Column) -> str:
 
 def _unparsed(roles: dict[str, Column], parse: dict[str, str]) -> str:
     tests = [f"            WHEN {_text(roles[r])} IS NOT NULL AND {parse[r]} IS NULL THEN"
-             f" {literal('unparseable ' + roles[r].name)}" for r in ("date", "quantity", "price", "amount") if r in roles]
-    return "        CASE\n" + "\n".join(tests) + "\n        END AS unparseable" if tests else "        NULL AS unparseable"
+             f" {literal('unparseable ' + roles[r].name)}"
+             for r in ("date", "quantity", "price", "amount") if r in roles]
+    if not tests:
+        return "        NULL AS unparseable"
+    return "        CASE\n" + "\n".join(tests) + "\n        END AS unparseable"
 
 
 def _order_lines(m: Mapping_) -> str:
@@ -98,10 +102,7 @@ def _order_lines(m: Mapping_) -> str:
     quantity = parse.get("quantity", "CASE WHEN {a} < 0 THEN -1.0 ELSE 1.0 END".format(a=parse.get("amount", "0")))
     if "quantity" in r and "amount" in r and "price" not in r:  # a negative amount is a return, whatever the units
         quantity = f"CASE WHEN {parse['amount']} < 0 THEN -abs({quantity}) ELSE {quantity} END"
-    if "price" in r:
-        price = parse["price"]
-    else:
-        price = f"abs({parse['amount']}) / nullif(abs({quantity}), 0)"
+    price = parse["price"] if "price" in r else f"abs({parse['amount']}) / nullif(abs({quantity}), 0)"
     order = (_id(r["order"]) if "order" in r else
              f"{customer} || ' ' || strftime({parse['date']}, '%Y-%m-%d')")
     name = _text(r["product_name"]) if "product_name" in r else "CAST(NULL AS VARCHAR)"
@@ -224,8 +225,8 @@ def _catalogue(m: Mapping_) -> str:
     brand = f"lower({_text(r['brand'])})" if "brand" in r else "CAST(NULL AS VARCHAR)"
     category = _text(r["category"]) if "category" in r else "'Products'"
     price = _finite(_number(r["price"])) if "price" in r else "CAST(NULL AS DOUBLE)"
-    attrs = "".join(f",\n    {_bool(c) if c.kind == 'boolean' else _finite(_number(c))} AS {quote_ident(attribute_name(c.name))}"
-                    for c in m.attributes)
+    attrs = "".join(f",\n    {_bool(c) if c.kind == 'boolean' else _finite(_number(c))}"
+                    f" AS {quote_ident(attribute_name(c.name))}" for c in m.attributes)
     return f"""-- One row per product of the catalogue (no id column: the line number makes one). A value that does
 -- not parse, NaN or ±infinity becomes NULL (unknown); the product stays.
 SELECT
@@ -241,8 +242,9 @@ FROM raw.products
 def _attributes(m: Mapping_) -> str:
     if not m.attributes:
         return _no_attributes()
-    parts = [f"SELECT product_id, {literal(attribute_name(c.name))} AS attribute, {quote_ident(attribute_name(c.name))}"
-             f" AS value FROM stg_products WHERE {quote_ident(attribute_name(c.name))} IS NOT NULL" for c in m.attributes]
+    names = [attribute_name(c.name) for c in m.attributes]
+    parts = [f"SELECT product_id, {literal(n)} AS attribute, {quote_ident(n)} AS value"
+             f" FROM stg_products WHERE {quote_ident(n)} IS NOT NULL" for n in names]
     return ("-- The numeric and yes/no columns in long form (booleans 0/1): the products' attributes for"
             " positioning.\n-- Remove the ones that are not product attributes (ids, ratings, stock counts).\n"
             + "\nUNION ALL\n".join(parts) + "\n")

@@ -14,6 +14,7 @@ from marketsql.core.sqltext import literal
 from marketsql.core.udfs import Udf
 from marketsql.errors import ModelError
 from marketsql.models.registry import ModelRecord, Registry, json_safe
+
 from .model import FEATURES, MIN_CUSTOMERS, SegmentationModel
 from .sql import macro_statements, parameter
 
