@@ -124,7 +124,9 @@ def _build_into(
     for name, source in config.sources.items():
         say(f"loading source {name}")
         loads.append(load_source(con, source))
-    _write_settings(con, config.settings)
+    _stand_in(con, views, config.sources)
+    grains = {f"grain.{s.name}": s.grain for s in config.sources.values() if s.grain}
+    _write_settings(con, {**grains, **config.settings})
     objects: list[ObjectBuilt] = []
     skipped: dict[str, str] = {}
     for position, name in enumerate(order, 1):
@@ -137,23 +139,87 @@ def _build_into(
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(_create(con, view, materialized))
     models.compile_after_views(con)  # model SQL that reads built tables
+    skipped = _explain_skips(con, skipped)
+    notes = _period_notes(con, {o.name for o in objects})
     quality = _quality(con, views, {s.name: s.rows for s in loads})
     seconds = time.perf_counter() - started
     paths = {name: source.paths for name, source in config.sources.items()}
     manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, paths, objects,
                     quality)
-    return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()), applied)
+    return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()), applied,
+                       notes)
+
+
+# what each model kind is trained on: a contract view and what the data lacks when that view is empty
+TRAINED_ON = {"budget": ("stg_marketing_spend", "spend"),
+              "positioning": ("stg_product_attributes", "product attributes"),
+              **{kind: ("stg_order_lines", "sales") for kind in ("segmentation", "clv", "recommendation", "forecast")}}
+
+
+def _stand_in(con: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], declared: Mapping[str, object]) -> None:
+    """An empty ``raw.<source>`` for each optional source (``-- marketsql: optional``) the project does not declare."""
+    made: set[str] = set()
+    for view in views.values():
+        for source, columns in view.optional:
+            if source in declared or source in made:
+                continue
+            typed = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
+            try:
+                con.execute(f"CREATE TABLE raw.{quote_ident(source)} (_source_row BIGINT, {typed})")
+            except duckdb.Error as exc:
+                raise SqlError(f"{view.label}: `-- marketsql: optional raw.{source}(…)`: {str(exc).splitlines()[0]}"
+                               " — fix the column types in the comment") from exc
+            made.add(source)
 
 
 def _waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) -> str | None:
     """Why the view cannot be built yet (a model is not trained, or it reads a skipped view), or None."""
     missing = sorted(view.requires - trained)
     if missing:
-        return f"needs a trained {missing[0]} model — run `marketsql train {missing[0]}`"
+        return _NEEDS.format(kind=missing[0])
     for dependency in sorted(view.dependencies):
         if dependency in skipped:
             return f"reads {dependency}, which was skipped: {skipped[dependency]}"
     return None
+
+
+def _period_notes(con: duckdb.DuckDBPyConnection, built: set[str]) -> list[str]:
+    """A line saying which partial last month the monthly views leave out of forecasts and charts (daily data only)."""
+    if "sales_by_month" not in built or "order_grain" not in built:
+        return []
+    rows = con.execute("SELECT strftime(s.month, '%Y-%m'), strftime(CAST(e.last_ts AS DATE), '%Y-%m-%d'), g.grain"
+                       " FROM sales_by_month AS s CROSS JOIN order_grain AS g"
+                       " CROSS JOIN (SELECT max(order_ts) AS last_ts FROM stg_order_lines) AS e"
+                       " WHERE s.dimension = 'total' AND s.partial_month").fetchall()
+    return [f"sales_by_month: the last month, {month}, is partial (daily data ending {last}):"
+            " forecasts and charts leave it out" for month, last, _ in rows]
+
+
+_NEEDS = "needs a trained {kind} model — run `marketsql train {kind}`"
+
+
+def _explain_skips(con: duckdb.DuckDBPyConnection, skipped: Mapping[str, str]) -> dict[str, str]:
+    """Say "this data has no spend" rather than "train budget" where the model's training data is empty."""
+    lacking = {kind: why for kind in TRAINED_ON if (why := _no_data_for(con, kind))}
+    explained = {}
+    for name, why in skipped.items():
+        for kind, instead in lacking.items():
+            why = why.replace(_NEEDS.format(kind=kind), instead)
+        explained[name] = why
+    return explained
+
+
+def _no_data_for(con: duckdb.DuckDBPyConnection, kind: str) -> str | None:
+    """"this data has no spend (…)" when the view the model trains on was built empty, else None."""
+    view, what = TRAINED_ON.get(kind, ("", ""))
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?"
+                         " UNION ALL SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = ?",
+                         [view, view]).fetchall()
+    if not view or not any(row[0] for row in exists):
+        return None
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quote_ident(view)} LIMIT 1)").fetchall()[0][0]:
+        return None
+    return f"this data has no {what} ({view} is empty), so there is no {kind} model to train"
 
 
 def _write_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str]) -> None:

@@ -67,6 +67,7 @@ class Project:
     def __init__(self, config: ProjectConfig, overridden: bool = False) -> None:
         self.config = config
         self.overridden = overridden
+        self.onboarding: Any = None  # set by init(from_file=...): what was inspected, mapped and written
 
     @classmethod
     def load(
@@ -189,7 +190,7 @@ class Project:
         this project was loaded with explicit overrides; the result's notes say which were reused."""
         config, notes = self._as_last_built() if not self.overridden else (self.config, [])
         result = build(config, self.views, self.check(), self.udfs, progress, changes)
-        return dataclasses.replace(result, notes=notes)
+        return dataclasses.replace(result, notes=[*notes, *result.notes])
 
     def _as_last_built(self) -> tuple[ProjectConfig, list[str]]:
         con = database.connect(self.database, read_only=True)
@@ -300,9 +301,18 @@ def standard_pipeline() -> Path:
     raise ConfigError("the standard pipeline (sql/, udfs/) is missing from this installation — reinstall marketsql")
 
 
-def init(directory: str | Path) -> Project:
-    """Start a new project in ``directory`` from the standard pipeline (demo sources configured)."""
+def init(directory: str | Path, from_file: str | Path | None = None, kind: str | None = None,
+         columns: Mapping[str, str] | None = None) -> Project:
+    """Start a new project in ``directory`` from the standard pipeline (demo sources configured), or,
+    with ``from_file``, on that file: its shape sniffed, its columns mapped to the staging contract
+    (``kind`` and ``columns`` — contract field → column — where the guess needs help) and
+    ``marketsql.toml`` and ``sql/staging/*.sql`` written for it (``Project.onboarding`` says what)."""
     target = Path(directory).resolve()
+    onboarding = None
+    if from_file is not None:  # inspect and map before writing anything: a bad file leaves no folder behind
+        from marketsql.onboard import plan
+
+        onboarding = plan(target, from_file, kind, columns)
     if find_config(target) is not None:
         raise ConfigError(f"{target} is already a marketsql project — edit it, or choose another folder")
     locations.prepare_folder(target, "choose another folder")
@@ -312,5 +322,11 @@ def init(directory: str | Path) -> Project:
     shutil.copytree(source / "sql", target / "sql")
     shutil.copytree(source / "udfs", target / "udfs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(source / "marketsql.toml", target / "marketsql.toml")
+    if onboarding is not None:
+        (target / "marketsql.toml").write_text(onboarding.config, encoding="utf-8")
+        for name, text in onboarding.staging.items():
+            (target / "sql" / "staging" / name).write_text(text, encoding="utf-8")
     (target / ".gitignore").write_text("*.duckdb\n*.duckdb.wal\n*.lock\ndata/\nreport.html\n", encoding="utf-8")
-    return Project.load(target)
+    project = Project.load(target)
+    project.onboarding = onboarding
+    return project

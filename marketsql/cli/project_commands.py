@@ -8,16 +8,36 @@ from typing import Annotated
 
 import typer
 
+from marketsql.errors import ConfigError
+
 from .app import DsnOpt, ProjectDir, SchemaOpt, SetOpt, SourceOpt, TargetOpt, app, out, pairs, status
 from .render import fail_on_problems, print_build, print_mirror, print_postgres_check, run_sql
 
 
 @app.command()
-def init(directory: Annotated[Path, typer.Argument(help="New project folder.")]) -> None:
-    """Start a new project from the standard pipeline (sql/, udfs/, marketsql.toml)."""
+def init(
+    directory: Annotated[Path, typer.Argument(help="New project folder.")],
+    from_file: Annotated[Path | None, typer.Option(
+        "--from", help="Your own file (CSV, TSV, whitespace-separated, optionally .gz): sniff it, map it,"
+                       " write its staging SQL.")] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="What the file holds: transactions, catalogue, campaign or monthly (default: guessed).")] = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="FIELD=COLUMN where the guess is wrong or missing, e.g. --map customer=CustNo"
+                      " (repeatable).")] = None,
+) -> None:
+    """Start a new project from the standard pipeline (sql/, udfs/, marketsql.toml), or on your own file (--from)."""
     from marketsql.project import init as init_project
 
-    project = init_project(directory)
+    if from_file is None and (kind or map_):
+        raise ConfigError("--kind and --map describe a file — add --from FILE")
+    project = init_project(directory, from_file, kind, pairs(map_, "--map"))
+    if project.onboarding is not None:
+        for line in project.onboarding.summary():
+            out.print(line)
+        out.print(f"Created project {project.root} — check the mapping in sql/staging/,"
+                  f" then `marketsql build -p {directory}`")
+        return
     out.print(f"Created project {project.root} — put your data in place, edit sql/staging/, then `marketsql build`")
 
 
@@ -48,6 +68,8 @@ def build(
     with status("building") as update:
         result = loaded.build(progress=update)
     print_build(result)
+    for note in result.notes:
+        out.print(f"  note: {note}")
     if target == "postgres":
         from marketsql.engines.postgres.mirror import MirrorRejected
 

@@ -11,6 +11,7 @@ from .app import err, out
 if TYPE_CHECKING:
     from marketsql.build import BuildResult
     from marketsql.engines.postgres.mirror import MirrorResult
+    from marketsql.models.registry import ModelRecord
     from marketsql.project import Trained
 
 

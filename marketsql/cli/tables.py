@@ -40,7 +40,7 @@ def cell(value: object) -> str:
 def _number(value: float | Decimal) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    size = abs(value)
+    size = abs(float(value))
     if size == 0 or size >= 1:
         return f"{value:,.2f}"
     places = min(12, 3 - math.floor(math.log10(size)))  # 4 significant digits, never an exponent

@@ -27,6 +27,7 @@ class SourceConfig:
     format: str  # "csv" or "parquet"
     columns: Mapping[str, str] = field(default_factory=dict)  # required columns and their SQL types
     options: Mapping[str, Any] = field(default_factory=dict)  # extra read_csv options
+    grain: str | None = None  # "day" or "month": how finely the rows are dated (None: detected from the dates)
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,11 @@ def _source(name: str, spec: Any, root: Path, where: str) -> SourceConfig:
         if not is_type_name(type_name):
             raise ConfigError(f"{where}: source {name}, column {column}: {type_name!r} is not a SQL type"
                               " — use a DuckDB type such as VARCHAR, INTEGER, DOUBLE, DATE or TIMESTAMP")
-    options = {k: v for k, v in spec.items() if k not in ("path", "format", "columns")}
+    options = {k: v for k, v in spec.items() if k not in ("path", "format", "columns", "grain")}
     if options and fmt == "parquet":
         raise ConfigError(f"{where}: sources.{name}.{sorted(options)[0]} applies to CSV files only, and this source"
                           " is Parquet — remove the option")
-    return SourceConfig(name=name, paths=paths, format=fmt, columns=columns, options=options)
+    return SourceConfig(name=name, paths=paths, format=fmt, columns=columns, options=options, grain=spec.get("grain"))
 
 
 def _infer_format(path: str) -> str:
@@ -196,4 +197,4 @@ def _with_path(source: SourceConfig, path: str) -> SourceConfig:
         fmt = _infer_format(path)
     except ConfigError:
         fmt = source.format
-    return SourceConfig(source.name, (path,), fmt, source.columns, source.options)
+    return SourceConfig(source.name, (path,), fmt, source.columns, source.options, source.grain)

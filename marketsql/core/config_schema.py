@@ -65,6 +65,8 @@ SOURCE = {
     "format": Rule(lambda v: v in ("csv", "parquet"), "'csv' or 'parquet'", 'format = "csv"'),
     "columns": Each(Rule(_text, "a SQL type name as a string", 'columns = { order_id = "VARCHAR" }'),
                     'columns = { order_id = "VARCHAR", quantity = "INTEGER" }'),
+    # how finely rows are dated: a monthly series dated on the 1st is never a partial last month
+    "grain": Rule(lambda v: v in ("day", "month"), "'day' or 'month'", 'grain = "month"'),
     "header": Rule(lambda v: isinstance(v, bool), "true or false", "header = true"),
     "skip": Rule(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
                  "a whole number ≥ 0", "skip = 1"),

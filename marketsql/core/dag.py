@@ -19,6 +19,7 @@ def build_order(views: Mapping[str, ViewFile], sources: Collection[str]) -> list
     (printing the cycle's path).
     """
     known_raw = {f"raw.{name}" for name in sources} | {"raw.settings"}
+    known_raw |= {f"raw.{source}" for view in views.values() for source, _ in view.optional}
     graph: dict[str, set[str]] = {}
     for view in views.values():
         deps = set()
@@ -50,5 +51,6 @@ def build_order(views: Mapping[str, ViewFile], sources: Collection[str]) -> list
 def _hint(name: str) -> str:
     schema, _, table = name.rpartition(".")
     if schema == "raw":
-        return f"declare a source named {table!r} in the project config"
+        return (f"declare a source named {table!r} in the project config (or, in staging, mark it"
+                f" `-- marketsql: optional raw.{table}(column TYPE, …)`)")
     return f"add sql/{table}.sql or read a source as raw.<name>"

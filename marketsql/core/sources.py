@@ -96,9 +96,39 @@ def _reader(source: SourceConfig, files: list[str], filename: bool = False) -> s
     extra = {"filename": FILE_COLUMN} if filename else {}
     if source.format == "parquet":
         return f"read_parquet({file_list}{''.join(f', {k} = {_option(v)}' for k, v in extra.items())})"
+    if source.options.get("delim") == "whitespace":
+        return whitespace_reader(files, bool(source.options.get("header", True)), extra.get("filename"))
     options = {"header": True, **source.options, **extra}
     rendered = "".join(f", {key} = {_option(value)}" for key, value in options.items())
     return f"read_csv({file_list}, all_varchar = true{rendered})"
+
+
+def whitespace_reader(files: list[str], header: bool, filename: str | None = None) -> str:
+    """A table expression for files whose fields are separated by runs of spaces or tabs (which DuckDB's
+    CSV sniffer cannot split): each line read whole, trimmed and split on whitespace. Columns are named
+    by the first line when ``header``, else column0, column1, …; blank lines are left out."""
+    first = _first_line(files[0])
+    names = first.split() if header else [f"column{i}" for i in range(len(first.split()))]
+    paths = "[" + ", ".join(literal(f) for f in files) + "]"
+    fields = ", ".join(f"_f[{i + 1}] AS {quote_ident(name)}" for i, name in enumerate(names))
+    keep = f", filename AS {quote_ident(filename)}" if filename else ""
+    lines = (f"SELECT regexp_split_to_array(trim(line), '\\s+') AS _f, filename FROM read_csv({paths},"
+             " columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '', header = false,"
+             " filename = true, auto_detect = false) WHERE trim(line) <> ''")
+    numbered = f"SELECT *, row_number() OVER (PARTITION BY filename) AS _n FROM ({lines})" if header else lines
+    skip = " WHERE _n > 1" if header else ""
+    return f"(SELECT {fields}{keep} FROM ({numbered}){skip})"
+
+
+def _first_line(name: str) -> str:
+    import gzip
+
+    opener = gzip.open if name.lower().endswith(".gz") else open
+    with opener(name, "rt", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                return line.strip()
+    return ""
 
 
 def _option(value: object) -> str:

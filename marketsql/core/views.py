@@ -26,6 +26,9 @@ from .sqltext import is_simple_name
 _LINE_RE = re.compile(r"LINE (\d+):")
 MATERIALIZED_RE = re.compile(r"^\s*--\s*marketsql:\s*materiali[sz]ed\b", re.IGNORECASE | re.MULTILINE)
 REQUIRES_RE = re.compile(r"^\s*--\s*marketsql:\s*requires\b(.*)$", re.IGNORECASE | re.MULTILINE)
+OPTIONAL_RE = re.compile(r"^\s*--\s*marketsql:\s*optional\b(.*)$", re.IGNORECASE | re.MULTILINE)
+_STAND_IN_RE = re.compile(r"^raw\.(\w+)\s*\((.*)\)\s*$", re.IGNORECASE)
+_COLUMN_RE = re.compile(r"^\s*(\w+)\s+([A-Za-z][A-Za-z0-9_ ]*(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class ViewFile:
     references: tuple[Reference, ...]
     functions: frozenset[str]  # lower-case names of the functions the SQL calls
     requires: frozenset[str] = frozenset()  # models that must be trained before this view can be built
+    # sources this view reads that may be left undeclared: (source, ((column, type), ...)); the build then
+    # stands in an empty raw.<source> with these columns, so the view yields its contract with no rows
+    optional: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def dependencies(self) -> frozenset[str]:
@@ -113,6 +119,7 @@ def parse_view_file(path: Path, root: Path, models: Collection[str] = ()) -> Vie
         sql=_strip_semicolon(text),
         materialized=bool(MATERIALIZED_RE.search(text)),
         requires=_requires(text, label, models),
+        optional=_optional(text, label),
         references=references,
         functions=functions,
     )
@@ -138,6 +145,21 @@ def _requires(text: str, label: str, kinds: Collection[str]) -> frozenset[str]:
                 )
             names.add(name.lower())
     return frozenset(names)
+
+
+def _optional(text: str, label: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The stand-ins of ``-- marketsql: optional raw.spend(date DATE, spend DOUBLE)`` lines."""
+    found = []
+    for match in OPTIONAL_RE.finditer(text):
+        line = text.count("\n", 0, match.start(1)) + 1
+        stand_in = _STAND_IN_RE.match(match.group(1).strip())
+        columns = [_COLUMN_RE.match(c) for c in stand_in.group(2).split(",")] if stand_in else []
+        if not stand_in or not columns or not all(columns):
+            raise SqlError(f"{label}, line {line}: `-- marketsql: optional` must read like"
+                           " `-- marketsql: optional raw.spend(date DATE, spend DOUBLE)` — fix the comment")
+        found.append((stand_in.group(1).lower(),
+                      tuple((c.group(1), c.group(2).strip().upper()) for c in columns if c is not None)))
+    return tuple(found)
 
 
 def _read(path: Path, label: str) -> str:

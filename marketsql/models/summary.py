@@ -60,7 +60,7 @@ def baseline_note(name: str, kind: str, metrics: Mapping[str, Any]) -> str | Non
         lift = m.get("ndcg_lift_over_popularity")
         if m.get("candidate") == "popularity" or kind == "popularity":
             return "no personalised recommender beat global popularity on the held-out purchases; popularity is served"
-        if _num(lift) and lift <= 0:
+        if isinstance(lift, int | float) and _num(lift) and lift <= 0:
             return f"global popularity did as well as the served {kind} on the held-out purchases (NDCG {lift:+.0%})"
     if name == "positioning" and m.get("price", {}).get("beats_brand_mean") is False or (
             name == "positioning" and _num(m.get("price_r2")) and _num(m.get("price_r2_brand_mean"))

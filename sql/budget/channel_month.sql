@@ -8,15 +8,28 @@
 --                         closes: attributed_revenue (and ROI) of that month is still growing, compare with care
 --   roi                   (attributed_revenue - spend) / spend: revenue, not margin, over the window only
 --   cac                   spend / new_customers (acquisition cost; NULL without new customers)
---   partial_month         the spend data ends before the month does
+--   partial_month         daily spend data ends before the month does (never for monthly spend)
 -- Customers acquired outside the months of the spend data (e.g. an older base) are not counted.
 WITH spend AS (
     SELECT channel, CAST(date_trunc('month', date) AS DATE) AS month, sum(spend) AS spend
     FROM stg_marketing_spend
     GROUP BY channel, CAST(date_trunc('month', date) AS DATE)
 ),
-span AS (
-    SELECT min(date) AS first_day, max(date) AS last_day FROM stg_marketing_spend
+grain AS (  -- 'month' if declared (grain = "month" on the source) or every spend row is dated on the 1st
+    SELECT coalesce(
+        (SELECT value FROM raw.settings WHERE key = 'grain.marketing_spend'),
+        (SELECT CASE WHEN count(DISTINCT date) >= 3 AND bool_and(extract(day FROM date) = 1) THEN 'month' END
+         FROM stg_marketing_spend),
+        'day'
+    ) AS grain
+),
+span AS (  -- monthly spend dated on the 1st covers its whole month
+    SELECT
+        min(date) AS first_day,
+        CASE WHEN max(g.grain) = 'month' THEN CAST(date_trunc('month', max(date)) + INTERVAL 1 MONTH AS DATE) - 1
+             ELSE max(date) END AS last_day,
+        max(g.grain) AS grain
+    FROM stg_marketing_spend CROSS JOIN grain AS g
 ),
 acquired AS (
     SELECT a.customer_id, a.channel, a.acquired_on, CAST(date_trunc('month', a.acquired_on) AS DATE) AS month
@@ -61,7 +74,7 @@ SELECT
     CASE WHEN j.spend > 0 THEN (j.attributed_revenue - j.spend) / j.spend END AS roi,
     CASE WHEN j.new_customers > 0 THEN j.spend / j.new_customers END AS cac,
     CASE WHEN j.new_customers > 0 THEN j.attributed_revenue / j.new_customers END AS revenue_per_new_customer,
-    span.last_day < CAST(j.month + INTERVAL 1 MONTH AS DATE) - 1 AS partial_month
+    span.last_day < CAST(j.month + INTERVAL 1 MONTH AS DATE) - 1 AND span.grain = 'day' AS partial_month
 FROM joined AS j
 CROSS JOIN budget_settings AS s
 CROSS JOIN span

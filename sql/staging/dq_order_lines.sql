@@ -3,6 +3,8 @@
 --   disposition = 'purchase' | 'return' | 'quarantine', with the reason for anything else than a purchase.
 -- The build checks that this view has exactly one row per raw row.
 -- With other data, rewrite this file (and stg_products, stg_customers); everything downstream stays.
+-- Optional: a project without order lines (a catalogue) need not declare the source; this view is then empty.
+-- marketsql: optional raw.order_lines(order_id VARCHAR, order_ts TIMESTAMP, customer_id VARCHAR, product_id VARCHAR, quantity INTEGER, unit_price DOUBLE, sales_channel VARCHAR)
 WITH lines AS (
     SELECT
         _source_row,

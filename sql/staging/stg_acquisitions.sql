@@ -1,6 +1,6 @@
 -- Staging contract (optional): how each customer was acquired, one row per customer.
 -- customer_id, channel (the marketing channel credited with the signup), acquired_on (signup day).
--- A project without acquisition data overrides this file with an empty SELECT of the same columns.
+-- Without a customers source (or without signup dates and channels in it) this view is empty.
 SELECT
     customer_id,
     acquisition_channel AS channel,

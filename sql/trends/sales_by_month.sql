@@ -4,7 +4,8 @@
 --   mom_growth: revenue / revenue of the previous calendar month - 1 (NULL if that month had no sales)
 --   yoy_growth: revenue / revenue of the same month a year earlier - 1 (NULL if none)
 --   revenue_ma3: mean revenue of this and the two previous calendar months (months without sales count 0)
---   partial_month: the last month of the data, when it ends before the month does (compare with care)
+--   partial_month: the last month of daily data, when it ends before the month does (forecasts and charts
+--                  leave it out); never for monthly data (order_grain: declared, or every date on the 1st)
 WITH lines AS (
     SELECT
         CAST(date_trunc('month', l.order_ts) AS DATE) AS month,
@@ -43,9 +44,11 @@ SELECT
     m.revenue / last_year.revenue - 1 AS yoy_growth,
     (m.revenue + coalesce(prev.revenue, 0) + coalesce(prev2.revenue, 0)) / 3 AS revenue_ma3,
     m.month = CAST(date_trunc('month', e.last_ts) AS DATE)
-        AND CAST(e.last_ts AS DATE) < CAST(m.month + INTERVAL 1 MONTH AS DATE) - 1 AS partial_month
+        AND CAST(e.last_ts AS DATE) < CAST(m.month + INTERVAL 1 MONTH AS DATE) - 1
+        AND g.grain = 'day' AS partial_month
 FROM monthly AS m
 CROSS JOIN (SELECT max(order_ts) AS last_ts FROM stg_order_lines) AS e
+CROSS JOIN order_grain AS g
 LEFT JOIN monthly AS prev
     ON prev.dimension = m.dimension AND prev.key = m.key AND prev.month = CAST(m.month - INTERVAL 1 MONTH AS DATE)
 LEFT JOIN monthly AS prev2

@@ -117,7 +117,7 @@ UNKNOWN_KEYS = {
     "misspelt source option": (
         BASE + 'delimiter = ";"\n',
         "unknown key 'sources.orders.delimiter' in marketsql.toml (did you mean 'sources.orders.delim'?)"
-        " — allowed: columns, dateformat, delim, encoding, escape, format, header, max_line_size, null_padding,"
+        " — allowed: columns, dateformat, delim, encoding, escape, format, grain, header, max_line_size, null_padding,"
         " path, quote, skip, timestampformat"),
     "unknown target": (
         '[targets.postgress]\ndsn = "postgresql://x"\n',
