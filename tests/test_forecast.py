@@ -95,8 +95,12 @@ def _check_holdout(tables: dict[str, pd.DataFrame], lag: int) -> None:
         history = revenue[revenue.index <= rows["month"].max()].to_numpy()  # no partial month
         assert row["baseline_mase"] == pytest.approx(_baseline_mase(history, len(rows), lag))
         assert row["origins"] == len(_ends(len(history), len(rows), lag))
-        assert row["winner"] == ("model" if row["model_mase"] < row["baseline_mase"] else "baseline")
-        assert row["forecast_method"] == (row["model_method"] if row["winner"] == "model" else row["baseline_method"])
+        # served when it wins at every origin, so its mean MASE is lower too
+        assert row["winner"] == "baseline" or row["model_mase"] < row["baseline_mase"]
+        if row["winner"] == "model":  # the candidates refitted on every month (ETS may pick another form)
+            assert row["forecast_method"].startswith("mean of ") and row["model_method"].startswith("mean of ")
+        else:
+            assert row["forecast_method"] == row["baseline_method"]
 
 
 def test_online_retail_never_trains_on_the_partial_month(retail):

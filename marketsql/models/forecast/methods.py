@@ -10,6 +10,7 @@ The candidates (statsmodels, imported inside each function so that serving never
 * ``log_ets`` — additive ETS on log(y) (positive series), back-transformed (the median forecast).
 * ``theta`` — the Theta method (statsmodels ThetaModel), deseasonalised when there are two years.
 * ``arima`` — the airline model ARIMA(0,1,1)(0,1,1)12 on log(y) (positive series, three years of history).
+* ``combination`` — the mean of the candidates that apply (forecasts and interval bounds): the model served.
 * ``seasonal_naive`` / ``naive`` — the baselines.
 """
 
@@ -180,11 +181,29 @@ CANDIDATES: dict[str, Method] = {"ETS": ets_forecast, "log ETS": log_ets_forecas
                                  "ARIMA": arima_forecast}
 
 
+def combine(forecasts: list[Forecast]) -> Forecast | None:
+    """The mean of the candidates' forecasts and of their interval bounds (None without any candidate)."""
+    if not forecasts:
+        return None
+    return Forecast("mean of " + " + ".join(f.method for f in forecasts),
+                    np.mean([f.mean for f in forecasts], axis=0), np.mean([f.lower for f in forecasts], axis=0),
+                    np.mean([f.upper for f in forecasts], axis=0))
+
+
+def combination_forecast(y: np.ndarray, horizon: int, level: float) -> Forecast | None:
+    """Every candidate that applies to ``y``, fitted and averaged."""
+    made = (method(y, horizon, level) for method in CANDIDATES.values())
+    return combine([f for f in made if f is not None and np.all(np.isfinite(f.mean))])
+
+
 def refit(family: str, method: str, y: np.ndarray, horizon: int, level: float) -> Forecast:
     """The method ``method`` (a name a forecast carried) of ``family`` refitted on ``y``: the same ETS form,
     the same baseline; falls back to the family's own choice when that form no longer applies."""
     if family == "baseline":
         return baseline_forecast(y, horizon, level, seasonal=method == "seasonal naive")
+    if family == "combination":
+        fitted = combination_forecast(y, horizon, level)
+        return fitted if fitted is not None else baseline_forecast(y, horizon, level)
     if family in ("ETS", "log ETS"):
         prefix = "log " if family == "log ETS" else ""
         forms = tuple(f for f in ETS_FORMS + LOG_FORMS if ets_name(f, prefix) == method)[:1]
