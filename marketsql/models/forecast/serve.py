@@ -110,8 +110,8 @@ def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, 
         "per_series": {key: {"model": r.model_errors, "baseline": r.baseline_errors, "winner": r.winner,
                              "family": r.family, "candidates_mase": r.candidates, "origins": r.origins}
                        for (_, key), r in zip(result.series, rs, strict=True)}}
-    return context.register(kind, "ETS / log ETS / Theta / ARIMA vs seasonal naive, by MASE over rolling origins",
-                            params, ["revenue"], metrics, arrays, fingerprint(frame))
+    return context.register(kind, "ETS+Theta+ARIMA mean vs seasonal naive", params, ["revenue"], metrics, arrays,
+                            fingerprint(frame))
 
 
 POINT_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"), ("forecast", "DOUBLE"),
