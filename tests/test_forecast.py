@@ -49,6 +49,23 @@ def _actuals(sales: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(month=pd.to_datetime(rows["month"])).set_index(["key", "month"]).sort_index()
 
 
+def _ends(length: int, holdout: int, lag: int) -> list[int]:
+    """Training lengths of the rolling origins: the holdout's start and 3, 6 months earlier, while a year
+    (seasonal naive) or 6 months (naive) stays to fit."""
+    return [end for end in (length - holdout - 3 * k for k in range(3)) if end >= (12 if lag == 12 else 6)]
+
+
+def _baseline_mase(y: np.ndarray, holdout: int, lag: int) -> float:
+    """Mean over the origins of the baseline's holdout MAE over the in-sample MAE of the (seasonal) naive."""
+    scores = []
+    for end in _ends(len(y), holdout, lag):
+        train, test = pd.Series(y[:end]), y[end:end + holdout]
+        forecast = np.array([train.iloc[end - lag + (i % lag)] for i in range(holdout)])
+        in_lag = 12 if end > 12 else 1
+        scores.append(np.abs(test - forecast).mean() / train.diff(in_lag).abs().mean())
+    return float(np.mean(scores))
+
+
 def _check_holdout(tables: dict[str, pd.DataFrame], lag: int) -> None:
     """Actuals, baseline forecasts and errors recomputed from sales_by_month with pandas."""
     sales = _actuals(tables["sales_by_month"])
@@ -75,8 +92,15 @@ def _check_holdout(tables: dict[str, pd.DataFrame], lag: int) -> None:
             inside = (actual >= rows[f"{name}_lower"]) & (actual <= rows[f"{name}_upper"])
             assert row[f"{name}_coverage"] == pytest.approx(inside.mean())
             assert (rows[f"{name}_lower"] <= forecast).all() and (forecast <= rows[f"{name}_upper"]).all()
-        assert row["winner"] == ("model" if row["model_mae"] < row["baseline_mae"] else "baseline")
-        assert row["forecast_method"] == (row["model_method"] if row["winner"] == "model" else row["baseline_method"])
+        history = revenue[revenue.index <= rows["month"].max()].to_numpy()  # no partial month
+        assert row["baseline_mase"] == pytest.approx(_baseline_mase(history, len(rows), lag))
+        assert row["origins"] == len(_ends(len(history), len(rows), lag))
+        # served when it wins at every origin, so its mean MASE is lower too
+        assert row["winner"] == "baseline" or row["model_mase"] < row["baseline_mase"]
+        if row["winner"] == "model":  # the candidates refitted on every month (ETS may pick another form)
+            assert row["forecast_method"].startswith("mean of ") and row["model_method"].startswith("mean of ")
+        else:
+            assert row["forecast_method"] == row["baseline_method"]
 
 
 def test_online_retail_never_trains_on_the_partial_month(retail):
@@ -102,18 +126,69 @@ def test_online_retail_holdout_recomputed(retail):
         assert np.allclose(rows["forecast"], sales.loc[(key, pd.Timestamp("2011-11-01")), "revenue"])
 
 
-def test_ets_holdout_matches_statsmodels(retail):
+def _monthly(name: str) -> np.ndarray:
+    frame = pd.read_csv(REPO / "tests" / "data" / "monthly_series.csv")
+    return frame[frame["series"] == name]["value"].to_numpy(np.float64)
+
+
+@pytest.mark.parametrize(("name", "months", "library_best"), [("AirPassengers", slice(60, 132), True),
+                                                              ("wineind", slice(80, 152), False)])
+def test_ets_fit_is_never_worse_than_the_library_fit(name, months, library_best):
+    """ETS(A,Ad,A) on 6 years of a real series: statsmodels' own (unscaled) fit and the fit on the series
+    over its mean level land in different optima; ours keeps the one with the higher likelihood."""
+    import warnings
+
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    _, _, tables = retail
-    sales = _actuals(tables["sales_by_month"])
-    row = tables["forecast_accuracy"].set_index("category").loc["Kitchen & dining"]
-    assert row["model_method"] == "ETS(A,N,N)"
-    train = sales.loc["Kitchen & dining", "revenue"].loc["2010-12-01":"2011-05-01"].to_numpy()
-    fitted = ETSModel(pd.Series(train / np.mean(train)), error="add").fit(disp=False)
-    holdout = tables["forecast_holdout"]
-    got = holdout[holdout["category"] == "Kitchen & dining"].sort_values("month")["model_forecast"]
-    assert np.allclose(got, fitted.forecast(6) * np.mean(train), rtol=1e-6)
+    from marketsql.models.forecast.methods import ets_forecast, fit_ets
+
+    y = _monthly(name)[months]
+    form = ("add", "add", True, "add")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        library = ETSModel(pd.Series(y), error="add", trend="add", damped_trend=True, seasonal="add",
+                           seasonal_periods=12).fit(disp=False)
+        scale = np.mean(y)
+        scaled = ETSModel(pd.Series(y / scale), error="add", trend="add", damped_trend=True, seasonal="add",
+                          seasonal_periods=12).fit(disp=False)
+    scaled_llf = scaled.llf - len(y) * np.log(scale)
+    assert (library.llf > scaled_llf + 0.5) == library_best and abs(library.llf - scaled_llf) > 0.5
+    fitted, used = fit_ets(y, form)
+    assert fitted.llf - len(y) * np.log(used) == pytest.approx(max(library.llf, scaled_llf))
+    ours = ets_forecast(y, 12, 0.8, (form,))
+    expected = library.forecast(12) if library_best else scaled.forecast(12) * scale
+    assert ours is not None and ours.method == "ETS(A,Ad,A)"
+    assert np.allclose(ours.mean, expected, rtol=1e-6)
+
+
+def test_rolling_origins():
+    from marketsql.models.forecast.model import origins
+
+    assert origins(48, 6, 12) == [36, 39, 42]
+    assert origins(24, 4, 12) == [14, 17, 20]
+    assert origins(12, 6, 6) == [6]  # Online Retail: one origin only
+
+
+def test_baseline_is_served_when_it_wins():
+    """A year that repeats exactly: seasonal naive is perfect (MASE 0), no candidate can beat it."""
+    from marketsql.models.forecast.model import forecast_series
+
+    year = _monthly("AirPassengers")[:12]
+    result = forecast_series("repeat", np.tile(year, 4), 12, 6, 0.8)
+    assert result.winner == "baseline" and result.baseline_errors["mase"] == 0
+    assert result.final.method == "seasonal naive" and np.allclose(result.final.mean, year)
+
+
+def test_a_candidate_beats_seasonal_naive_on_air_passengers():
+    from marketsql.models.forecast.model import forecast_series
+
+    y = _monthly("AirPassengers")
+    result = forecast_series("air", y[:-12], 12, 12, 0.8)
+    assert result.origins == 3 and result.winner == "model"
+    assert result.candidates is not None and result.candidates[result.family] < result.candidates["baseline"]
+    test = y[-12:]
+    seasonal_naive = y[-24:-12]
+    assert np.abs(result.final.mean - test).mean() < 0.7 * np.abs(seasonal_naive - test).mean()
 
 
 def test_demo_holdout_uses_seasonal_naive(demo):

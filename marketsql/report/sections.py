@@ -176,11 +176,17 @@ def trends(db: Data) -> Section:
     s.chart(figure, height=460)
     add_baseline_note(db, s, "forecast")
     if db.has("forecast_accuracy"):
-        accuracy = db.rows("SELECT category, model_method, model_mae, baseline_method, baseline_mae, winner,"
-                           " holdout_months FROM forecast_accuracy ORDER BY dimension DESC, category")
-        s.text("Forecast check: each series' last months were held out, forecast by the model and by a naive "
-               "baseline; the forecast shown uses whichever had the lower error (MAE).")
-        s.table(["series", "model", "model MAE", "baseline", "baseline MAE", "winner", "holdout months"], accuracy)
+        accuracy = db.rows("SELECT category, model_method, model_mase, model_coverage, baseline_method, baseline_mase,"
+                           " baseline_coverage, winner, holdout_months, origins FROM forecast_accuracy"
+                           " ORDER BY dimension DESC, category")
+        s.text("Forecast check: each series' last months were held out and forecast from the months before, at "
+               "that origin and up to two earlier ones, by the candidate models (ETS, log ETS, Theta, ARIMA) and "
+               "by a naive baseline; the forecast shown uses whichever had the lower mean MASE (error relative to "
+               "a seasonal naive forecast in sample). Coverage: share of the held-out months inside the 80 % "
+               "interval.")
+        s.table(["series", "model", "model MASE", "coverage", "baseline", "baseline MASE", "coverage", "winner",
+                 "holdout months", "origins"],
+                [(*r[:3], _share(r[3]), *r[4:6], _share(r[6]), *r[7:]) for r in accuracy])
     latest = db.rows("SELECT key, month, revenue, mom_growth, yoy_growth, revenue_ma3 FROM sales_by_month"
                      " WHERE dimension = 'category' AND NOT partial_month"
                      " QUALIFY month = max(month) OVER () ORDER BY revenue DESC")
@@ -383,6 +389,10 @@ def _at(points: list[tuple[Any, ...]], x: float) -> float:
 
 def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:+.1%}"
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
 
 
 def _customer_value(db: Data) -> Section:

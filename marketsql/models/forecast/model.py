@@ -1,90 +1,31 @@
-"""Monthly revenue forecasts: exponential smoothing (statsmodels ETS) and the naive baselines.
+"""Monthly revenue forecasts: candidates chosen on a rolling-origin evaluation against the naive baselines.
 
-For each series the holdout is its last ``holdout`` months: the ETS form with the lowest AICc among
-those the training months allow is fitted on the months before, and so is the baseline (seasonal
-naive — the same month a year earlier — when there is a year of training history, else naive — the
-last month); both forecast the holdout. The one with the lower MAE wins (a tie goes to the baseline)
-and the same method (the same ETS form, or the same baseline) is refitted on every month to forecast
-the next ``horizon`` months with a prediction interval.
+For each series the holdout is its last ``holdout`` months, and there are up to ``ORIGINS`` origins: the
+holdout's start and the starts ``STEP``, 2×``STEP``… months earlier (while enough months stay to fit). At each
+origin every candidate of :mod:`.methods` (ETS, log ETS, Theta, ARIMA), their mean (the model) and the
+baseline (seasonal naive — the same month a year earlier — when the last origin has a year of training
+history, else naive) are fitted on the months before and forecast the ``holdout`` months after; each is scored
+by MASE (its MAE over the in-sample MAE of the seasonal naive — naive before a year — on those training
+months). The model is served when its MASE is lower than the baseline's at every origin, else the baseline
+is (bench/forecast.py: on 12 public series the mean of the candidates with this rule beat both picking the
+single candidate with the lowest mean MASE and the mean rule); the winner is refitted on every month to
+forecast the next ``horizon`` months with a prediction interval.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from statistics import NormalDist
-from typing import Any
 
 import numpy as np
-import pandas as pd
 
-SEASON = 12
-Form = tuple[str | None, bool, str | None]  # (trend, damped, seasonal)
-# seasonal forms need two full years of training months
-ETS_FORMS: tuple[Form, ...] = (
-    (None, False, None), ("add", False, None), ("add", True, None), (None, False, "add"), ("add", True, "add"))
+from .methods import CANDIDATES, SEASON, Forecast, baseline_forecast, combine, ets_forecast, refit
 
+__all__ = ["ORIGINS", "STEP", "Forecast", "SeriesResult", "errors", "ets_forecast", "forecast_series", "mase_scale"]
 
-@dataclass(frozen=True)
-class Forecast:
-    """Point forecasts and interval bounds for the next months, and the method that made them."""
-
-    method: str
-    mean: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-
-
-def ets_name(form: Form) -> str:
-    """``ETS(A,Ad,N)``-style name of a form (additive errors)."""
-    trend, damped, seasonal = form
-    return f"ETS(A,{'N' if trend is None else 'Ad' if damped else 'A'},{'N' if seasonal is None else 'A'})"
-
-
-def ets_forecast(y: np.ndarray, horizon: int, level: float, forms: tuple[Form, ...] = ETS_FORMS) -> Forecast:
-    """The ETS form with the lowest AICc on ``y`` among ``forms`` (those ``y`` is too short for are skipped)."""
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # imported only when training
-
-    best: tuple[float, Any, Form] | None = None
-    scale = float(np.mean(np.abs(y))) or 1.0  # fit on a unit scale: the optimiser converges better
-    for form in forms:
-        trend, damped, seasonal = form
-        if seasonal is not None and len(y) < 2 * SEASON:
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                fitted = ETSModel(pd.Series(y / scale), error="add", trend=trend, damped_trend=damped,
-                                  seasonal=seasonal, seasonal_periods=SEASON if seasonal else None).fit(disp=False)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-        if np.isfinite(fitted.aicc) and (best is None or fitted.aicc < best[0]):
-            best = (float(fitted.aicc), fitted, form)
-    if best is None:  # too few months for any AICc: simple exponential smoothing
-        form = ETS_FORMS[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fitted = ETSModel(pd.Series(y / scale), error="add").fit(disp=False)
-        best = (float("nan"), fitted, form)
-    _, fitted, form = best
-    frame = fitted.get_prediction(start=len(y), end=len(y) + horizon - 1).summary_frame(alpha=1 - level)
-    return Forecast(ets_name(form), frame["mean"].to_numpy() * scale, frame["pi_lower"].to_numpy() * scale,
-                    frame["pi_upper"].to_numpy() * scale)
-
-
-def baseline_forecast(y: np.ndarray, horizon: int, level: float, seasonal: bool | None = None) -> Forecast:
-    """Seasonal naive (default: with a year of history), else naive; intervals from in-sample residuals."""
-    seasonal = len(y) >= SEASON if seasonal is None else seasonal
-    lag = SEASON if seasonal else 1
-    steps = np.arange(horizon)
-    mean = y[len(y) - lag + steps % lag] if seasonal else np.repeat(y[-1], horizon)
-    residuals = y[lag:] - y[:-lag]
-    sigma = float(np.sqrt(np.mean(residuals**2))) if len(residuals) else 0.0
-    # h-step spread: naive sigma*sqrt(h); seasonal naive sigma*sqrt(completed years + 1) (Hyndman & Athanasopoulos)
-    spread = sigma * (np.sqrt(steps // SEASON + 1) if seasonal else np.sqrt(steps + 1))
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    return Forecast("seasonal naive" if seasonal else "naive", mean.astype(np.float64), mean - z * spread,
-                    mean + z * spread)
+ORIGINS = 3
+MODEL = "combination"  # the model served: the mean of the candidates (methods.combine)
+STEP = 3
+MIN_TRAIN = 6
 
 
 def errors(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
@@ -98,9 +39,23 @@ def errors(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]
             "smape": float(smape.mean())}
 
 
+def mase_scale(train: np.ndarray) -> float:
+    """In-sample MAE of the seasonal naive (naive before a year and a month) on ``train``: MASE's denominator."""
+    lag = SEASON if len(train) > SEASON else 1
+    scale = float(np.mean(np.abs(train[lag:] - train[:-lag]))) if len(train) > lag else 0.0
+    return scale if scale > 0 else (float(np.mean(np.abs(train))) or 1.0)
+
+
+def origins(length: int, holdout: int, min_train: int, count: int = ORIGINS, step: int = STEP) -> list[int]:
+    """Training lengths of the rolling origins, the earliest first; the last is ``length - holdout``."""
+    ends = [length - holdout - k * step for k in range(count)]
+    return sorted(end for end in ends if end >= min_train)
+
+
 @dataclass(frozen=True)
 class SeriesResult:
-    """One series: its holdout forecasts and errors, the winner, and the final forecast."""
+    """One series: its holdout forecasts and errors, the winner, the rolling-origin MASE of every candidate,
+    and the final forecast."""
 
     key: str
     holdout_actual: np.ndarray
@@ -110,28 +65,63 @@ class SeriesResult:
     baseline_errors: dict[str, float | None]
     winner: str  # "model" or "baseline"
     final: Forecast
-
-
-def forecast_series(key: str, y: np.ndarray, horizon: int, holdout: int, level: float) -> SeriesResult:
-    """Holdout comparison of ETS against the baseline, then the winner refitted on all of ``y``."""
-    train, test = y[:-holdout], y[-holdout:]
-    model = _non_negative(ets_forecast(train, holdout, level))
-    baseline = _non_negative(baseline_forecast(train, holdout, level))
-    model_errors, baseline_errors = errors(test, model.mean), errors(test, baseline.mean)
-    # share of holdout months inside the prediction interval (compare with its level)
-    model_errors["coverage"] = float(np.mean((test >= model.lower) & (test <= model.upper)))
-    baseline_errors["coverage"] = float(np.mean((test >= baseline.lower) & (test <= baseline.upper)))
-    winner = "model" if model_errors["mae"] < baseline_errors["mae"] else "baseline"  # type: ignore[operator]
-    # the refit keeps the method the holdout judged: the same ETS form, or the same baseline
-    if winner == "model":
-        forms = tuple(f for f in ETS_FORMS if ets_name(f) == model.method)
-        final = _non_negative(ets_forecast(y, horizon, level, forms))
-    else:
-        final = _non_negative(baseline_forecast(y, horizon, level, seasonal=baseline.method == "seasonal naive"))
-    return SeriesResult(key, test, model, baseline, model_errors, baseline_errors, winner, final)
+    family: str = "ETS"  # the candidate the model is (a key of methods.CANDIDATES)
+    candidates: dict[str, float] | None = None  # mean MASE over the origins, per candidate and "baseline"
+    origins: int = 1
 
 
 def _non_negative(forecast: Forecast) -> Forecast:
     """Revenue cannot fall below 0: clip the forecast and its bounds."""
     return Forecast(forecast.method, np.maximum(forecast.mean, 0), np.maximum(forecast.lower, 0),
                     np.maximum(forecast.upper, 0))
+
+
+def _scored(y: np.ndarray, holdout: int, level: float, seasonal: bool,
+            ends: list[int]) -> tuple[dict[str, list[float]], dict[str, Forecast]]:
+    """MASE of every family at every origin (a family that does not apply at an origin scores infinity),
+    and each family's forecast at the last origin (the holdout)."""
+    scores: dict[str, list[float]] = {name: [] for name in (*CANDIDATES, MODEL, "baseline")}
+    last: dict[str, Forecast] = {}
+    for end in ends:
+        train, test = y[:end], y[end:end + holdout]
+        scale = mase_scale(train)
+        made: dict[str, Forecast | None] = {name: method(train, holdout, level) for name, method in CANDIDATES.items()}
+        made[MODEL] = combine([f for f in made.values() if f is not None and np.all(np.isfinite(f.mean))])
+        made["baseline"] = baseline_forecast(train, holdout, level, seasonal)
+        for name, forecast in made.items():
+            if forecast is None or not np.all(np.isfinite(forecast.mean)):
+                scores[name].append(float("inf"))
+                continue
+            forecast = _non_negative(forecast)
+            scores[name].append(float(np.mean(np.abs(test - forecast.mean))) / scale)
+            if end == ends[-1]:
+                last[name] = forecast
+    return scores, last
+
+
+def _scored_errors(test: np.ndarray, forecast: Forecast, mase: float) -> dict[str, float | None]:
+    scored = errors(test, forecast.mean)
+    # share of holdout months inside the prediction interval (compare with its level)
+    scored["coverage"] = float(np.mean((test >= forecast.lower) & (test <= forecast.upper)))
+    scored["mase"] = mase
+    return scored
+
+
+def forecast_series(key: str, y: np.ndarray, horizon: int, holdout: int, level: float,
+                    n_origins: int = ORIGINS) -> SeriesResult:
+    """Rolling-origin comparison of the candidates and the baseline, then the winner refitted on all of ``y``."""
+    seasonal = len(y) - holdout >= SEASON  # the baseline the last origin allows
+    ends = origins(len(y), holdout, SEASON if seasonal else MIN_TRAIN, n_origins)
+    scores, last = _scored(y, holdout, level, seasonal, ends)
+    means = {name: float(np.mean(values)) for name, values in scores.items()}
+    family = MODEL if MODEL in last else "baseline"
+    # the model is served only when it beats the baseline at every origin (a tie goes to the baseline)
+    beaten = all(m < b for m, b in zip(scores[family], scores["baseline"], strict=True))
+    winner = "model" if family == MODEL and beaten else "baseline"
+    test = y[-holdout:]
+    model, baseline = last[family], last["baseline"]
+    chosen = model if winner == "model" else baseline
+    final = _non_negative(refit(family if winner == "model" else "baseline", chosen.method, y, horizon, level))
+    return SeriesResult(key, test, model, baseline, _scored_errors(test, model, means[family]),
+                        _scored_errors(test, baseline, means["baseline"]), winner, final, family,
+                        {name: round(value, 4) for name, value in means.items() if np.isfinite(value)}, len(ends))

@@ -40,21 +40,25 @@ class ForecastTraining:
     holdout_months: list[str]
     forecast_months: list[str]
     excluded: dict[str, str] = field(default_factory=dict)
+    level: float = 0.8
 
     def lines(self) -> list[str]:
         """A short report for the command line."""
         out = [f"Holdout: {self.holdout_months[0]} … {self.holdout_months[-1]} ({len(self.holdout_months)} months);"
                f" forecast {self.forecast_months[0]} … {self.forecast_months[-1]}",
-               f"{'series':<28} {'ETS form':<13} {'MAE':>12} {'sMAPE':>7}   {'baseline':<15} {'MAE':>12}"
-               f" {'sMAPE':>7}  winner"]
+               f"{'series':<24} {'model':<26} {'MASE':>6} {'sMAPE':>6} {'cover':>5}   {'baseline':<14} {'MASE':>6}"
+               f" {'sMAPE':>6} {'cover':>5}  winner (MASE over origins; coverage of the holdout, nominal"
+               f" {self.level:.0%})"]
         for (dimension, key), r in zip(self.series, self.results, strict=True):
             label = "total" if dimension == "total" else key
-            out.append(f"{label[:28]:<28} {r.holdout_model.method:<13} {r.model_errors['mae']:>12,.0f}"
-                       f" {r.model_errors['smape']:>7.1%}   {r.holdout_baseline.method:<15}"
-                       f" {r.baseline_errors['mae']:>12,.0f} {r.baseline_errors['smape']:>7.1%}"
-                       f"  {r.winner} ({r.final.method})")
+            m, b = r.model_errors, r.baseline_errors
+            out.append(f"{label[:24]:<24} {r.holdout_model.method[:26]:<26} {m['mase']:>6.2f} {m['smape']:>6.1%}"
+                       f" {m['coverage']:>5.0%}   {r.holdout_baseline.method:<14} {b['mase']:>6.2f}"
+                       f" {b['smape']:>6.1%} {b['coverage']:>5.0%}  {r.winner} ({r.final.method};"
+                       f" {r.origins} origin(s))")
         wins = sum(r.winner == "model" for r in self.results)
-        out.append(f"ETS beats its baseline on {wins} of {len(self.results)} series")
+        out.append(f"The model beats its baseline on {wins} of {len(self.results)} series; the baseline is served"
+                   " where it wins")
         out += [f"excluded {key}: {why}" for key, why in self.excluded.items()]
         return out
 
@@ -74,7 +78,7 @@ def _fit_all(frame: pd.DataFrame, months: pd.DatetimeIndex, horizon: int, holdou
         lengths.append(len(revenue))
     future = pd.date_range(months[-1], periods=horizon + 1, freq="MS")[1:]
     return ForecastTraining(results, series, lengths, [f"{m:%Y-%m-%d}" for m in months[-holdout:]],
-                            [f"{m:%Y-%m-%d}" for m in future], excluded)
+                            [f"{m:%Y-%m-%d}" for m in future], excluded, level)
 
 
 def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, horizon: int, holdout: int,
@@ -101,9 +105,12 @@ def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, 
         "mean_smape_baseline": float(np.mean([r.baseline_errors["smape"] for r in rs])),
         "mean_coverage_model": float(np.mean([r.model_errors["coverage"] for r in rs])),
         "mean_coverage_baseline": float(np.mean([r.baseline_errors["coverage"] for r in rs])),
-        "per_series": {key: {"model": r.model_errors, "baseline": r.baseline_errors, "winner": r.winner}
+        "mean_mase_model": float(np.mean([r.model_errors["mase"] for r in rs])),
+        "mean_mase_baseline": float(np.mean([r.baseline_errors["mase"] for r in rs])),
+        "per_series": {key: {"model": r.model_errors, "baseline": r.baseline_errors, "winner": r.winner,
+                             "family": r.family, "candidates_mase": r.candidates, "origins": r.origins}
                        for (_, key), r in zip(result.series, rs, strict=True)}}
-    return context.register(kind, "exponential smoothing vs seasonal naive", params, ["revenue"], metrics, arrays,
+    return context.register(kind, "ETS+Theta+ARIMA mean vs seasonal naive", params, ["revenue"], metrics, arrays,
                             fingerprint(frame))
 
 
@@ -115,17 +122,19 @@ HOLDOUT_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", 
                    ("model_forecast", "DOUBLE"), ("model_lower", "DOUBLE"), ("model_upper", "DOUBLE"),
                    ("baseline_forecast", "DOUBLE"), ("baseline_lower", "DOUBLE"), ("baseline_upper", "DOUBLE"),
                    ("model_method", "VARCHAR"), ("baseline_method", "VARCHAR")]
-SCORES = ("mae", "mape", "smape", "coverage")
+SCORES = ("mae", "mape", "smape", "coverage", "mase")
 ACCURACY_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("model_method", "VARCHAR"),
                     ("model_mae", "DOUBLE"), ("model_mape", "DOUBLE"), ("model_smape", "DOUBLE"),
-                    ("model_coverage", "DOUBLE"), ("baseline_method", "VARCHAR"), ("baseline_mae", "DOUBLE"),
-                    ("baseline_mape", "DOUBLE"), ("baseline_smape", "DOUBLE"), ("baseline_coverage", "DOUBLE"),
-                    ("level", "DOUBLE"), ("winner", "VARCHAR"), ("forecast_method", "VARCHAR"),
-                    ("train_months", "INTEGER"), ("holdout_months", "INTEGER"), ("model_version", "INTEGER")]
+                    ("model_coverage", "DOUBLE"), ("model_mase", "DOUBLE"), ("baseline_method", "VARCHAR"),
+                    ("baseline_mae", "DOUBLE"), ("baseline_mape", "DOUBLE"), ("baseline_smape", "DOUBLE"),
+                    ("baseline_coverage", "DOUBLE"), ("baseline_mase", "DOUBLE"), ("level", "DOUBLE"),
+                    ("winner", "VARCHAR"), ("forecast_method", "VARCHAR"), ("train_months", "INTEGER"),
+                    ("holdout_months", "INTEGER"), ("origins", "INTEGER"), ("model_version", "INTEGER")]
 
 
 class Forecast(ModelKind):
-    """Revenue forecasts per series (total and category) from sales_by_month: ETS against seasonal naive."""
+    """Revenue forecasts per series (total and category) from sales_by_month: the best of ETS, log ETS, Theta
+    and ARIMA over rolling origins (by MASE) against seasonal naive; the baseline is served where it wins."""
 
     name = NAME
     reads = ("sales_by_month",)
@@ -139,7 +148,7 @@ class Forecast(ModelKind):
         return np.array(rows, dtype=np.float64).ravel(), stored.ravel()
 
     def training_lines(self, result: ForecastTraining, record: ModelRecord) -> list[str]:
-        """Per series: the ETS form and seasonal naive on the holdout, the winner; then what was registered."""
+        """Per series: the model and the baseline (MASE, sMAPE, coverage), the winner; then what was registered."""
         return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
 
     def train(self, context: TrainContext, horizon: int = 6, holdout: int | None = None,
@@ -182,10 +191,10 @@ class Forecast(ModelKind):
                 holdout.append((dimension, key, month, *(arrays[f"holdout_{name}"][i, j] for name in HOLDOUT_ARRAYS),
                                 model_method, baseline_method))
             block = record.metrics["per_series"][key]
-            accuracy.append((dimension, key, model_method, *(block["model"][m] for m in SCORES),
-                             baseline_method, *(block["baseline"][m] for m in SCORES), p["level"],
+            accuracy.append((dimension, key, model_method, *(block["model"].get(m) for m in SCORES),
+                             baseline_method, *(block["baseline"].get(m) for m in SCORES), p["level"],
                              p["winners"][i], p["methods"][i], p["train_months"][i] - p["holdout"], p["holdout"],
-                             record.version))
+                             block.get("origins", 1), record.version))
         con.execute(table_macro("forecast_points", POINT_COLUMNS, points))
         con.execute(table_macro("forecast_holdout_points", HOLDOUT_COLUMNS, holdout))
         con.execute(table_macro("forecast_accuracy_points", ACCURACY_COLUMNS, accuracy))
