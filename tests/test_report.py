@@ -38,6 +38,7 @@ def demo_report(demo_shop):
     return demo_shop.root
 
 
+@pytest.mark.chromium
 def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):
     report = demo_report / "report.html"
     assert report.is_file()
@@ -53,6 +54,7 @@ def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):
     assert shot.stat().st_size > 100_000
 
 
+@pytest.mark.chromium
 @pytest.mark.parametrize("width", [1000, 1400, 1920])
 def test_every_chart_is_drawn_whole_at_common_window_widths(demo_report, width):
     con = marketsql.connect(demo_report, read_only=True)
@@ -100,6 +102,7 @@ def test_report_command_rewrites_the_file_atomically(demo_report, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.html"]   # no temporary file left
 
 
+@pytest.mark.chromium
 def test_online_retail_report_renders_and_says_what_this_data_cannot_show(tmp_path):
     project = marketsql.Project.load(REPO / "examples" / "online_retail", database=tmp_path / "retail.duckdb")
     project.build()

@@ -31,8 +31,9 @@ def write_report(project: Project, path: str | Path | None = None) -> ReportResu
 
     The file is written to a temporary name and renamed, so a reader never sees half a report.
     """
+    from .data import Data
     from .page import render
-    from .sections import SECTIONS, Data
+    from .sections import SECTIONS
 
     started = time.perf_counter()
     target = Path(path) if path is not None else project.root / "report.html"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from .data import PALETTE, Data
 from .page import Section, plain
-from .sections import PALETTE, Data
 
 
 def customer_value(db: Data) -> Section:

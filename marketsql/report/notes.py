@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from marketsql.models.summary import baseline_note
 
 if TYPE_CHECKING:
+    from .data import Data
     from .page import Section
-    from .sections import Data
 
 
 def add_baseline_note(db: Data, section: Section, name: str) -> str | None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from chromium import CHROMIUM, FLAGS
 from conftest import run_cli
 
@@ -46,6 +47,7 @@ def _plant(root: Path) -> None:
         con.close()
 
 
+@pytest.mark.chromium
 def test_markup_in_data_shows_literally_in_every_chart(demo_copy: Path, tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
