@@ -76,8 +76,9 @@ def check_targets(con: duckdb.DuckDBPyConnection, targets: Sequence[Target]) -> 
             examples = [str(r[0]) for r in con.execute(
                 f"SELECT {column} FROM stg_products WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC,"
                 " 1 LIMIT 5").fetchall()]
+            plural = "categories" if target.kind == "category" else "products"
             raise ModelError(f"--target {target.name}: no {target.kind} {target.value!r} in stg_products — known"
-                             f" {target.kind}s include: {', '.join(examples)}")
+                             f" {plural} include: {', '.join(examples)}")
 
 
 def targets_macro(targets: Sequence[Target], temporary: bool = False) -> str:

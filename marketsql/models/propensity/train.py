@@ -18,6 +18,8 @@ from .data import Cutoffs, examples
 from .metrics import judge
 from .targets import FEATURES, Target
 
+MIN_CLASS = 10  # buyers and non-buyers each fold needs: fewer cannot be fitted or judged
+
 
 @dataclass
 class TargetResult:
@@ -72,10 +74,12 @@ def fit_target(target: Target, index: int, fit: pd.DataFrame, validation: pd.Dat
     positives = {name: int(frame["label"].sum()) for name, frame in folds.items()}
     rows = {name: len(frame) for name, frame in folds.items()}
     for name, count in positives.items():
-        if count == 0 or count == rows[name]:
-            what = "no customer" if count == 0 else "every customer"
-            raise ModelError(f"--target {target.name}: {what} bought it in the {name} horizon — give a longer"
-                             f" --horizon-days or another target")
+        if min(count, rows[name] - count) < MIN_CLASS:
+            what = ("no customer" if count == 0 else f"only {count} customer(s)" if count < MIN_CLASS else
+                    f"all but {rows[name] - count} of {rows[name]} customers")
+            raise ModelError(f"--target {target.name}: {what} bought it in the {name} horizon — need at least"
+                             f" {MIN_CLASS} buyers and {MIN_CLASS} non-buyers: give a longer --horizon-days, more"
+                             " customers or another target")
     (x, y), (xv, yv), (xe, ye) = _xy(fit), _xy(validation), _xy(evaluation)
     fitted = [fit_baseline(xv, yv)]
     if "logistic" in candidates:
