@@ -3,6 +3,8 @@
 -- What the propensity model reads: one row per customer of customer_features and target of the active model
 -- (propensity_targets()), from purchases strictly before the analysis date. Training reruns this same SQL as of
 -- earlier cutoffs (marketsql/models/propensity/data.py), so a model never sees a purchase after its cutoff.
+-- Every feature is rounded to 9 decimals: DuckDB's parallel sums differ in the last bit from run to run, and
+-- a tree's bins must not depend on that.
 --   recency_score          1 / (1 + recency_days)
 --   log_*                  ln(1 + value) of customer_features' heavy-tailed counts and amounts
 --   interpurchase_days     avg_interpurchase_days, tenure_days for a single order
@@ -31,7 +33,8 @@ history AS (
     SELECT target, customer_id, count(*) AS target_orders, max(order_ts) AS last_ts, sum(revenue) AS target_revenue
     FROM hits
     GROUP BY target, customer_id
-)
+),
+computed AS (
 SELECT
     f.customer_id,
     t.target,
@@ -57,3 +60,25 @@ FROM customer_features AS f
 CROSS JOIN targets AS t
 CROSS JOIN as_of AS a
 LEFT JOIN history AS h ON h.target = t.target AND h.customer_id = f.customer_id
+)
+SELECT
+    customer_id,
+    target,
+    target_index,
+    round(recency_days, 9) AS recency_days,
+    round(recency_score, 9) AS recency_score,
+    round(log_frequency, 9) AS log_frequency,
+    round(log_monetary, 9) AS log_monetary,
+    round(tenure_days, 9) AS tenure_days,
+    round(log_avg_basket_value, 9) AS log_avg_basket_value,
+    round(avg_basket_lines, 9) AS avg_basket_lines,
+    round(log_distinct_products, 9) AS log_distinct_products,
+    round(distinct_categories, 9) AS distinct_categories,
+    round(interpurchase_days, 9) AS interpurchase_days,
+    round(return_rate, 9) AS return_rate,
+    round(top_category_share, 9) AS top_category_share,
+    round(target_bought, 9) AS target_bought,
+    round(log_target_orders, 9) AS log_target_orders,
+    round(target_recency_days, 9) AS target_recency_days,
+    round(target_share, 9) AS target_share
+FROM computed
