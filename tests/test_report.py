@@ -44,7 +44,8 @@ def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):
     assert seen.requests == []                     # self-contained: no network, no other file
     assert seen.charts >= 9 and seen.drawn == seen.charts
     assert seen.headings == ["Overview", "Customer segments", "RFM heatmap", "Recommendations", "Trends",
-                             "Product positioning", "Bought together", "Marketing budget", "Customer value"]
+                             "Product positioning", "Bought together", "Marketing budget", "Customer value",
+                             "Targeting"]
     assert seen.missing == []                      # the demo trains every model the report shows
     assert "High-value" in seen.text or "Lapsed" in seen.text  # segment names from the trained model
     assert shot.stat().st_size > 100_000

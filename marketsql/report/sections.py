@@ -378,5 +378,11 @@ def _customer_value(db: Data) -> Section:
     return customer_value(db)
 
 
+def _targeting(db: Data) -> Section:
+    from .targeting import targeting
+
+    return targeting(db)
+
+
 SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, recommendations, trends, positioning, baskets,
-                                             budget, _customer_value]
+                                             budget, _customer_value, _targeting]
