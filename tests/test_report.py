@@ -77,4 +77,5 @@ def test_online_retail_report_renders_and_says_what_this_data_cannot_show(tmp_pa
         "This project has no product attributes (stg_product_attributes is empty), so there is no map.",
         "This project has no marketing spend (stg_marketing_spend is empty), so there is nothing to show.",
         "No customer-value model yet — run `marketsql train clv`.",
+        "No propensity model yet — run `marketsql train propensity --target repeat`.",
     ]
