@@ -48,7 +48,8 @@ def test_demo_writes_a_report_that_renders_in_chromium(demo_report, tmp_path):
     assert seen.requests == []                     # self-contained: no network, no other file
     assert seen.charts >= 9 and seen.drawn == seen.charts
     assert seen.headings == ["Overview", "Customer segments", "RFM heatmap", "Recommendations", "Trends",
-                             "Product positioning", "Bought together", "Marketing budget", "Customer value"]
+                             "Product positioning", "Bought together", "Marketing budget", "Customer value",
+                             "Targeting"]
     assert seen.missing == []                      # the demo trains every model the report shows
     assert "High-value" in seen.text or "Lapsed" in seen.text  # segment names from the trained model
     assert shot.stat().st_size > 100_000
@@ -119,4 +120,5 @@ def test_online_retail_report_renders_and_says_what_this_data_cannot_show(tmp_pa
         "This project has no product attributes (stg_product_attributes is empty), so there is no map.",
         "This project has no marketing spend (stg_marketing_spend is empty), so there is nothing to show.",
         "No customer-value model yet — run `marketsql train clv`.",
+        "No propensity model yet — run `marketsql train propensity --target repeat`.",
     ]

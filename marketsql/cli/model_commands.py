@@ -14,7 +14,8 @@ from .render import print_models, print_table, print_trained
 @app.command()
 def train(
     model: Annotated[
-        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast, budget or clv.")
+        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast, budget, clv or"
+                  " propensity.")
     ],
     project: ProjectDir = Path("."),
     k_min: Annotated[int, typer.Option(help="segmentation: smallest number of segments tried.")] = 3,
@@ -28,7 +29,11 @@ def train(
         help="recommendation: days held out (default 30); clv: days held out (default: setting clv_calibration_end,"
              " else the last 25 %).")] = None,
     calibration_end: Annotated[str | None, typer.Option(help="clv: last day of the calibration period.")] = None,
-    horizon_days: Annotated[int, typer.Option(help="clv: horizon of clv_horizon and the value tiers.")] = 365,
+    horizon_days: Annotated[int | None, typer.Option(
+        help="clv: horizon of clv_horizon and the value tiers (default 365); propensity: days after a cutoff a"
+             " purchase counts in (default 30).")] = None,
+    target: Annotated[list[str] | None, typer.Option(
+        help="propensity: what to predict — repeat, category:NAME or product:ID (repeatable; default repeat).")] = None,
     discount: Annotated[float, typer.Option(help="clv: annual discount rate of the CLV.")] = 0.1,
     k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
     epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
@@ -43,7 +48,7 @@ def train(
 
     given = {"k_min": k_min, "k_max": k_max, "seed": seed, "horizon": horizon, "holdout": holdout,
              "holdout_days": holdout_days, "calibration_end": calibration_end, "horizon_days": horizon_days,
-             "discount": discount, "k": k, "epochs": epochs, "candidates": candidates}
+             "discount": discount, "k": k, "epochs": epochs, "candidates": candidates, "target": target}
     options: dict[str, Any] = {name: given[name] for name in models.kind(model).options if given[name] is not None}
     with status(f"training {model}") as update:
         loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))

@@ -14,6 +14,7 @@ from marketsql.models.registry import Registry
 from marketsql.project import Project, init
 
 DATA_DIR = Path("data") / "demo"
+DEMO_OPTIONS = {"propensity": {"target": ["repeat", "category:Phones"], "horizon_days": 30}}
 
 
 def run_demo(
@@ -23,8 +24,9 @@ def run_demo(
     progress: Progress | None = None,
 ) -> BuildResult:
     """Make ``directory`` a project if it is new or empty, (re)generate its demo data, build it,
-    train every model on it (positioning, forecast, budget, segmentation, then recommendation, which
-    uses the segments; again whenever the data was regenerated) and write ``report.html`` in it.
+    train every model on it (positioning, forecast, budget, segmentation, clv, propensity for repeat purchases
+    and the phone category, then recommendation, which uses the segments; again whenever the data was
+    regenerated) and write ``report.html`` in it.
 
     Data already generated with the same customers and seed is reused.
     """
@@ -51,10 +53,10 @@ def run_demo(
         result = project.build(progress)
         skipped = {name for name, _ in result.skipped}
         if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments",
-                                   "customer_value"}:
-            for name in ("positioning", "forecast", "budget", "segmentation", "clv"):  # they read built views
+                                   "customer_value", "customer_propensity"}:
+            for name in ("positioning", "forecast", "budget", "segmentation", "clv", "propensity"):  # read built views
                 say(f"training the {name} model")
-                project.train(name, progress, rebuild=False)
+                project.train(name, progress, rebuild=False, **DEMO_OPTIONS.get(name, {}))
             result = project.build(progress)  # one rebuild compiles them all into the marts
         if generated or "customer_recommendations" in {name for name, _ in result.skipped}:
             say("training the recommendation model")  # after that rebuild: it reads the segments
@@ -110,6 +112,27 @@ def summary(project: Project) -> list[str]:
                      f" {float(baseline_r2):.2f}){sales} — see position_map, position_drivers, `marketsql position`")
     lines += _recommendation_lines(project)
     lines += _clv_lines(project)
+    lines += _propensity_lines(project)
+    return lines
+
+
+def _propensity_lines(project: Project) -> list[str]:
+    """Per target of the active propensity model: the served candidate's top-decile lift beside the baseline's."""
+    con = project.connect(read_only=True)
+    try:
+        active = [r for r in Registry(con).list("propensity") if r.status == "active"]
+    finally:
+        con.close()
+    if not active:
+        return []
+    m = active[0].metrics
+    lines = [f"propensity (propensity v{active[0].version}, horizon {m['cutoffs']['horizon_days']} days, judged at"
+             f" {m['cutoffs']['evaluation']}) — top-10 % lift, served vs baseline:"]
+    for target, t in m["targets"].items():
+        served, base = t["candidates"][t["served"]], t["candidates"]["baseline"]
+        lines.append(f"  {target}: {t['served']} lift {served['lift_top_10']:.2f} vs baseline {base['lift_top_10']:.2f}"
+                     f" (PR AUC {served['pr_auc']:.3f} vs {base['pr_auc']:.3f})"
+                     + (" — baseline served" if t["baseline_served"] else ""))
     return lines
 
 

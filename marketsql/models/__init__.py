@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "positioning": "marketsql.models.positioning.serve:Positioning",
     "recommendation": "marketsql.models.recommendation.serve:Recommendation",
     "clv": "marketsql.models.clv.serve:CustomerValue",
+    "propensity": "marketsql.models.propensity.serve:Propensity",
 }
 
 

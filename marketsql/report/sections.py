@@ -14,6 +14,7 @@ from .customer_value import customer_value
 from .data import PALETTE, TIER_COLOURS, Data
 from .notes import add_baseline_note
 from .page import Section, plain, plain_all
+from .targeting import targeting
 
 
 def overview(db: Data) -> Section:
@@ -300,4 +301,4 @@ def _share(value: float | None) -> str:
 
 
 SECTIONS: list[Callable[[Data], Section]] = [overview, segments, rfm, recommendations, trends, positioning, baskets,
-                                             budget, customer_value]
+                                             budget, customer_value, targeting]

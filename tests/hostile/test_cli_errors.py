@@ -133,6 +133,8 @@ CASES: dict[str, dict[str, tuple[list[str], str | None]]] = {
     "train forecast": standard(["train", "forecast"], (["--horizon", "6m"], not_an_int("--horizon", "6m", "train"))),
     "train budget": standard(["train", "budget"], (["--holdout", "all"], not_an_int("--holdout", "all", "train"))),
     "train clv": standard(["train", "clv"], (["--horizon-days", "1y"], not_an_int("--horizon-days", "1y", "train"))),
+    "train propensity": standard(["train", "propensity"], (["--horizon-days", "1m"],
+                                                           not_an_int("--horizon-days", "1m", "train"))),
     "models": standard(["models"], (["--bogus"], "Error: No such option: --bogus (Possible options: --verbose)"
                                                  " — see marketsql models --help")),
     "activate": standard(["activate", "segmentation", "1"], (["--bogus"], "Error: No such option: --bogus — see"

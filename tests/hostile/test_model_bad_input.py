@@ -69,6 +69,8 @@ FLAT_PHONES = ("positioning needs at least 2 attributes that differ between the 
                " filled in, and build")
 CLV_EMPTY = ("no purchases before the analysis date (stg_order_lines is empty) — load order lines and run"
              " `marketsql build`")
+FEW_REPEAT = ("--target repeat: only 6 customer(s) bought it in the fit horizon — need at least 10 buyers and 10"
+              " non-buyers: give a longer --horizon-days, more customers or another target")
 TRAINS = None  # the data is enough for this kind: it trains and registers one version
 
 # kind -> dataset -> the exact error line, or TRAINS
@@ -134,6 +136,16 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         # 50 customers: the dropout parameter a runs to its bound, so the optimiser says so
         "constant_values": "BG/NBD did not converge (Maximum number of iterations has been exceeded.) — check the"
         " data (see clv_summary), or give a longer calibration period with --calibration-end",
+    },
+    "propensity": {
+        "three_customers": FEW_REPEAT,
+        "one_product": "--target repeat: no customer bought it in the fit horizon — need at least 10 buyers and 10"
+        " non-buyers: give a longer --horizon-days, more customers or another target",
+        "one_month": "--horizon-days 30 is too long for 27 days of purchases (2024-11-04 … 2024-11-30): training"
+        " needs four horizons (history, fit, validation, evaluation) — give at most 6 days",
+        "no_purchases": "no purchases in stg_order_lines — load order lines and run `marketsql build`",
+        "all_null_features": "no purchases in stg_order_lines — load order lines and run `marketsql build`",
+        "constant_values": TRAINS,  # 50 customers who buy again: quantities and prices do not matter to it
     },
 }
 FLAT_SPEND = ("the same spend (1,000.00) in every month before the holdout: a response curve needs months with"

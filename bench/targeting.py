@@ -1,0 +1,173 @@
+"""Benchmark of the propensity model: training time and peak memory per candidate, and scoring through the SQL
+serving paths against the same model's scikit-learn ``predict_proba`` on an in-memory numpy array.
+
+    python bench/targeting.py                          # 20 k and 200 k demo customers
+    python bench/targeting.py --sizes 20000 --repeat 5
+
+For each size: the demo data is generated and built in a temporary project (not timed here), the examples of the
+targets repeat and category:Phones are computed at the five rolling-origin cutoffs of a 30-day horizon (timed:
+``examples``), then each candidate is fitted in a child process of its own (its seconds and peak RSS; ``load`` is a
+child that only reads the examples, the floor every fit starts from). Scoring runs over every row of
+``propensity_features`` (customers × 2 targets), best of ``--repeat``:
+
+- ``logistic macro``: the plain SQL macro (``linear_probability``) in DuckDB vs ``predict_proba`` of the fitted
+  StandardScaler + LogisticRegression on the same rows as a numpy array (target ≥ 0.25×);
+- ``trees UDF``: the exported trees scored in numpy inside an Arrow UDF vs ``predict_proba`` of the fitted
+  HistGradientBoostingClassifier (target ≥ 0.5×).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from processes import child, run_child  # bench/processes.py
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+TARGETS = ["repeat", "category:Phones"]
+
+
+def _xy(path: str) -> tuple[np.ndarray, np.ndarray]:
+    from marketsql.models.propensity import FEATURES
+
+    frame = pd.read_parquet(path)
+    frame = frame[frame["target"] == "category:Phones"]
+    return frame[list(FEATURES)].to_numpy(np.float64), frame["label"].to_numpy(np.int64)
+
+
+def fit_child(path: str, candidate: str) -> dict:
+    """Fit one candidate on the fit examples (the Phones target) as training does."""
+    x, y = _xy(path)
+    start = time.perf_counter()
+    if candidate == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        mean, scale = x.mean(axis=0), np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+        LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    elif candidate == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        HistGradientBoostingClassifier(max_iter=150, max_leaf_nodes=15, learning_rate=0.1, early_stopping=False,
+                                       random_state=0).fit(x, y)
+    return {"fit_seconds": time.perf_counter() - start, "rows": len(x)}
+
+
+CHILDREN = {"fit": fit_child}
+
+
+def best(repeat: int, run) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure(customers: int, repeat: int) -> None:
+    import duckdb
+    import pyarrow as pa
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    import marketsql
+    from marketsql.demo.generate import generate_demo_data
+    from marketsql.models.propensity import FEATURES, parse_targets
+    from marketsql.models.propensity.candidates import export_trees
+    from marketsql.models.propensity.data import cutoffs, examples, targets_macro
+    from marketsql.models.propensity.scoring import Linear, Trees
+    from marketsql.models.propensity.sql import linear_probability
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "shop"
+        marketsql.init(root)
+        started = time.perf_counter()
+        generate_demo_data(root / "data" / "demo", customers=customers, seed=7)
+        project = marketsql.Project.load(root)
+        project.build()
+        print(f"\n{customers:,} demo customers (generated and built in {time.perf_counter() - started:.0f} s)")
+        con = duckdb.connect(str(project.database), read_only=True)
+        targets = parse_targets(TARGETS)
+        cuts = cutoffs(con, 30)
+        start = time.perf_counter()
+        fit = pd.concat([examples(con, project.views, targets, day, 30) for day in cuts.fit], ignore_index=True)
+        for day in (cuts.validation, cuts.evaluation):
+            examples(con, project.views, targets, day, 30)
+        print(f"  examples at 5 cutoffs x 2 targets: {time.perf_counter() - start:.1f} s ({len(fit):,} fit rows)")
+        path = str(Path(folder) / "fit.parquet")
+        fit.to_parquet(path)
+        floor = child(__file__, "fit", path=path, candidate="load")
+        print(f"  load only: peak RSS {floor['peak_rss_mb']:.0f} MB")
+        for candidate in ("logistic", "hgb"):
+            got = child(__file__, "fit", path=path, candidate=candidate)
+            print(f"  fit {candidate:<8} {got['fit_seconds']:6.2f} s on {got['rows']:,} rows, peak RSS"
+                  f" {got['peak_rss_mb']:.0f} MB (+{got['peak_rss_mb'] - floor['peak_rss_mb']:.0f} MB over load)")
+        # scoring: the models fitted here, served by the SQL paths, against predict_proba on numpy
+        x, y = _xy(path)
+        mean, scale = x.mean(axis=0), np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+        logistic = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+        hgb = HistGradientBoostingClassifier(max_iter=150, max_leaf_nodes=15, learning_rate=0.1,
+                                             early_stopping=False, random_state=0).fit(x, y)
+        linear = Linear(mean, scale, logistic.coef_[0], float(logistic.intercept_[0]))
+        a = export_trees(hgb)
+        trees = Trees(a["feature"], a["threshold"], a["left"], a["right"], a["leaf"], a["value"], a["roots"],
+                      float(np.ravel(hgb._baseline_prediction)[0]), 1.0, 0.0, mean)
+        con.close()
+        score = duckdb.connect()
+        con = duckdb.connect(str(project.database), read_only=True)
+        con.execute(targets_macro(targets, temporary=True))
+        rows = con.execute(f"SELECT {', '.join(FEATURES)} FROM ({project.views['propensity_features'].sql})").df()
+        con.close()
+        score.register("frame", rows)
+        score.execute("CREATE TABLE f AS SELECT * FROM frame")
+        score.unregister("frame")
+        matrix = rows.to_numpy(np.float64)
+        args = ", ".join(FEATURES)
+        score.execute(f"CREATE MACRO p_logistic({args}) AS {linear_probability(linear)}")
+
+        def trees_udf(*cols: pa.Array) -> pa.Array:
+            z = np.column_stack([c.to_numpy(zero_copy_only=False) for c in cols]).astype(np.float64)
+            return pa.array(1.0 / (1.0 + np.exp(-trees.raw(z))), type=pa.float64())
+
+        import inspect
+        trees_udf.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(f"p{i}", inspect.Parameter.POSITIONAL_ONLY) for i in range(len(FEATURES))])
+        score.create_function("p_trees", trees_udf, ["DOUBLE"] * len(FEATURES), "DOUBLE", type="arrow")
+        check = np.array([r[0] for r in score.execute(f"SELECT p_trees({args}) FROM f").fetchall()])
+        assert np.allclose(check, hgb.predict_proba(matrix)[:, 1], rtol=1e-9), "trees UDF != predict_proba"
+        n = len(matrix)
+        paths = {
+            "logistic macro": (lambda: score.execute(f"SELECT sum(p_logistic({args})) FROM f").fetchall(),
+                               lambda: logistic.predict_proba((matrix - mean) / scale)),
+            "trees UDF": (lambda: score.execute(f"SELECT sum(p_trees({args})) FROM f").fetchall(),
+                          lambda: hgb.predict_proba(matrix)),
+        }
+        for name, (sql_path, numpy_path) in paths.items():
+            sql_s, np_s = best(repeat, sql_path), best(repeat, numpy_path)
+            print(f"  {name:<15} {n / sql_s:>12,.0f} rows/s vs predict_proba on numpy {n / np_s:>12,.0f} rows/s:"
+                  f" {np_s / sql_s:.2f}x")
+        score.close()
+        print(f"  load average {os.getloadavg()[0]:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,200000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs=2)
+    args = parser.parse_args()
+    if args.child:
+        return run_child(CHILDREN, *args.child)
+    for size in (int(s) for s in args.sizes.split(",")):
+        measure(size, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
