@@ -71,7 +71,7 @@ def test_explicit_overrides_given_to_train_win(overridden):
     assert result.returncode == 0, result.stderr
     assert _inputs(shop)[1] == "2024-06-01"
     assert _inputs(shop)[0] > overridden[2]  # the configured sources again: only --set was given
-    assert "Note:" not in result.stdout
+    assert "Note: rebuilt with" not in result.stdout
 
 
 def test_a_plain_build_goes_back_to_the_config(overridden):
@@ -79,4 +79,4 @@ def test_a_plain_build_goes_back_to_the_config(overridden):
     assert run_cli("build", "-p", str(shop)).returncode == 0
     assert _inputs(shop)[0] > rows and _inputs(shop)[1] is None
     result = run_cli(*TRAIN, "-p", str(shop))
-    assert result.returncode == 0 and "Note:" not in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and "Note: rebuilt with" not in result.stdout, result.stdout + result.stderr

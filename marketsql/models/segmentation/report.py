@@ -25,9 +25,6 @@ def training_lines(result: Any, record: ModelRecord) -> list[str]:
     lines += [f"  baseline {name}: silhouette {block.get('silhouette'):.3f},"
               f" Davies-Bouldin {block.get('davies_bouldin'):.3f} ({block.get('segments')} segments)"
               for name, block in metrics.get("baseline", {}).items()]
-    if metrics.get("baseline_beats_model"):
-        lines.append(f"Note: baseline {metrics['baseline_beats_model']} beats the chosen segmentation on both"
-                     " silhouette and Davies-Bouldin; the chosen segmentation is served all the same")
     profiles = result.profiles[["name", "size", "share_customers", "share_revenue", "distinguishing"]]
     descriptions = [f"  {row.name}: {row.description}" for row in result.profiles.itertuples(index=False)]
     return [*lines, *profiles.to_string(index=False).splitlines(), *descriptions]
