@@ -23,6 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .campaign import plant_campaign
+
 Arrays = dict[str, np.ndarray]
 
 CHUNK_SIZE = 100_000
@@ -606,7 +608,8 @@ def generate_demo_data(out_dir: str | Path, customers: int = 20_000, seed: int =
     """Write the demo retailer's raw files into out_dir; return a summary dict.
 
     Files: ``order_lines/part-NNNNN.parquet`` (one per chunk of CHUNK_SIZE customers),
-    ``products.parquet``, ``customers.parquet``, ``marketing_spend.parquet`` and the planted
+    ``products.parquet``, ``customers.parquet``, ``marketing_spend.parquet``, ``campaign.parquet`` (a
+    randomised e-mail campaign, see :mod:`marketsql.demo.campaign`) and the planted
     truth ``truth/customer_groups.parquet`` and ``truth/truth.json``.
     """
     t0 = time.perf_counter()
@@ -666,6 +669,8 @@ def generate_demo_data(out_dir: str | Path, customers: int = 20_000, seed: int =
     truth = _truth(cal, seed, customers, start, cat, alpha, expected, group_mix, counts, group_counts,
                    n_lines, n_orders, existing_counts, existing_from)
     (out / files[4]).write_text(json.dumps(truth, indent=2) + "\n")
+    plant_campaign(out, seed)  # the randomised e-mail campaign (model kind uplift)
+    files.append("campaign.parquet")
     return {"customers": customers, "order_lines": n_lines, "orders": n_orders,
             "products": len(cat["name"]), "seconds": round(time.perf_counter() - t0, 3),
             "files": sorted(files)}

@@ -23,7 +23,7 @@ def run_demo(
     progress: Progress | None = None,
 ) -> BuildResult:
     """Make ``directory`` a project if it is new or empty, (re)generate its demo data, build it,
-    train every model on it (positioning, forecast, budget, segmentation, then recommendation, which
+    train every model on it (positioning, forecast, budget, segmentation, clv, uplift, then recommendation, which
     uses the segments; again whenever the data was regenerated) and write ``report.html`` in it.
 
     Data already generated with the same customers and seed is reused.
@@ -51,8 +51,8 @@ def run_demo(
         result = project.build(progress)
         skipped = {name for name, _ in result.skipped}
         if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments",
-                                   "customer_value"}:
-            for name in ("positioning", "forecast", "budget", "segmentation", "clv"):  # they read built views
+                                   "customer_value", "campaign_uplift"}:
+            for name in ("positioning", "forecast", "budget", "segmentation", "clv", "uplift"):  # they read built views
                 say(f"training the {name} model")
                 project.train(name, progress, rebuild=False)
             result = project.build(progress)  # one rebuild compiles them all into the marts
@@ -163,7 +163,7 @@ def _recommendation_lines(project: Project) -> list[str]:
 
 def _already_generated(data: Path, customers: int, seed: int) -> bool:
     truth = data / "truth" / "truth.json"
-    if not truth.is_file():
+    if not truth.is_file() or not (data / "campaign.parquet").is_file():
         return False
     arguments = json.loads(truth.read_text(encoding="utf-8")).get("arguments", {})
     return arguments.get("seed") == seed and arguments.get("customers") == customers

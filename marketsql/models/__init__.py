@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "positioning": "marketsql.models.positioning.serve:Positioning",
     "recommendation": "marketsql.models.recommendation.serve:Recommendation",
     "clv": "marketsql.models.clv.serve:CustomerValue",
+    "uplift": "marketsql.models.uplift.serve:Uplift",
 }
 
 

@@ -69,6 +69,8 @@ FLAT_PHONES = ("positioning needs at least 2 attributes that differ between the 
                " filled in, and build")
 CLV_EMPTY = ("no purchases before the analysis date (stg_order_lines is empty) — load order lines and run"
              " `marketsql build`")
+UPLIFT_SMALL = ("treatment 'email' has 33 customer(s) in campaign_customers, need at least 100 — load the whole"
+                " campaign")
 TRAINS = None  # the data is enough for this kind: it trains and registers one version
 
 # kind -> dataset -> the exact error line, or TRAINS
@@ -133,6 +135,8 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "constant_values": "BG/NBD did not converge (Maximum number of iterations has been exceeded.) — check the"
         " data (see clv_summary), or give a longer calibration period with --calibration-end",
     },
+    # the planted campaign has one row per customer, purchases or not: 50 customers are too few in every case
+    "uplift": {name: UPLIFT_SMALL for name in DATASETS},
 }
 FLAT_SPEND = ("the same spend (1,000.00) in every month before the holdout: a response curve needs months with"
               " different spend")
