@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA, REPO, Shop
 
 import marketsql
 from marketsql.demo.campaign import YOUNG
@@ -16,7 +17,6 @@ from marketsql.models.uplift.data import CONTROL, check
 from marketsql.models.uplift.metrics import auuc, qini_coefficient
 from marketsql.models.uplift.train import fit, learner, score, split
 from marketsql.models.uplift.trees import Forest
-from tests.conftest import DATA, REPO, Shop
 
 EXAMPLE = REPO / "examples" / "hillstrom"
 CSV = DATA / "hillstrom_email" / "hillstrom.csv.gz"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import DATA
 
 import marketsql
-from tests.conftest import DATA
 
 from .clirun import error_line
 
@@ -32,7 +32,8 @@ def _campaign(tmp_path: Path, visit: str = "visit", where: str = "") -> Path:
         database = "campaign.duckdb"
         [sources.hillstrom]
         path = "{HILLSTROM}"
-        columns = {{ segment = "VARCHAR", visit = "INTEGER", conversion = "INTEGER", spend = "DOUBLE" }}
+        columns = {{ segment = "VARCHAR", visit = "INTEGER", conversion = "INTEGER", spend = "DOUBLE", \
+recency = "INTEGER", history = "DOUBLE" }}
         """))
     (root / "sql" / "campaign_customers.sql").write_text(textwrap.dedent(MAPPING.format(visit=visit, where=where)))
     marketsql.Project.load(root).build()
@@ -42,6 +43,9 @@ def _campaign(tmp_path: Path, visit: str = "visit", where: str = "") -> Path:
 def _registered(root: Path) -> int:
     con = duckdb.connect(str(root / "campaign.duckdb"), read_only=True)
     try:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'models'"
+                           ).fetchall()[0][0]:
+            return 0  # no model was ever registered in this database
         return len(con.execute("SELECT * FROM meta.models WHERE name = 'uplift'").fetchall())
     finally:
         con.close()
