@@ -14,8 +14,8 @@ from .render import print_models, print_table, print_trained
 @app.command()
 def train(
     model: Annotated[
-        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast, budget, clv or"
-                  " propensity.")
+        str, typer.Argument(help="Model to train: segmentation, recommendation, positioning, forecast, budget, clv,"
+                                 " propensity or uplift.")
     ],
     project: ProjectDir = Path("."),
     k_min: Annotated[int, typer.Option(help="segmentation: smallest number of segments tried.")] = 3,
@@ -38,6 +38,8 @@ def train(
     k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
     epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
     candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="uplift: outcome of campaign_customers, visit (default) or"
+                                                     " conversion.")] = None,
     source: SourceOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -48,7 +50,8 @@ def train(
 
     given = {"k_min": k_min, "k_max": k_max, "seed": seed, "horizon": horizon, "holdout": holdout,
              "holdout_days": holdout_days, "calibration_end": calibration_end, "horizon_days": horizon_days,
-             "discount": discount, "k": k, "epochs": epochs, "candidates": candidates, "target": target}
+             "discount": discount, "k": k, "epochs": epochs, "candidates": candidates, "target": target,
+             "outcome": outcome}
     options: dict[str, Any] = {name: given[name] for name in models.kind(model).options if given[name] is not None}
     with status(f"training {model}") as update:
         loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .calendar import Calendar, make_calendar, order_curves
+from .campaign import plant_campaign
 from .catalogue import draw_catalogue
 from .customers import GROUPS, SignupPlan, draw_customers, existing_share, signup_plan
 from .marketing import draw_marketing, signup_model
@@ -73,7 +74,8 @@ def generate_demo_data(out_dir: str | Path, customers: int = 20_000, seed: int =
     """Write the demo retailer's raw files into out_dir; return a summary dict.
 
     Files: ``order_lines/part-NNNNN.parquet`` (one per chunk of CHUNK_SIZE customers),
-    ``products.parquet``, ``customers.parquet``, ``marketing_spend.parquet`` and the planted
+    ``products.parquet``, ``customers.parquet``, ``marketing_spend.parquet``, ``campaign.parquet`` (a
+    randomised e-mail campaign, see :mod:`marketsql.demo.campaign`) and the planted
     truth ``truth/customer_groups.parquet`` and ``truth/truth.json``.
     """
     t0 = time.perf_counter()
@@ -129,6 +131,8 @@ def generate_demo_data(out_dir: str | Path, customers: int = 20_000, seed: int =
     planted = truth(cal, seed, customers, start, CHUNK_SIZE, cat, alpha, expected, plan, counts, group_counts,
                     n_lines, n_orders, existing_counts)
     (out / files[4]).write_text(json.dumps(planted, indent=2) + "\n")
+    plant_campaign(out, seed)  # the randomised e-mail campaign (model kind uplift)
+    files.append("campaign.parquet")
     return {"customers": customers, "order_lines": n_lines, "orders": n_orders,
             "products": len(cat["name"]), "seconds": round(time.perf_counter() - t0, 3),
             "files": sorted(files)}

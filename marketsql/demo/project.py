@@ -25,7 +25,7 @@ def run_demo(
 ) -> BuildResult:
     """Make ``directory`` a project if it is new or empty, (re)generate its demo data, build it,
     train every model on it (positioning, forecast, budget, segmentation, clv, propensity for repeat purchases
-    and the phone category, then recommendation, which uses the segments; again whenever the data was
+    and the phone category, uplift, then recommendation, which uses the segments; again whenever the data was
     regenerated) and write ``report.html`` in it.
 
     Data already generated with the same customers and seed is reused.
@@ -53,8 +53,8 @@ def run_demo(
         result = project.build(progress)
         skipped = {name for name, _ in result.skipped}
         if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments",
-                                   "customer_value", "customer_propensity"}:
-            for name in ("positioning", "forecast", "budget", "segmentation", "clv", "propensity"):  # read built views
+                                   "customer_value", "customer_propensity", "campaign_uplift"}:
+            for name in ("positioning", "forecast", "budget", "segmentation", "clv", "propensity", "uplift"):
                 say(f"training the {name} model")
                 project.train(name, progress, rebuild=False, **DEMO_OPTIONS.get(name, {}))
             result = project.build(progress)  # one rebuild compiles them all into the marts
@@ -188,7 +188,7 @@ def _recommendation_lines(project: Project) -> list[str]:
 
 def _already_generated(data: Path, customers: int, seed: int) -> bool:
     truth = data / "truth" / "truth.json"
-    if not truth.is_file():
+    if not truth.is_file() or not (data / "campaign.parquet").is_file():
         return False
     arguments = json.loads(truth.read_text(encoding="utf-8")).get("arguments", {})
     return arguments.get("seed") == seed and arguments.get("customers") == customers

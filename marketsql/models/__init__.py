@@ -30,6 +30,7 @@ KINDS: dict[str, str] = {
     "recommendation": "marketsql.models.recommendation.serve:Recommendation",
     "clv": "marketsql.models.clv.serve:CustomerValue",
     "propensity": "marketsql.models.propensity.serve:Propensity",
+    "uplift": "marketsql.models.uplift.serve:Uplift",
 }
 
 

@@ -71,6 +71,8 @@ CLV_EMPTY = ("no purchases before the analysis date (stg_order_lines is empty) �
              " `marketsql build`")
 FEW_REPEAT = ("--target repeat: only 6 customer(s) bought it in the fit horizon — need at least 10 buyers and 10"
               " non-buyers: give a longer --horizon-days, more customers or another target")
+UPLIFT_SMALL = ("treatment 'email' has 33 customer(s) in campaign_customers, need at least 100 — load the whole"
+                " campaign")
 TRAINS = None  # the data is enough for this kind: it trains and registers one version
 
 # kind -> dataset -> the exact error line, or TRAINS
@@ -147,6 +149,8 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         "all_null_features": "no purchases in stg_order_lines — load order lines and run `marketsql build`",
         "constant_values": TRAINS,  # 50 customers who buy again: quantities and prices do not matter to it
     },
+    # the planted campaign has one row per customer, purchases or not: 50 customers are too few in every case
+    "uplift": {name: UPLIFT_SMALL for name in DATASETS},
 }
 FLAT_SPEND = ("the same spend (1,000.00) in every month before the holdout: a response curve needs months with"
               " different spend")
