@@ -2,9 +2,10 @@
 
 The digests were recorded from commit 5ea335d, before ``marketsql/demo/generate.py`` was split into
 one module per concept, by running that code with numpy 2.4.6 and pyarrow 26.0.1; the split must
-reproduce them bit for bit. ``campaign.parquet`` (the planted e-mail campaign) was added
-later, after every other file was checked unchanged, and recorded then.  A numpy or pyarrow upgrade may change random streams or Parquet bytes:
-if this fails right after one, re-record from a commit whose output is known good and say so here.
+reproduce them bit for bit. ``campaign.parquet`` (the planted e-mail campaign) was added later,
+after every other file was checked unchanged, and recorded then. A numpy or pyarrow upgrade may
+change random streams or Parquet bytes: if this fails right after one, re-record from a commit whose
+output is known good and say so here.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from marketsql.demo.generate import generate_demo_data
 CASES = {
     "default": ({"customers": 1_500, "seed": 13}, None,
                 {"customers": 1500, "order_lines": 15348, "orders": 10347, "products": 206}, {
-        "campaign.parquet": "a4143a4293c7508ba5c457fc4286f449106150266b0ca778d2181d7166863a29",  # added in session 4 (model kind uplift)
+        "campaign.parquet": "a4143a4293c7508ba5c457fc4286f449106150266b0ca778d2181d7166863a29",
         "customers.parquet": "9d7401c29db5dd64b80c518dda63e632806c996377ac0999ee99a677f30649de",
         "marketing_spend.parquet": "e3154f72bed8f3d41009bc9324bc0fc622787fd845b936612eeca69f8c953278",
         "order_lines/part-00000.parquet": "c676798938642b11f208ee8ac29327399b672b226265f70c5cf4a32e47c1c582",
@@ -28,7 +29,7 @@ CASES = {
         "truth/truth.json": "dbbcda83e6996eb963eb784d9a18f3efc490f211d1a8ffabfbc6e4bf3e617853"}),
     "mid_year_18_months": ({"customers": 900, "seed": 21, "start": "2022-07-01", "months": 18}, None,
                            {"customers": 900, "order_lines": 7104, "orders": 4763, "products": 206}, {
-        "campaign.parquet": "d3c0f50c4522538531436961fdd1c8e1b6ed4b83badfc000ae700132e9e1cd3d",  # added in session 4 (model kind uplift)
+        "campaign.parquet": "d3c0f50c4522538531436961fdd1c8e1b6ed4b83badfc000ae700132e9e1cd3d",
         "customers.parquet": "507fb27fd2c219554edba5456c9d560fd455e503f01514a802fadff36bc71589",
         "marketing_spend.parquet": "f9f547c2d8023a71d8ffde0e7355f0db4bf2456a3200d8ed545dbf1e2b6bfb8b",
         "order_lines/part-00000.parquet": "4eb972f35ed6cf241ee148a0b6c276665f013f14301a6f187c22e5905968b7be",
@@ -37,7 +38,7 @@ CASES = {
         "truth/truth.json": "4a1b350fd2701ba0bbfb00d5af4a23297243cbdb02101fd65612c54b170b9814"}),
     "three_chunks": ({"customers": 1_000, "seed": 2}, 400,
                      {"customers": 1000, "order_lines": 10455, "orders": 7017, "products": 206}, {
-        "campaign.parquet": "1477c352b7ec7f127e1d43a181c20c5dfaf1bcf68a68f75f9c06b5fa0712a986",  # added in session 4 (model kind uplift)
+        "campaign.parquet": "1477c352b7ec7f127e1d43a181c20c5dfaf1bcf68a68f75f9c06b5fa0712a986",
         "customers.parquet": "52a0bb4156204032309524c4d29e5b445e5aa2878bbeaaf605a735055ee80109",
         "marketing_spend.parquet": "66d275877b0e09e43d01dc26e8686194a53c198f13a3b18afee019247f15f470",
         "order_lines/part-00000.parquet": "b7221c38f33f319289560725b9fd6bfded0806a03ca365bdde5e446b680d5809",

@@ -117,7 +117,7 @@ def test_train_without_customer_features_is_one_clear_line(write_project):
     unknown = run_cli("train", "churn", "-p", str(root))
     assert unknown.returncode == 1
     assert unknown.stderr == ("Error: unknown model 'churn' — known models: budget, clv, forecast,"
-                              " positioning, propensity, recommendation, segmentation\n")
+                              " positioning, propensity, recommendation, segmentation, uplift\n")
 
 
 def test_trends_show_the_planted_growth(demo):

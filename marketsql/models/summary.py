@@ -36,6 +36,11 @@ def headline(name: str, metrics: Mapping[str, Any]) -> str:
         lost = len(m["loses_to"])
         return ("beats both baselines" if not lost else f"a baseline wins {lost} score{'s' * (lost > 1)}") \
             + (f", MAE {m['holdout_mae']:.3f}" if _num(m.get("holdout_mae")) else "")
+    if name == "uplift" and isinstance(m.get("qini"), dict) and m["qini"]:
+        return "Qini " + ", ".join(f"{arm} {q:.3f}" for arm, q in m["qini"].items() if _num(q))
+    if name == "propensity" and _num(m.get("pr_auc")):
+        return f"PR AUC {m['pr_auc']:.3f}" + (f", lift@10% {m['lift_top_10']:.2f}" if _num(m.get("lift_top_10"))
+                                              else "")
     first = next(((k, v) for k, v in m.items() if _num(v)), None)
     return f"{first[0]} {first[1]:.3g}" if first else ""
 

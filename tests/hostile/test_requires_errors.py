@@ -14,7 +14,7 @@ from marketsql.core.sources import SourceLoad
 from marketsql.errors import SqlError
 
 HINT = "did you mean 'forecast'? "
-KNOWN = "budget, clv, forecast, positioning, propensity, recommendation, segmentation"
+KNOWN = "budget, clv, forecast, positioning, propensity, recommendation, segmentation, uplift"
 
 
 @pytest.mark.parametrize(
