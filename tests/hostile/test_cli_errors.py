@@ -135,6 +135,7 @@ CASES: dict[str, dict[str, tuple[list[str], str | None]]] = {
     "train clv": standard(["train", "clv"], (["--horizon-days", "1y"], not_an_int("--horizon-days", "1y", "train"))),
     "train propensity": standard(["train", "propensity"], (["--horizon-days", "1m"],
                                                            not_an_int("--horizon-days", "1m", "train"))),
+    "train uplift": standard(["train", "uplift"], (["--seed", "x"], not_an_int("--seed", "x", "train"))),
     "models": standard(["models"], (["--bogus"], "Error: No such option: --bogus (Possible options: --verbose)"
                                                  " — see marketsql models --help")),
     "activate": standard(["activate", "segmentation", "1"], (["--bogus"], "Error: No such option: --bogus — see"

@@ -2,8 +2,9 @@
 --   customer_id, treatment (the arm; 'control' for customers randomly left out), visit and conversion (0/1),
 --   spend, then numeric features known before the campaign (text mapped to 0/1 columns here).
 -- Demo: the e-mail campaign planted by the generator (data/demo/campaign.parquet) on the day after the data
--- ends, with the customers' features as of analysis_date. Projects without a campaign override this file with
--- the contract's columns and no rows.
+-- ends, with the customers' features as of analysis_date. A project without a campaign source gets the contract
+-- with no rows:
+-- marketsql: optional raw.campaign(customer_id VARCHAR, treatment VARCHAR, visit INTEGER, conversion INTEGER, spend DOUBLE)
 SELECT
     c.customer_id,
     c.treatment,
