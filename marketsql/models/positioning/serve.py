@@ -84,7 +84,8 @@ class Positioning(ModelKind):
             " FROM v JOIN position_map AS m USING (product_id) ORDER BY product_id").df()
         z = model.transform(frame[names].to_numpy(np.float64))
         price = np.exp(model.log_price(z, model.brand_index(list(frame["brand"]))))
-        python = np.concatenate([model.xy(z)[:, 0], model.xy(z)[:, 1], price])
+        xy = model.xy(z)
+        python = np.concatenate([xy[:, 0], xy[:, 1], price])
         return frame[["sql_x", "sql_y", "sql_price"]].to_numpy(np.float64).T.ravel(), python
 
     def training_lines(self, result: Any, record: ModelRecord) -> list[str]:
