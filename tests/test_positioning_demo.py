@@ -15,9 +15,7 @@ from marketsql.project import init
 PHONE = {"brand": "Samsung", "price": 799, "screen_size": 6.5, "storage_gb": 256, "ram_gb": 8, "camera_mp": 50,
          "battery_mah": 4500, "has_5g": True}
 
-
 BEFORE_SEGMENTATION = {}
-
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> marketsql.Project:
@@ -29,14 +27,12 @@ def demo(tmp_path_factory) -> marketsql.Project:
     project.train("segmentation", k_min=4, k_max=4)
     return project
 
-
 def query(project: marketsql.Project, sql: str) -> pd.DataFrame:
     con = project.connect(read_only=True)
     try:
         return con.execute(sql).df()
     finally:
         con.close()
-
 
 def test_sales_drivers_recover_the_planted_brand_preference(demo):
     drivers = query(demo, "SELECT model, term, effect_pct FROM position_drivers WHERE term_type = 'brand'")
@@ -48,7 +44,6 @@ def test_sales_drivers_recover_the_planted_brand_preference(demo):
     assert set(quality.index) == {"price", "sales"} and quality["beats_brand_mean"].all()
     storage = query(demo, "SELECT effect_pct FROM position_drivers WHERE model = 'price' AND term = 'storage_gb'")
     assert storage["effect_pct"].iloc[0] > 0  # planted: each storage step of a model costs more
-
 
 def test_map_carries_the_sales_of_product_features(demo):
     mapped = query(demo, "SELECT * FROM position_map").set_index("product_id")
@@ -64,7 +59,6 @@ def test_map_carries_the_sales_of_product_features(demo):
                                                                     "premium"}
     assert mapped[["x", "y", "expected_price", "expected_units_per_month"]].notna().all().all()
 
-
 def test_segment_mix_matches_pandas(demo):
     mix = query(demo, "SELECT product_id, segment_name, buyers, share_of_buyers FROM product_segment_mix")
     lines = query(demo, "SELECT o.product_id, o.customer_id, s.segment_name FROM stg_order_lines AS o"
@@ -73,7 +67,6 @@ def test_segment_mix_matches_pandas(demo):
     merged = mix.set_index(["product_id", "segment_name"]).join(buyers, how="outer")
     assert (merged["buyers"] == merged["expected"]).all()
     assert np.allclose(mix.groupby("product_id")["share_of_buyers"].sum(), 1.0)
-
 
 def test_new_phone_gets_competitors_segments_and_expected_sales(demo):
     placement = demo.position(PHONE, k=5)
@@ -97,13 +90,11 @@ def test_new_phone_gets_competitors_segments_and_expected_sales(demo):
     assert placement.price_gap == pytest.approx(799 / placement.expected_price - 1)
     assert all(c.units_per_month is not None and c.price_tier for c in placement.competitors)
 
-
 def test_before_segmentation_the_placement_says_what_to_run(demo):
     early = BEFORE_SEGMENTATION["placement"]
     assert early.segments is None and early.expected_units_per_month is not None
     assert "segments unknown: no segmentation trained — run `marketsql train segmentation`" in early.notes
     assert [c.product_id for c in early.competitors] == [c.product_id for c in demo.position(PHONE).competitors]
-
 
 def test_brand_summary_matches_pandas(demo):
     brands = query(demo, "SELECT * FROM position_brands").set_index("brand").sort_index()
@@ -116,3 +107,34 @@ def test_brand_summary_matches_pandas(demo):
     drivers = query(demo, "SELECT term, effect_pct FROM position_drivers WHERE model = 'sales' AND term_type = 'brand'")
     by_key = brands.rename(index=str.lower)
     assert np.allclose(by_key.loc[drivers["term"], "sales_effect_pct"], drivers["effect_pct"])
+
+def test_help_lists_the_projects_attributes_and_short_names_place_the_same(demo):
+    from tests.hostile.clirun import invoke
+
+    ran = invoke("position", "--help", "-p", str(demo.root))
+    assert ran.code == 0, ran.stderr
+    for attribute in ("battery-mah", "camera-mp", "has-5g", "ram-gb", "screen-size", "storage-gb"):
+        assert f"--{attribute}" in ran.stdout
+    assert "--battery-mah (or --battery)" in ran.stdout and "--brand: " in ran.stdout
+    short = {"brand": "Samsung", "price": 799, "screen": 6.5, "storage": 256, "ram": 8, "camera": 50,
+             "battery": 4500, "5g": True}
+    assert demo.position(short).expected_price == pytest.approx(demo.position(PHONE).expected_price, rel=1e-12)
+
+def test_attribute_names_without_units_prefixes_and_ambiguity():
+    from types import SimpleNamespace
+
+    from marketsql.errors import ModelError
+    from marketsql.models.positioning.place import attribute_key
+
+    model = SimpleNamespace(attributes=["speed_mhz", "screen_inches", "has_nfc", "refresh_rate_hz", "num_cores",
+                                        "rear_camera_mp", "front_camera_mp"])
+    assert attribute_key("--speed", model) == "speed_mhz"  # the unit the old suffix list did not know
+    assert attribute_key("screen", model) == "screen_inches"
+    assert attribute_key("nfc", model) == "has_nfc"
+    assert attribute_key("refresh", model) == "refresh_rate_hz"
+    assert attribute_key("num-cores", model) == "num_cores"
+    assert attribute_key("rear-camera", model) == "rear_camera_mp"
+    assert attribute_key("weight", model) is None and attribute_key("camera", model) is None
+
+    with pytest.raises(ModelError, match="ambiguous: it may mean"):
+        attribute_key("num", SimpleNamespace(attributes=["num_cores", "num_sims"]))

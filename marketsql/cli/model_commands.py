@@ -88,7 +88,7 @@ def budget(
         out.print(f"Assumes: {note}")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
 def position(
     ctx: typer.Context,
     brand: Annotated[str | None, typer.Option(help="Brand of the new product (or 'other').")] = None,
@@ -96,15 +96,39 @@ def position(
     top: Annotated[int, typer.Option(help="Nearest competitors shown.")] = 5,
     fill_missing: Annotated[bool, typer.Option(help="Set attributes not given to the category median.")] = False,
     project: ProjectDir = Path("."),
+    show_help: Annotated[bool, typer.Option("--help", help="Show this message and the attributes of the project's"
+                                            " positioning model, then exit.")] = False,
 ) -> None:
     """Place a new product: --brand B [--price P] then one --ATTRIBUTE VALUE per attribute (e.g. --storage 256
     --5g); prints map position, expected price band, tier, nearest competitors and who buys them."""
+    if show_help:
+        _position_help(ctx, project)
+        return
     from marketsql.models.positioning.place import options_to_attributes
     from marketsql.project import Project
 
     attributes = {**options_to_attributes(ctx.args), "brand": brand, "price": price}
     placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing)
     for line in placement.lines():
+        out.print(line)
+
+
+def _position_help(ctx: typer.Context, project: Path) -> None:
+    """The command's help, then the attributes the project's active positioning model takes (when there is one)."""
+    from marketsql.errors import MarketsqlError
+    from marketsql.models.positioning.place import describe_attributes
+    from marketsql.project import Project
+
+    out.print(ctx.get_help())
+    try:
+        con = Project.load(project).connect(read_only=True)
+        try:
+            lines = describe_attributes(con)
+        finally:
+            con.close()
+    except MarketsqlError as exc:
+        lines = [f"(No attributes to list for {project}: {exc})"]
+    for line in lines:
         out.print(line)
 
 

@@ -20,7 +20,9 @@ from marketsql.models.registry import Registry
 from .model import PositioningModel
 from .serve import NAME, load
 
-UNIT_SUFFIX = re.compile(r"_(gb|tb|mb|mp|mah|inches|inch|in|hz|ghz|w|mm|g)$")
+UNIT_SUFFIX = re.compile(r"_(gb|tb|mb|kb|mp|mah|wh|inches|inch|in|cm|mm|m|km|hz|khz|mhz|ghz|w|kw|v|g|kg|lb|lbs|oz"
+                         r"|ml|l|px|ppi|dpi|nits|db|fps|s|sec|ms|min|mins|h|hrs|hours|days|months|years|pct|percent"
+                         r"|usd|eur|gbp)$")
 TRUE, FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
 
 
@@ -132,12 +134,43 @@ def place(con: duckdb.DuckDBPyConnection, attributes: Mapping[str, object], k: i
 
 
 def attribute_key(option: str, model: PositioningModel) -> str | None:
-    """The model attribute an option name means: exact, without a unit suffix, or without ``has_``."""
+    """The model attribute an option name means: exact, else the one attribute it names without its unit suffix
+    (``speed`` for ``speed_mhz``, ``screen`` for ``screen_inches``), without ``has_``, or by a unique prefix
+    (``screen`` for ``screen_size``, ``refresh`` for ``refresh_rate_hz``). ModelError when it fits several."""
     key = option.strip().lstrip("-").lower().replace("-", "_")
-    for attribute in model.attributes:
-        if key in {attribute, UNIT_SUFFIX.sub("", attribute), attribute.removeprefix("has_")}:
-            return attribute
+    if key in model.attributes:
+        return key
+    for match in (_without_unit, lambda a: a.removeprefix("has_"), None):
+        if match is None:
+            hits = [a for a in model.attributes if a.startswith(key + "_")]
+        else:
+            hits = [a for a in model.attributes if match(a) == key]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            raise ModelError(f"attribute {option!r} is ambiguous: it may mean {', '.join(hits)} — give the full name")
     return None
+
+
+def _without_unit(attribute: str) -> str:
+    """``speed_mhz`` -> ``speed``, ``weight_g`` -> ``weight``: the name without a known unit suffix."""
+    return UNIT_SUFFIX.sub("", attribute) or attribute
+
+
+def describe_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Lines naming the options the active positioning model takes (for ``marketsql position --help``)."""
+    record = Registry(con).active(NAME)
+    model = load(con, record)
+    brands = record.params.get("all_brands") or model.brands
+    out = [f"Attributes of this project's positioning model ({model.category}, v{record.version}):"]
+    for name, median in zip(model.attributes, model.medians, strict=True):
+        short = {_without_unit(name), name.removeprefix("has_")} - {name}
+        also = f" (or --{sorted(short)[0].replace('_', '-')})" if short else ""
+        flag = name.startswith("has_") or name.startswith("is_")
+        hint = "yes/no, --no-… for no" if flag else f"median {median:,.4g}"
+        out.append(f"  --{name.replace('_', '-')}{also}: {hint}")
+    out.append(f"  --brand: {', '.join(brands)}, or other")
+    return out
 
 
 def _parse(model: PositioningModel, given: Mapping[str, object], fill_missing: bool,
