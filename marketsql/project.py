@@ -34,9 +34,12 @@ from marketsql.models.kind import TrainContext
 from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Registry
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from marketsql.engines.postgres.mirror import MirrorResult
     from marketsql.models.positioning.place import Placement
     from marketsql.report import ReportResult
+    from marketsql.targeting import TargetList
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,25 @@ class Project:
         con = self.connect(read_only=True)
         try:
             return place(con, attributes, k=k, fill_missing=fill_missing)
+        finally:
+            con.close()
+
+    def target(self, model: str, target: str | None, budget: float, cost_per_contact: float,
+               treatment: str | None = None, value: float | None = None, min_profit: float = 0.0,
+               output: str | Path | None = None, name: str | None = None) -> TargetList:
+        """A contact list from the served propensity or uplift scores under ``budget`` (expected profit = p × value
+        − cost), saved in ``target_lists`` and, if given, ``output`` (.csv/.parquet); see :mod:`marketsql.targeting`."""
+        from marketsql.targeting import make_list
+
+        return make_list(self, model, target, budget, cost_per_contact, treatment, value, min_profit, output, name)
+
+    def target_lists(self, name: str | None = None) -> pd.DataFrame:
+        """The saved contact lists, one row each (newest first), or with ``name`` that list's rows."""
+        from marketsql.targeting import store
+
+        con = database.connect(self.database, read_only=True)
+        try:
+            return store.saved(con) if name is None else store.rows_of(con, name)
         finally:
             con.close()
 

@@ -138,3 +138,39 @@ def activate(
         out.print(f"Note: {note}", markup=False)
     out.print(f"{activated.record.name} v{activated.record.version} is active; marts rebuilt")
 
+
+
+@app.command()
+def target(
+    project: ProjectDir = Path("."),
+    model: Annotated[str, typer.Option(help="Scores to rank: propensity or uplift.")] = "propensity",
+    target_: Annotated[str | None, typer.Option(
+        "--target", help="propensity: a target of the model (repeat, category:NAME, product:ID); uplift: its"
+                         " outcome (optional).")] = None,
+    treatment: Annotated[str | None, typer.Option(help="uplift: the campaign arm (optional with one arm).")] = None,
+    budget: Annotated[float | None, typer.Option(help="Most to spend on contacts.")] = None,
+    cost_per_contact: Annotated[float | None, typer.Option(help="Cost of one contact.")] = None,
+    value: Annotated[float | None, typer.Option(
+        help="Revenue one conversion brings (default: the clv model's expected order value per customer).")] = None,
+    min_profit: Annotated[float, typer.Option(help="Keep customers whose expected profit is above this.")] = 0.0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the list: FILE.csv or"
+                                                                      " FILE.parquet.")] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the list (default: model-target-time).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Show the saved lists instead.")] = False,
+) -> None:
+    """Turn scores into a contact list under a budget: expected profit = p x value - cost per contact, ranked,
+    kept while positive until the budget is spent; saved in table target_lists (and -o FILE)."""
+    from marketsql.errors import UsageError
+    from marketsql.project import Project
+
+    loaded = Project.load(project)
+    if list_:
+        table = loaded.target_lists()
+        print_table([str(c) for c in table.columns], [tuple(r) for r in table.itertuples(index=False)], len(table))
+        return
+    if budget is None or cost_per_contact is None:
+        missing = "--budget" if budget is None else "--cost-per-contact"
+        raise UsageError(f"Missing option '{missing}' — see marketsql target --help")
+    made = loaded.target(model, target_, budget, cost_per_contact, treatment, value, min_profit, output, name)
+    for line in made.lines():
+        out.print(line, markup=False)
