@@ -230,15 +230,31 @@ class Project:
         finally:
             con.close()
 
-    def position(self, attributes: Mapping[str, Any], k: int = 5, fill_missing: bool = False) -> Placement:
-        """Place a hypothetical product (brand, price, attributes) against the active positioning model."""
+    def position(self, attributes: Mapping[str, Any], k: int = 5, fill_missing: bool = False, buyers: int = 10,
+                 output: str | Path | None = None) -> Placement:
+        """Place a hypothetical product (brand, price, attributes) against the active positioning model, with the
+        ``buyers`` customers most likely to buy it; ``output`` (.csv/.parquet) also gets those customers."""
         from marketsql.models.positioning.place import place
+        from marketsql.targeting import store
 
+        path = Path(output).resolve() if output is not None else None
+        if path is not None:
+            store.check_output(path)
         con = self.connect(read_only=True)
         try:
-            return place(con, attributes, k=k, fill_missing=fill_missing)
+            placement = place(con, attributes, k=k, fill_missing=fill_missing, buyers=buyers)
         finally:
             con.close()
+        if path is not None:
+            if placement.buyers is None:
+                raise ModelError(f"nothing written to {path}: {placement.notes[-1]}")
+            import pandas as pd
+
+            rows = pd.DataFrame([dataclasses.asdict(b) for b in placement.buyers],
+                                columns=["customer_id", "segment_name", "probability"])
+            with store.staged_file(rows, path):
+                pass
+        return placement
 
     def target(self, model: str, target: str | None, budget: float, cost_per_contact: float,
                treatment: str | None = None, value: float | None = None, min_profit: float = 0.0,

@@ -95,17 +95,25 @@ def position(
     price: Annotated[str | None, typer.Option(help="Intended price (optional).")] = None,
     top: Annotated[int, typer.Option(help="Nearest competitors shown.")] = 5,
     fill_missing: Annotated[bool, typer.Option(help="Set attributes not given to the category median.")] = False,
+    buyers: Annotated[int, typer.Option(help="Customers most likely to buy it shown (needs a propensity model for"
+                                             " its category).")] = 10,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write those customers: FILE.csv or"
+                                                                      " FILE.parquet.")] = None,
     project: ProjectDir = Path("."),
 ) -> None:
     """Place a new product: --brand B [--price P] then one --ATTRIBUTE VALUE per attribute (e.g. --storage 256
-    --5g); prints map position, expected price band, tier, nearest competitors and who buys them."""
+    --5g); prints map position, expected price band, tier, nearest competitors, who buys them and (with a propensity
+    model for its category) the customers most likely to buy it."""
     from marketsql.models.positioning.place import options_to_attributes
     from marketsql.project import Project
 
     attributes = {**options_to_attributes(ctx.args), "brand": brand, "price": price}
-    placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing)
+    placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing, buyers=buyers,
+                                               output=output)
     for line in placement.lines():
-        out.print(line)
+        out.print(line, markup=False)
+    if output is not None:
+        out.print(f"Wrote the {len(placement.buyers or [])} customers to {output}", markup=False)
 
 
 @app.command("models")
