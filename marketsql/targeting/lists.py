@@ -79,14 +79,16 @@ class TargetList:
         """The summary the CLI prints."""
         s, e = self.scores, self.expected
         what = f"{s.target}, treatment {s.treatment}" if s.treatment else s.target
+        unit = ("conversions" if s.model == "propensity" else f"{s.target}s" if s.algorithm == "response"
+                else f"incremental {s.target}s")
         out = [f"List {self.name}: {s.model} v{s.model_version} ({s.algorithm}) for {what}; value: {s.value_source}",
                f"{e.contacts:,} contacts, spend {e.spend:,.2f} of {self.budget:,.2f} at {self.cost_per_contact:,.2f}"
-               f" each: expected {e.conversions:,.1f} conversions, revenue {e.revenue:,.2f}, profit {e.profit:,.2f}",
-               f"  the same {self.random.contacts:,} at random: {self.random.conversions:,.1f} conversions, profit"
+               f" each: expected {e.conversions:,.1f} {unit}, revenue {e.revenue:,.2f}, profit {e.profit:,.2f}",
+               f"  the same {self.random.contacts:,} at random: {self.random.conversions:,.1f} {unit}, profit"
                f" {self.random.profit:,.2f}"]
         if self.baseline is not None:
             out.append(f"  the baseline rule's first {self.baseline.contacts:,} (valued with the served model's p):"
-                       f" {self.baseline.conversions:,.1f} conversions, profit {self.baseline.profit:,.2f}")
+                       f" {self.baseline.conversions:,.1f} {unit}, profit {self.baseline.profit:,.2f}")
         if self.holdout is not None:
             out.append(f"  {self.holdout.line()}")
         if s.model == "uplift" and s.algorithm == "response":

@@ -52,7 +52,8 @@ def read_scores(con: duckdb.DuckDBPyConnection, model: str, target: str | None, 
         frame, version, algorithm, target = _propensity(con, tables, target)
     else:
         frame, version, algorithm, target, treatment = _uplift(con, tables, target, treatment)
-    frame, source, notes = _with_value(con, tables, frame, value)
+    unit = "conversion" if model == "propensity" else target
+    frame, source, notes = _with_value(con, tables, frame, value, unit)
     return Scores(frame, model, version, algorithm, target, treatment, source, tuple(notes))
 
 
@@ -103,11 +104,12 @@ def _uplift(con: duckdb.DuckDBPyConnection, tables: set[str], target: str | None
             str(frame["method"].iloc[0]), outcome_name, str(treatment))
 
 
-def _with_value(con: duckdb.DuckDBPyConnection, tables: set[str], frame: pd.DataFrame, value: float | None
-                ) -> tuple[pd.DataFrame, str, list[str]]:
-    """``frame`` with a ``value`` column: ``value`` for everyone, else customer_value's expected_order_value."""
+def _with_value(con: duckdb.DuckDBPyConnection, tables: set[str], frame: pd.DataFrame, value: float | None,
+                unit: str) -> tuple[pd.DataFrame, str, list[str]]:
+    """``frame`` with a ``value`` column: ``value`` (per ``unit``) for everyone, else customer_value's
+    expected_order_value."""
     if value is not None:
-        return frame.assign(value=float(value)), f"--value {value:g} per conversion", []
+        return frame.assign(value=float(value)), f"--value {value:g} per {unit}", []
     if "customer_value" not in tables:
         raise ModelError("no value per conversion: no clv model is trained — give --value AMOUNT (the revenue one"
                          " conversion brings), or run `marketsql train clv`")
