@@ -239,6 +239,8 @@ class Project:
 
         path = Path(output).resolve() if output is not None else None
         if path is not None:
+            if buyers < 1:
+                raise ModelError(f"--buyers {buyers} with -o {output}: nothing to write — give --buyers 1 or more")
             store.check_output(path)
         con = self.connect(read_only=True)
         try:
@@ -252,8 +254,7 @@ class Project:
 
             rows = pd.DataFrame([dataclasses.asdict(b) for b in placement.buyers],
                                 columns=["customer_id", "segment_name", "probability"])
-            with store.staged_file(rows, path):
-                pass
+            store.write_file(rows, path)
         return placement
 
     def target(self, model: str, target: str | None, budget: float, cost_per_contact: float,

@@ -100,6 +100,8 @@ def _uplift(con: duckdb.DuckDBPyConnection, tables: set[str], target: str | None
     frame = con.execute(
         "SELECT CAST(customer_id AS VARCHAR) AS customer_id, uplift AS p, method, model_version"
         " FROM campaign_uplift WHERE arm = ? AND uplift IS NOT NULL", [treatment]).df()
+    if frame.empty:
+        raise ModelError(f"--treatment {treatment}: campaign_uplift has no scored customer — run `marketsql build`")
     return (frame.drop(columns=["method", "model_version"]), int(frame["model_version"].iloc[0]),
             str(frame["method"].iloc[0]), outcome_name, str(treatment))
 

@@ -2,8 +2,9 @@
 ``main.target_lists`` shows it) and a CSV or Parquet file, each written all or nothing.
 
 The file is written to a temporary name next to it first; the rows are inserted in one transaction; only then is
-the file renamed into place. A failure (or a kill) before the commit leaves neither; the temporary file of a killed
-run is removed by the next one.
+the file renamed into place. A failure (or a kill) before the commit leaves neither; a kill between the commit and
+the rename leaves the list saved and no file (``Project.target_lists(name)`` has its rows); the temporary file of a
+killed run is removed by the next run writing the same file.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def staged_file(rows: pd.DataFrame, path: Path | None) -> Iterator[Path | None]:
         raise MarketsqlError(f"cannot write {path}: {exc.strerror or exc} — choose another -o") from exc
     finally:
         temp.unlink(missing_ok=True)
+
+
+def write_file(rows: pd.DataFrame, path: Path) -> None:
+    """Write ``rows`` to ``path`` (CSV or Parquet by extension) through a temporary file and a rename."""
+    with staged_file(rows, path):
+        pass
 
 
 def _alive(pid: int) -> bool:

@@ -182,3 +182,17 @@ def test_sigkill_during_target_keeps_the_database_and_the_lists_whole(listed):
     assert ran.code == 0, ran.stderr
     assert len(out.read_text().splitlines()) == 81
     assert [p.name for p in listed.iterdir() if ".tmp-" in p.name or p.name.endswith(".wal")] == []
+
+
+def test_position_output_that_cannot_be_used(listed, tmp_path):
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    place = ["position", "-p", str(listed), "--brand", "samsung", "--price", "799", "--fill-missing"]
+    assert error_line(*place, "-o", str(tmp_path / "b.txt")) == (
+        f"Error: -o {tmp_path / 'b.txt'}: unknown file type '.txt' — give a name ending in .csv or .parquet")
+    assert error_line(*place, "--buyers", "0", "-o", str(tmp_path / "b.csv")) == (
+        f"Error: --buyers 0 with -o {tmp_path / 'b.csv'}: nothing to write — give --buyers 1 or more")
+    assert list(tmp_path.iterdir()) == []
+    ran = invoke(*place, "--buyers", "3", "-o", str(tmp_path / "b.parquet"))
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.rstrip().endswith(f"Wrote the 3 customers to {tmp_path / 'b.parquet'}")
