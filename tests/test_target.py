@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import Shop
+from hostile.clirun import invoke
 
 import marketsql
 from marketsql.core.database import connect
@@ -21,8 +22,6 @@ from marketsql.models.propensity.serve import models_of, targets_of
 from marketsql.models.propensity.targets import FEATURES
 from marketsql.models.registry import Registry
 from marketsql.targeting.lists import rank
-
-from hostile.clirun import invoke
 
 PHONES = "category:Phones"
 
@@ -71,9 +70,9 @@ def test_the_list_adds_up_is_ranked_and_keeps_to_the_budget(project, phones):
 
 def test_nobody_left_out_would_have_made_more(project, phones):
     """The ranking is by expected profit: every scored customer not listed expects no more than the last listed."""
-    scores = _read(project, "SELECT CAST(c.customer_id AS VARCHAR) AS customer_id, c.probability * v.expected_order_value"
-                            " - 0.5 AS profit FROM customer_propensity AS c JOIN customer_value AS v USING (customer_id)"
-                            " WHERE c.target = ?", [PHONES])
+    scores = _read(project, "SELECT CAST(c.customer_id AS VARCHAR) AS customer_id,"
+                            " c.probability * v.expected_order_value - 0.5 AS profit FROM customer_propensity AS c"
+                            " JOIN customer_value AS v USING (customer_id) WHERE c.target = ?", [PHONES])
     left_out = scores[~scores["customer_id"].isin(phones.rows["customer_id"])]
     assert left_out["profit"].max() <= phones.rows["expected_profit"].min() + 1e-9
 

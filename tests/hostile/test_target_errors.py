@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import WriteProject, run_cli, sha256
+from conftest import run_cli, sha256
 
 import marketsql
 
