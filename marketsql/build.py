@@ -139,6 +139,7 @@ def _build_into(
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(_create(con, view, materialized))
     models.compile_after_views(con)  # model SQL that reads built tables
+    manifest.create_user_views(con, views)  # e.g. target_lists, over meta tables every build carries over
     skipped = _explain_skips(con, skipped)
     notes = _period_notes(con, {o.name for o in objects})
     quality = _quality(con, views, {s.name: s.rows for s in loads})

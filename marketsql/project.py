@@ -34,9 +34,12 @@ from marketsql.models.kind import TrainContext
 from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Registry
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from marketsql.engines.postgres.mirror import MirrorResult
     from marketsql.models.positioning.place import Placement
     from marketsql.report import ReportResult
+    from marketsql.targeting import TargetList
 
 
 @dataclass(frozen=True)
@@ -227,13 +230,49 @@ class Project:
         finally:
             con.close()
 
-    def position(self, attributes: Mapping[str, Any], k: int = 5, fill_missing: bool = False) -> Placement:
-        """Place a hypothetical product (brand, price, attributes) against the active positioning model."""
+    def position(self, attributes: Mapping[str, Any], k: int = 5, fill_missing: bool = False, buyers: int = 10,
+                 output: str | Path | None = None) -> Placement:
+        """Place a hypothetical product (brand, price, attributes) against the active positioning model, with the
+        ``buyers`` customers most likely to buy it; ``output`` (.csv/.parquet) also gets those customers."""
         from marketsql.models.positioning.place import place
+        from marketsql.targeting import store
 
+        path = Path(output).resolve() if output is not None else None
+        if path is not None:
+            if buyers < 1:
+                raise ModelError(f"--buyers {buyers} with -o {output}: nothing to write — give --buyers 1 or more")
+            store.check_output(path)
         con = self.connect(read_only=True)
         try:
-            return place(con, attributes, k=k, fill_missing=fill_missing)
+            placement = place(con, attributes, k=k, fill_missing=fill_missing, buyers=buyers)
+        finally:
+            con.close()
+        if path is not None:
+            if placement.buyers is None:
+                raise ModelError(f"nothing written to {path}: {placement.notes[-1]}")
+            import pandas as pd
+
+            rows = pd.DataFrame([dataclasses.asdict(b) for b in placement.buyers],
+                                columns=["customer_id", "segment_name", "probability"])
+            store.write_file(rows, path)
+        return placement
+
+    def target(self, model: str, target: str | None, budget: float, cost_per_contact: float,
+               treatment: str | None = None, value: float | None = None, min_profit: float = 0.0,
+               output: str | Path | None = None, name: str | None = None) -> TargetList:
+        """A contact list from the served propensity or uplift scores under ``budget`` (expected profit = p × value
+        − cost), saved in ``target_lists`` and, if given, ``output`` (.csv/.parquet); see :mod:`marketsql.targeting`."""
+        from marketsql.targeting import make_list
+
+        return make_list(self, model, target, budget, cost_per_contact, treatment, value, min_profit, output, name)
+
+    def target_lists(self, name: str | None = None) -> pd.DataFrame:
+        """The saved contact lists, one row each (newest first), or with ``name`` that list's rows."""
+        from marketsql.targeting import store
+
+        con = database.connect(self.database, read_only=True)
+        try:
+            return store.saved(con) if name is None else store.rows_of(con, name)
         finally:
             con.close()
 

@@ -3,7 +3,7 @@
 Each command parses its options, makes one library call and prints the result (``render``). Library
 errors become one ``Error: …`` line and exit code 1; ``--debug`` shows the traceback instead (``main``).
 Modules: ``app`` (the typer app, consoles, shared options), ``project_commands`` (init, build, check,
-demo, report, sql), ``model_commands`` (train, activate, models, budget, position), ``render``, ``main``.
+demo, report, sql), ``model_commands`` (train, activate, models, budget, position, target), ``render``, ``main``.
 """
 
 # importing registers the commands; this order is the order of `marketsql --help`

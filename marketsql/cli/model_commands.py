@@ -95,12 +95,17 @@ def position(
     price: Annotated[str | None, typer.Option(help="Intended price (optional).")] = None,
     top: Annotated[int, typer.Option(help="Nearest competitors shown.")] = 5,
     fill_missing: Annotated[bool, typer.Option(help="Set attributes not given to the category median.")] = False,
+    buyers: Annotated[int, typer.Option(help="Customers most likely to buy it shown (needs a propensity model for"
+                                             " its category).")] = 10,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write those customers: FILE.csv or"
+                                                                      " FILE.parquet.")] = None,
     project: ProjectDir = Path("."),
     show_help: Annotated[bool, typer.Option("--help", help="Show this message and the attributes of the project's"
                                             " positioning model, then exit.")] = False,
 ) -> None:
     """Place a new product: --brand B [--price P] then one --ATTRIBUTE VALUE per attribute (e.g. --storage 256
-    --5g); prints map position, expected price band, tier, nearest competitors and who buys them."""
+    --5g); prints map position, expected price band, tier, nearest competitors, who buys them and (with a propensity
+    model for its category) the customers most likely to buy it."""
     if show_help:
         _position_help(ctx, project)
         return
@@ -108,9 +113,12 @@ def position(
     from marketsql.project import Project
 
     attributes = {**options_to_attributes(ctx.args), "brand": brand, "price": price}
-    placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing)
+    placement = Project.load(project).position(attributes, k=top, fill_missing=fill_missing, buyers=buyers,
+                                               output=output)
     for line in placement.lines():
-        out.print(line)
+        out.print(line, markup=False)
+    if output is not None:
+        out.print(f"Wrote the {len(placement.buyers or [])} customers to {output}", markup=False)
 
 
 def _position_help(ctx: typer.Context, project: Path) -> None:
@@ -162,3 +170,39 @@ def activate(
         out.print(f"Note: {note}", markup=False)
     out.print(f"{activated.record.name} v{activated.record.version} is active; marts rebuilt")
 
+
+
+@app.command()
+def target(
+    project: ProjectDir = Path("."),
+    model: Annotated[str, typer.Option(help="Scores to rank: propensity or uplift.")] = "propensity",
+    target_: Annotated[str | None, typer.Option(
+        "--target", help="propensity: a target of the model (repeat, category:NAME, product:ID); uplift: its"
+                         " outcome (optional).")] = None,
+    treatment: Annotated[str | None, typer.Option(help="uplift: the campaign arm (optional with one arm).")] = None,
+    budget: Annotated[float | None, typer.Option(help="Most to spend on contacts.")] = None,
+    cost_per_contact: Annotated[float | None, typer.Option(help="Cost of one contact.")] = None,
+    value: Annotated[float | None, typer.Option(
+        help="Revenue one conversion brings (default: the clv model's expected order value per customer).")] = None,
+    min_profit: Annotated[float, typer.Option(help="Keep customers whose expected profit is above this.")] = 0.0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the list: FILE.csv or"
+                                                                      " FILE.parquet.")] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the list (default: model-target-time).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Show the saved lists instead.")] = False,
+) -> None:
+    """Turn scores into a contact list under a budget: expected profit = p x value - cost per contact, ranked,
+    kept while positive until the budget is spent; saved in table target_lists (and -o FILE)."""
+    from marketsql.errors import UsageError
+    from marketsql.project import Project
+
+    loaded = Project.load(project)
+    if list_:
+        table = loaded.target_lists()
+        print_table([str(c) for c in table.columns], [tuple(r) for r in table.itertuples(index=False)], len(table))
+        return
+    if budget is None or cost_per_contact is None:
+        missing = "--budget" if budget is None else "--cost-per-contact"
+        raise UsageError(f"Missing option '{missing}' — see marketsql target --help")
+    made = loaded.target(model, target_, budget, cost_per_contact, treatment, value, min_profit, output, name)
+    for line in made.lines():
+        out.print(line, markup=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +38,24 @@ DDL = [
         build_id INTEGER, source VARCHAR, disposition VARCHAR, reason VARCHAR, rows BIGINT)""",
     # the source paths as the build was told them (globs unexpanded, --source overrides included)
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.build_source_paths (build_id INTEGER, source VARCHAR, paths VARCHAR[])",
+    # contact lists saved by `marketsql target` (marketsql/targeting/store.py): one row per listed customer,
+    # kept here so that every build carries them over; the view main.target_lists shows them
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.target_lists (
+        list_name VARCHAR, created_at TIMESTAMP, model VARCHAR, model_version INTEGER, algorithm VARCHAR,
+        target VARCHAR, treatment VARCHAR, budget DOUBLE, cost_per_contact DOUBLE, min_profit DOUBLE,
+        value_source VARCHAR, rank INTEGER, customer_id VARCHAR, p DOUBLE, value DOUBLE, expected_profit DOUBLE)""",
 ]
+
+
+# views in the main schema over meta tables a user reads (a project view of the same name wins)
+USER_VIEWS = {"target_lists": f"SELECT * FROM {SCHEMA}.target_lists"}
+
+
+def create_user_views(con: duckdb.DuckDBPyConnection, taken: Iterable[str] = ()) -> None:
+    """``target_lists`` (the saved contact lists) as a view in the main schema, unless ``taken`` has the name."""
+    for name, query in USER_VIEWS.items():
+        if name not in set(taken):
+            con.execute(f'CREATE VIEW IF NOT EXISTS main."{name}" AS {query}')
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 from marketsql.errors import ModelError
 from marketsql.models.registry import Registry
 
+from .buyers import LikelyBuyer, buying_segments, likely_buyers
 from .model import PositioningModel
 from .serve import NAME, load
 
@@ -70,6 +71,7 @@ class Placement:
     competitors: list[Competitor]
     segments: list[SegmentShare] | None  # None: no segmentation trained (see notes)
     notes: list[str] = field(default_factory=list)
+    buyers: list[LikelyBuyer] | None = None  # None: no propensity model for the category (see notes)
 
     def lines(self) -> list[str]:
         """A readable summary (what the CLI prints)."""
@@ -92,15 +94,22 @@ class Placement:
         if self.segments:
             out.append("segments buying these competitors: "
                        + ", ".join(f"{s.segment_name} {s.share:.0%}" for s in self.segments))
+        if self.buyers:
+            out.append(f"customers most likely to buy it (propensity for category:{self.category}, in the segments"
+                       " that buy these competitors):")
+            out += [f"  {b.customer_id}  p {b.probability:.3f}  {b.segment_name}" for b in self.buyers]
         out += [f"note: {n}" for n in self.notes]
         return out
 
 
 def place(con: duckdb.DuckDBPyConnection, attributes: Mapping[str, object], k: int = 5,
-          fill_missing: bool = False) -> Placement:
-    """Place a product given ``{"brand": …, "price": …, attribute: value, …}`` against the active model."""
+          fill_missing: bool = False, buyers: int = 10) -> Placement:
+    """Place a product given ``{"brand": …, "price": …, attribute: value, …}`` against the active model, with the
+    ``buyers`` customers most likely to buy it (see :mod:`.buyers`)."""
     if k < 1:
         raise ModelError(f"k={k}: ask for at least 1 competitor")
+    if buyers < 0:
+        raise ModelError(f"buyers={buyers}: ask for 0 or more customers")
     record = Registry(con).active(NAME)
     model = load(con, record)
     brand, price, values, filled = _parse(model, attributes, fill_missing, record.params.get("all_brands", []))
@@ -121,6 +130,9 @@ def place(con: duckdb.DuckDBPyConnection, attributes: Mapping[str, object], k: i
     point = np.append(z[0], model.price_z(np.array([point_price]))[0])
     xy = model.xy(z)[0]
     competitors = _competitors(con, model, point, k)
+    segments = _segments(con, [c.product_id for c in competitors], notes)
+    likely = likely_buyers(con, model.category, buying_segments([(s.segment_name, s.share) for s in segments or []]),
+                           buyers, notes) if buyers else None
     return Placement(
         model_version=record.version, category=model.category, brand=brand, price=price,
         attributes=dict(zip(model.attributes, (float(v) for v in np.where(np.isnan(values), model.medians, values)))),
@@ -129,7 +141,7 @@ def place(con: duckdb.DuckDBPyConnection, attributes: Mapping[str, object], k: i
         price_high=float(np.exp(log_price + model.price_quantiles[1])),
         price_tier=model.tier(point_price), price_gap=price / expected - 1 if price is not None else None,
         expected_units_per_month=units, percentiles=_percentiles(con, model, values, price),
-        competitors=competitors, segments=_segments(con, [c.product_id for c in competitors], notes), notes=notes,
+        competitors=competitors, segments=segments, notes=notes, buyers=likely,
     )
 
 
