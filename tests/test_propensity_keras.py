@@ -20,7 +20,7 @@ from marketsql.errors import ModelError
 from marketsql.models import kind
 from marketsql.models.propensity import FEATURES
 from marketsql.models.propensity.data import examples
-from marketsql.models.propensity.sequences import COLUMNS, Vocabulary, sequences_as_of
+from marketsql.models.propensity.sequences import COLUMNS, SequenceIndex, Vocabulary, sequences_as_of
 from marketsql.models.registry import Registry
 
 CUTOFF = date(2024, 9, 1)
@@ -90,15 +90,15 @@ def test_no_sequence_step_sees_a_line_on_or_after_its_cutoff(small_shop: Path) -
     views = marketsql.Project.load(small_shop).views
     con = marketsql.connect(small_shop, read_only=True)
     try:
-        before = sequences_as_of(con, views, CUTOFF).sort_values("customer_id", ignore_index=True)
+        before = sequences_as_of(con, views, CUTOFF).to_pandas().sort_values("customer_id", ignore_index=True)
         customer = str(before["customer_id"].iloc[0])
         phone = con.execute("SELECT product_id FROM stg_products WHERE category = 'Phones' LIMIT 1").fetchall()[0][0]
         for day in (CUTOFF, CUTOFF + timedelta(days=1), CUTOFF + timedelta(days=200)):
             _planted(con, customer, phone, day)
-            after = sequences_as_of(con, views, CUTOFF).sort_values("customer_id", ignore_index=True)
+            after = sequences_as_of(con, views, CUTOFF).to_pandas().sort_values("customer_id", ignore_index=True)
             assert after[["customer_id", *COLUMNS]].astype(str).equals(before[["customer_id", *COLUMNS]].astype(str))
         _planted(con, customer, phone, CUTOFF - timedelta(days=1))  # the day before is a purchase before the cutoff
-        seen = sequences_as_of(con, views, CUTOFF).set_index("customer_id").loc[customer]
+        seen = sequences_as_of(con, views, CUTOFF).to_pandas().set_index("customer_id").loc[customer]
         assert seen["seq_products"][-1] == phone and seen["seq_days"][-1] == 1.0 and len(seen["seq_days"]) <= 20
         assert list(seen["seq_products"][:-1]) == list(before.set_index("customer_id").loc[customer,
                                                                                            "seq_products"])[-19:]
@@ -112,15 +112,16 @@ def test_numpy_export_equals_keras_predict_and_repeats_with_the_seed(small_shop:
     views = marketsql.Project.load(small_shop).views
     con = marketsql.connect(small_shop, read_only=True)
     try:
-        frames = []
-        for day in (CUTOFF, CUTOFF + timedelta(days=30)):
-            rows = examples(con, views, TARGETS[1:], day, 30)
-            frames.append(rows.merge(sequences_as_of(con, views, day), on="customer_id", how="left"))
+        days = (CUTOFF, CUTOFF + timedelta(days=30))
+        frames = [examples(con, views, TARGETS[1:], day, 30) for day in days]
+        tables = {day: sequences_as_of(con, views, day) for day in days}
     finally:
         con.close()
-    vocabulary = Vocabulary.of(frames[:1])
+    vocabulary = Vocabulary.of([tables[CUTOFF]])
+    index = SequenceIndex(vocabulary, tables)
     (x, y), (xv, yv) = ((f[list(FEATURES)].to_numpy(np.float64), f["label"].to_numpy()) for f in frames)
-    s, sv = vocabulary.frame(frames[0]), vocabulary.frame(frames[1])
+    s, sv = (index.steps(f["customer_id"], f["cutoff"]) for f in frames)
+    assert (s[0] > 1).any() and (s[0][:, -1] > 0).mean() > 0.9  # most customers have a latest line, most known
     quick = KerasSettings(epochs=3)
     sizes = len(vocabulary.products) + 2, len(vocabulary.categories) + 2
     net, model, info = fit_network(x, y, s, xv, yv, sv, *sizes, seed=3, settings=quick)

@@ -8,6 +8,7 @@ deterministic ops, so a training repeats.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ class KerasSettings:
     hidden: int = 16
     epochs: int = 40
     patience: int = 4
-    batch_size: int = 256
+    batch_size: int = 256  # grown so that an epoch is at most ``max_steps`` batches (1 M rows: batches of 5,000)
+    max_steps: int = 200
     learning_rate: float = 3e-3
 
 
@@ -80,15 +82,16 @@ def fit_network(x: np.ndarray, y: np.ndarray, steps: Steps, x_val: np.ndarray, y
     model.compile(optimizer=keras.optimizers.Adam(s.learning_rate),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True))
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=s.patience, restore_best_weights=True)
+    batch = max(s.batch_size, math.ceil(len(x) / s.max_steps))
     start = time.perf_counter()
     history = model.fit(inputs(x, steps), y.astype(np.float32), validation_data=(inputs(x_val, steps_val),
-                        y_val.astype(np.float32)), epochs=s.epochs, batch_size=s.batch_size, shuffle=True,
+                        y_val.astype(np.float32)), epochs=s.epochs, batch_size=batch, shuffle=True,
                         callbacks=[stop], verbose=0)
     seconds = time.perf_counter() - start
     net = SequenceNet(export(model), mean, scale, 1.0, 0.0)
     losses = history.history.get("val_loss", [])
     info = {"epochs": len(losses), "best_epoch": int(np.argmin(losses)) + 1 if losses else 0,
-            "fit_seconds": seconds}
+            "fit_seconds": seconds, "batch_size": batch}
     return net, model, info
 
 

@@ -9,7 +9,7 @@ become integer tokens by a vocabulary taken from the fit cutoffs (0 = padding, 1
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,22 +17,37 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from marketsql.core.sqltext import literal
 
 from marketsql.errors import ModelError
 
 STEPS = 20  # how many of the latest order lines the network reads (as many as the view's lists hold)
 PRODUCTS = 500  # the most-bought products get a token of their own; the others share "unknown"
 COLUMNS = ("seq_products", "seq_categories", "seq_days")
+Steps = tuple[np.ndarray, np.ndarray, np.ndarray]  # product tokens, category tokens, scaled days (rows × steps)
 
 
-def sequences_as_of(con: duckdb.DuckDBPyConnection, views: Mapping[str, Any], cutoff: date) -> pd.DataFrame:
-    """The project's ``propensity_sequences`` view as of ``cutoff``: every customer with a line before it."""
-    from marketsql.models.asof import features_as_of
-
+def sequences_as_of(con: duckdb.DuckDBPyConnection, views: Mapping[str, Any], cutoff: date) -> pa.Table:
+    """The project's ``propensity_sequences`` view as of ``cutoff`` (as Arrow: the lists stay columnar), through the
+    temporary ``analysis_date`` of :func:`marketsql.models.asof.features_as_of`."""
     if "propensity_sequences" not in views:
         raise ModelError("the project has no propensity_sequences view — restore sql/features/propensity_sequences.sql"
                          " or leave keras out of --candidates")
-    return features_as_of(con, views["propensity_sequences"].sql, cutoff)
+    con.execute("CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE"
+                f" {literal(cutoff.isoformat())} AS analysis_date")
+    try:
+        return con.sql(f"SELECT * FROM ({views['propensity_sequences'].sql})").to_arrow_table()
+    finally:
+        con.execute("DROP VIEW IF EXISTS temp.analysis_date")
+
+
+def _list_array(column: Any) -> pa.ListArray:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    return column
 
 
 @dataclass(frozen=True)
@@ -43,45 +58,66 @@ class Vocabulary:
     categories: tuple[str, ...]
 
     @classmethod
-    def of(cls, frames: Iterable[pd.DataFrame], limit: int = PRODUCTS) -> Vocabulary:
+    def of(cls, tables: Iterable[pa.Table], limit: int = PRODUCTS) -> Vocabulary:
         """The ``limit`` most frequent products (ties by id) and every category of the given sequences."""
-        products = pd.concat([f["seq_products"].explode() for f in frames]).dropna()
-        categories = pd.concat([f["seq_categories"].explode() for f in frames]).dropna()
-        counts = products.value_counts()
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:limit]
-        return cls(tuple(str(p) for p, _ in ranked), tuple(sorted(str(c) for c in categories.unique())))
+        tables = list(tables)
+        products = pa.concat_arrays([_list_array(t["seq_products"]).flatten() for t in tables])
+        categories = pa.concat_arrays([_list_array(t["seq_categories"]).flatten() for t in tables])
+        counts = pc.value_counts(products.drop_null()).to_pylist()
+        ranked = sorted(((str(c["values"]), int(c["counts"])) for c in counts), key=lambda kv: (-kv[1], kv[0]))
+        return cls(tuple(p for p, _ in ranked[:limit]),
+                   tuple(sorted(str(c) for c in pc.unique(categories.drop_null()).to_pylist())))
 
-    def encode(self, products: Sequence, categories: Sequence, days: Sequence,
-               steps: int = STEPS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Left-padded (rows × steps) product tokens, category tokens and scaled days (log1p(days) / 6) from one
-        list (or None) per row."""
-        products, categories, days = (_lists(products), _lists(categories), _lists(days))
+    def encode(self, products: Any, categories: Any, days: Any, steps: int = STEPS) -> Steps:
+        """Left-padded (rows × steps) product tokens, category tokens and scaled days (log1p(days) / 6) of the last
+        ``steps`` entries of Arrow list columns (a NULL list: no history); no Python loop over rows."""
+        products, categories, days = _list_array(products), _list_array(categories), _list_array(days)
         n = len(products)
-        lengths = np.array([0 if p is None else min(len(p), steps) for p in products], dtype=np.int64)
-        tokens, cats, scaled = (np.zeros((n, steps), dtype=np.int32), np.zeros((n, steps), dtype=np.int32),
-                                np.zeros((n, steps), dtype=np.float32))
-        if not lengths.sum():
+        tokens, cats = np.zeros((n, steps), dtype=np.int32), np.zeros((n, steps), dtype=np.int32)
+        scaled = np.zeros((n, steps), dtype=np.float32)
+        lengths = np.minimum(pc.fill_null(pc.list_value_length(products), 0).to_numpy(zero_copy_only=False), steps)
+        total = int(lengths.sum())
+        if not total:
             return tokens, cats, scaled
-        flat_p = np.concatenate([list(p)[-k:] for p, k in zip(products, lengths, strict=True) if k])
-        flat_c = np.concatenate([list(c)[-k:] for c, k in zip(categories, lengths, strict=True) if k])
-        flat_d = np.concatenate([np.asarray(d, dtype=np.float64)[-k:] for d, k in zip(days, lengths, strict=True) if k])
-        rows = np.repeat(np.arange(n), lengths)
-        cols = steps - np.concatenate([np.arange(k, 0, -1) for k in lengths if k])
-        tokens[rows, cols] = _lookup(self.products, flat_p)
-        cats[rows, cols] = _lookup(self.categories, flat_c)
-        scaled[rows, cols] = np.log1p(np.maximum(flat_d, 0)) / 6.0
+        ends = products.offsets.to_numpy()[1:]
+        within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        source = pa.array(np.repeat(ends - lengths, lengths) + within)
+        rows, cols = np.repeat(np.arange(n), lengths), np.repeat(steps - lengths, lengths) + within
+        tokens[rows, cols] = _lookup(self.products, products.values.take(source))
+        cats[rows, cols] = _lookup(self.categories, categories.values.take(source))
+        values = days.values.take(source).to_numpy(zero_copy_only=False).astype(np.float64)
+        scaled[rows, cols] = np.log1p(np.maximum(np.nan_to_num(values), 0)) / 6.0
         return tokens, cats, scaled
 
-    def frame(self, frame: pd.DataFrame, steps: int = STEPS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`encode` of a frame with the :data:`COLUMNS` (missing lists: no history)."""
-        return self.encode(*(frame[c].tolist() if c in frame else [None] * len(frame) for c in COLUMNS), steps=steps)
+
+class SequenceIndex:
+    """Encoded sequences of several cutoffs (or one analysis date), found by (cutoff, customer id)."""
+
+    def __init__(self, vocabulary: Vocabulary, tables: Mapping[Any, pa.Table], steps: int = STEPS) -> None:
+        self.vocabulary, self.parts = vocabulary, {}
+        encoded, offset = [], 0
+        for day, table in tables.items():
+            encoded.append(vocabulary.encode(*(table[c] for c in COLUMNS), steps=steps))
+            self.parts[day] = (offset, pd.Index(table["customer_id"].to_numpy(zero_copy_only=False).astype(str)))
+            offset += table.num_rows
+        encoded.append(tuple(np.zeros((1, steps), dtype=a.dtype) for a in encoded[0]) if encoded else
+                       (np.zeros((1, steps), np.int32), np.zeros((1, steps), np.int32), np.zeros((1, steps), np.float32)))
+        self.empty = offset  # the last row: no history
+        self.arrays = tuple(np.concatenate([e[i] for e in encoded]) for i in range(3))
+
+    def steps(self, customers: Any, days: Any) -> Steps:
+        """The encoded sequence of each (customer id, day) pair; none for a customer without lines before it."""
+        customers = pd.Series(customers).astype(str).to_numpy()
+        days = pd.Series(days).to_numpy()
+        rows = np.full(len(customers), self.empty, dtype=np.int64)
+        for day, (offset, index) in self.parts.items():
+            mask = days == day
+            if mask.any():
+                found = index.get_indexer(customers[mask])
+                rows[mask] = np.where(found >= 0, offset + found, self.empty)
+        return tuple(a[rows] for a in self.arrays)  # type: ignore[return-value]
 
 
-def _lists(values: Sequence) -> list:
-    """Each value as a list, or None (a NULL list, or NaN after a left merge)."""
-    return [list(v) if isinstance(v, (list, tuple, np.ndarray)) else None for v in values]
-
-
-def _lookup(vocabulary: tuple[str, ...], values: np.ndarray) -> np.ndarray:
-    index = pd.Index(vocabulary).get_indexer(pd.Index(values.astype(str)))
-    return np.where(index >= 0, index + 2, 1).astype(np.int32)
+def _lookup(vocabulary: tuple[str, ...], values: pa.Array) -> np.ndarray:
+    index = pc.index_in(values.cast(pa.string()), value_set=pa.array(vocabulary, type=pa.string()))
+    return (pc.fill_null(index, -1).to_numpy(zero_copy_only=False) + 2).clip(1).astype(np.int32)

@@ -25,7 +25,7 @@ from .candidates import parse_candidates
 from .data import check_targets, cutoffs
 from .network import SequenceNet, net_of
 from .scoring import Linear, Model, Trees, model_of, reasons
-from .sequences import COLUMNS, Vocabulary
+from .sequences import SequenceIndex, Vocabulary
 from .targets import FEATURES, Target, parse_targets
 from .train import PropensityTraining, train_targets
 
@@ -51,10 +51,6 @@ def vocabulary_of(record: ModelRecord, index: int) -> Vocabulary:
     """The product and category tokens of a sequence target."""
     p = record.params["targets"][index]
     return Vocabulary(tuple(p["products"]), tuple(p["categories"]))
-
-
-def _lists(array: pa.Array) -> list:
-    return array.to_pylist()
 
 
 def _columns(arrays: tuple[pa.Array, ...]) -> np.ndarray:
@@ -177,12 +173,13 @@ class Propensity(ModelKind):
         vocabularies = {i: vocabulary_of(record, i) for i, m in enumerate(models) if isinstance(m, SequenceNet)}
 
         def inputs(index: pa.Array, lists: tuple[pa.Array, ...], features: tuple[pa.Array, ...]):  # noqa: ANN202
-            x, columns = _columns(features), [_lists(a) for a in lists]
+            x = _columns(features)
             for i, rows in _by_target(index):
                 net = models[i]
                 if not isinstance(net, SequenceNet):
                     raise ModelError(f"target {i} of propensity v{record.version} is not served by the Keras network")
-                steps = vocabularies[i].encode(*([c[r] for r in rows] for c in columns),
+                picked = pa.array(rows)
+                steps = vocabularies[i].encode(*(a.take(picked) for a in lists),
                                                steps=int(record.params["targets"][i]["steps"]))
                 yield net, rows, x[rows], steps
 
@@ -211,17 +208,16 @@ class Propensity(ModelKind):
         frame = con.execute("SELECT *, propensity(customer_id, target) AS sql_p FROM propensity_features"
                             " ORDER BY target_index, customer_id").df()
         models = models_of(con, record)
-        if any(isinstance(m, SequenceNet) for m in models):
-            steps = con.execute("SELECT * FROM propensity_sequences").df()
-            frame = frame.merge(steps, on="customer_id", how="left")
+        table = con.sql("SELECT * FROM propensity_sequences").to_arrow_table() if any(
+            isinstance(m, SequenceNet) for m in models) else None
         python = np.empty(len(frame))
         for i, model in enumerate(models):
             rows = np.flatnonzero(frame["target_index"].to_numpy() == i)
             x = frame.loc[rows, list(FEATURES)].to_numpy(np.float64)
             if isinstance(model, SequenceNet):
-                part = frame.loc[rows, list(COLUMNS)]
-                python[rows] = model.probability(x, vocabulary_of(record, i).frame(part, int(
-                    record.params["targets"][i]["steps"])))
+                found = SequenceIndex(vocabulary_of(record, i), {None: table},
+                                      int(record.params["targets"][i]["steps"]))
+                python[rows] = model.probability(x, found.steps(frame.loc[rows, "customer_id"], [None] * len(rows)))
             else:
                 python[rows] = model.probability(x)
         return frame["sql_p"].to_numpy(np.float64), python

@@ -17,7 +17,7 @@ from .candidates import CANDIDATES, DEFAULT, Fitted, fit_baseline, fit_hgb, fit_
 from .data import Cutoffs, examples
 from .metrics import judge
 from .network import SequenceNet, Steps
-from .sequences import COLUMNS, Vocabulary, sequences_as_of
+from .sequences import SequenceIndex, Vocabulary, sequences_as_of
 from .targets import FEATURES, Target
 
 MIN_CLASS = 10  # buyers and non-buyers each fold needs: fewer cannot be fitted or judged
@@ -78,7 +78,7 @@ def probability(fitted: Fitted, x: np.ndarray, steps: Steps | None) -> np.ndarra
 
 
 def fit_target(target: Target, index: int, fit: pd.DataFrame, validation: pd.DataFrame, evaluation: pd.DataFrame,
-               seed: int, candidates: Sequence[str] = DEFAULT, vocabulary: Vocabulary | None = None,
+               seed: int, candidates: Sequence[str] = DEFAULT, sequences: SequenceIndex | None = None,
                serve: str | None = None) -> TargetResult:
     """Fit, calibrate and judge the candidates of one target; serve the best PR AUC (the baseline on a tie), or
     ``serve`` when given (tests: to serve a candidate whatever its score)."""
@@ -100,9 +100,9 @@ def fit_target(target: Target, index: int, fit: pd.DataFrame, validation: pd.Dat
         fitted.append(fit_hgb(x, y, xv, yv, seed, index))
     se = None
     if "keras" in candidates:
-        assert vocabulary is not None
-        s, sv, se = (vocabulary.frame(frame) for frame in (fit, validation, evaluation))
-        fitted.append(fit_keras(x, y, s, xv, yv, sv, vocabulary, seed, index))
+        assert sequences is not None
+        s, sv, se = (sequences.steps(frame["customer_id"], frame["cutoff"]) for frame in (fit, validation, evaluation))
+        fitted.append(fit_keras(x, y, s, xv, yv, sv, sequences.vocabulary, seed, index))
     metrics = {f.name: {**judge(probability(f, xe, se), ye), "fit_seconds": f.seconds} for f in fitted}
     best = max(fitted, key=lambda f: (metrics[f.name]["pr_auc"], f.name == "baseline"))
     if serve is not None:
@@ -115,24 +115,23 @@ def train_targets(con: duckdb.DuckDBPyConnection, views: Mapping[str, Any], targ
                   candidates: Sequence[str] = DEFAULT, serve: str | None = None) -> PropensityTraining:
     """Examples at every cutoff (all targets at once; with the purchase sequences as of the same cutoff when the
     Keras candidate is fitted), then each target's candidates."""
-    sequences: list[pd.DataFrame] = []
+    tables: dict[Any, Any] = {}
 
     def at(day: Any) -> pd.DataFrame:
         say(f"features as of {day}")
-        frame = examples(con, views, targets, day, cutoffs.horizon_days)
-        if "keras" not in candidates:
-            return frame
-        steps = sequences_as_of(con, views, day)
-        sequences.append(steps)
-        return frame.merge(steps[["customer_id", *COLUMNS]], on="customer_id", how="left")
+        if "keras" in candidates:
+            tables[day] = sequences_as_of(con, views, day)
+        return examples(con, views, targets, day, cutoffs.horizon_days)
 
     fit = pd.concat([at(day) for day in cutoffs.fit], ignore_index=True)
-    vocabulary = Vocabulary.of(sequences) if sequences else None  # the fit cutoffs' products only
     validation, evaluation = at(cutoffs.validation), at(cutoffs.evaluation)
+    sequences = None
+    if tables:  # tokens for the fit cutoffs' products only
+        sequences = SequenceIndex(Vocabulary.of(tables[day] for day in cutoffs.fit), tables)
     results = []
     for index, target in enumerate(targets):
         say(f"fitting the candidates of {target.name}")
         part = [frame[frame["target"] == target.name] for frame in (fit, validation, evaluation)]
         results.append(fit_target(target, index, part[0], part[1], part[2], seed=seed, candidates=candidates,
-                                  vocabulary=vocabulary, serve=serve))
+                                  sequences=sequences, serve=serve))
     return PropensityTraining(cutoffs, results, {"evaluation": evaluation})
