@@ -41,29 +41,34 @@ class SequenceNet:
 
     @cached_property
     def w64(self) -> dict[str, np.ndarray]:
-        """The weights as float64."""
-        return {k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()}
+        """The weights as float64, and each product's and category's embedding already through the GRU's input
+        kernel (so a step's input part is two table lookups, the days term and the bias)."""
+        w = {k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()}
+        products, categories = w["product_embedding"].shape[1], w["category_embedding"].shape[1]
+        kernel = w["gru_kernel"]
+        w["product_input"] = w["product_embedding"] @ kernel[:products]
+        w["category_input"] = w["category_embedding"] @ kernel[products:products + categories]
+        w["days_input"] = kernel[products + categories]
+        return w
 
     def gru(self, steps: Steps) -> np.ndarray:
-        """The GRU's last state per row (rows × units)."""
+        """The GRU's last state per row (rows × units): a padded step (token 0) keeps the state, as Keras' mask."""
         w = self.w64
         tokens, cats, days = steps
-        inputs = np.concatenate([w["product_embedding"][tokens], w["category_embedding"][cats],
-                                 days[..., None].astype(np.float64)], axis=-1)
-        kernel, recurrent, bias = w["gru_kernel"], w["gru_recurrent"], w["gru_bias"]
+        recurrent, bias = w["gru_recurrent"], w["gru_bias"]
         units = recurrent.shape[0]
         h = np.zeros((len(tokens), units))
-        projected = inputs @ kernel + bias[0]  # rows × steps × 3 units: every step's input part at once
         for t in range(tokens.shape[1]):
             live = tokens[:, t] > 0
             if not live.any():
                 continue
-            x = projected[live, t]
-            inner = h[live] @ recurrent + bias[1]
+            x = (w["product_input"][tokens[:, t]] + w["category_input"][cats[:, t]]
+                 + days[:, t, None].astype(np.float64) * w["days_input"] + bias[0])
+            inner = h @ recurrent + bias[1]
             z = _sig(x[:, :units] + inner[:, :units])
             r = _sig(x[:, units:2 * units] + inner[:, units:2 * units])
             candidate = np.tanh(x[:, 2 * units:] + r * inner[:, 2 * units:])
-            h[live] = z * h[live] + (1 - z) * candidate
+            h = np.where(live[:, None], z * h + (1 - z) * candidate, h)
         return h
 
     def raw(self, x: np.ndarray, steps: Steps) -> np.ndarray:
