@@ -3,7 +3,7 @@ serving paths against the same model's scikit-learn ``predict_proba`` on an in-m
 
     python bench/targeting.py                          # 20 k and 200 k demo customers
     python bench/targeting.py --sizes 20000 --repeat 5
-    python bench/targeting.py --sizes 1000000 --no-keras  # the Keras candidate left out
+    python bench/targeting.py --sizes 1000000 --no-keras --no-fits  # scoring only (fits not timed)
 
 For each size: the demo data is generated and built in a temporary project (not timed here), the examples of the
 targets repeat and category:Phones are computed at the five rolling-origin cutoffs of a 30-day horizon (timed:
@@ -110,7 +110,7 @@ def best(repeat: int, run) -> float:  # type: ignore[no-untyped-def]
     return min(times)
 
 
-def measure(customers: int, repeat: int, keras_epochs: int) -> None:
+def measure(customers: int, repeat: int, keras_epochs: int, fits: bool = True) -> None:
     import duckdb
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -120,8 +120,8 @@ def measure(customers: int, repeat: int, keras_epochs: int) -> None:
     from marketsql.models.propensity import FEATURES, parse_targets
     from marketsql.models.propensity.candidates import export_trees
     from marketsql.models.propensity.data import cutoffs, examples, targets_macro
-    from marketsql.models.propensity.sequences import sequences_as_of
     from marketsql.models.propensity.scoring import Linear, Trees
+    from marketsql.models.propensity.sequences import sequences_as_of
     from marketsql.models.propensity.sql import linear_probability
 
     with tempfile.TemporaryDirectory() as folder:
@@ -157,18 +157,23 @@ def measure(customers: int, repeat: int, keras_epochs: int) -> None:
             del parts
         floor = child(__file__, "fit", path=path, candidate="load")
         print(f"  load only: peak RSS {floor['peak_rss_mb']:.0f} MB")
-        for candidate in ("logistic", "hgb"):
+        for candidate in ("logistic", "hgb") if fits else ():
             got = child(__file__, "fit", path=path, candidate=candidate)
             print(f"  fit {candidate:<8} {got['fit_seconds']:6.2f} s on {got['rows']:,} rows, peak RSS"
                   f" {got['peak_rss_mb']:.0f} MB (+{got['peak_rss_mb'] - floor['peak_rss_mb']:.0f} MB over load)")
         weights = str(Path(folder) / "keras.npz")
         if keras_epochs:
             got = child(__file__, "keras", path=path, sequences=sequences, weights=weights, epochs=keras_epochs)
-            print(f"  fit keras    {got['fit_seconds']:6.2f} s on {got['rows']:,} rows ({got['epochs']} epochs of batches"
-                  f" of {got['batch']:,}: {got['fit_seconds'] / got['epochs']:.1f} s/epoch, plus the TensorFlow import),"
-                  f" peak RSS {got['peak_rss_mb']:.0f} MB")
-        # scoring: the models fitted here, served by the SQL paths, against predict_proba on numpy
+            print(f"  fit keras    {got['fit_seconds']:6.2f} s on {got['rows']:,} rows ({got['epochs']} epochs of"
+                  f" batches of {got['batch']:,}: {got['fit_seconds'] / got['epochs']:.1f} s/epoch, plus the TensorFlow"
+                  f" import), peak RSS {got['peak_rss_mb']:.0f} MB")
+        # scoring: the models fitted here (on a sample with --no-fits: the trees keep ≤ 15 leaves whatever the rows),
+        # served by the SQL paths, against predict_proba on numpy
         x, y = _xy(path)
+        if not fits:
+            keep = np.random.default_rng(0).permutation(len(x))[:200_000]
+            x, y = x[keep], y[keep]
+            print(f"  (fits not timed: --no-fits; the scoring models are fitted on {len(x):,} sampled rows)")
         mean, scale = x.mean(axis=0), np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
         logistic = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
         hgb = HistGradientBoostingClassifier(max_iter=150, max_leaf_nodes=15, learning_rate=0.1,
@@ -233,8 +238,9 @@ def keras_scoring(project, weights: str, repeat: int) -> None:  # type: ignore[n
     vocabulary = Vocabulary(tuple(saved["products"]), tuple(saved["categories"]))
     con = duckdb.connect(str(project.database), read_only=True)
     con.execute(targets_macro(parse_targets(["category:Phones"]), temporary=True))
+    views = project.views
     table = con.sql(f"SELECT f.customer_id, {', '.join(FEATURES)}, {', '.join(COLUMNS)} FROM"
-                    f" ({project.views['propensity_features'].sql}) AS f LEFT JOIN ({project.views['propensity_sequences'].sql}) AS q"
+                    f" ({views['propensity_features'].sql}) AS f LEFT JOIN ({views['propensity_sequences'].sql}) AS q"
                     " ON q.customer_id = f.customer_id").to_arrow_table()
     con.close()
     score = duckdb.connect()
@@ -269,13 +275,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keras-epochs", type=int, default=5, help="epochs of the timed Keras fit")
     parser.add_argument("--no-keras", action="store_true", help="leave the Keras candidate out")
+    parser.add_argument("--no-fits", action="store_true", help="time no fit (scoring models fitted on 200 k rows)")
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
     if args.child:
         return run_child(CHILDREN, *args.child)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     for size in (int(s) for s in args.sizes.split(",")):
-        measure(size, args.repeat, 0 if args.no_keras else args.keras_epochs)
+        measure(size, args.repeat, 0 if args.no_keras else args.keras_epochs, not args.no_fits)
 
 
 if __name__ == "__main__":

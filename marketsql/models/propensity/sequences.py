@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from marketsql.core.sqltext import literal
-
 from marketsql.errors import ModelError
 
 STEPS = 20  # how many of the latest order lines the network reads (as many as the view's lists hold)
@@ -97,11 +96,12 @@ class SequenceIndex:
         self.vocabulary, self.parts = vocabulary, {}
         encoded, offset = [], 0
         for day, table in tables.items():
-            encoded.append(vocabulary.encode(*(table[c] for c in COLUMNS), steps=steps))
+            products, categories, days = (table[c] for c in COLUMNS)
+            encoded.append(vocabulary.encode(products, categories, days, steps=steps))
             self.parts[day] = (offset, pd.Index(table["customer_id"].to_numpy(zero_copy_only=False).astype(str)))
             offset += table.num_rows
-        encoded.append(tuple(np.zeros((1, steps), dtype=a.dtype) for a in encoded[0]) if encoded else
-                       (np.zeros((1, steps), np.int32), np.zeros((1, steps), np.int32), np.zeros((1, steps), np.float32)))
+        encoded.append((np.zeros((1, steps), np.int32), np.zeros((1, steps), np.int32),
+                        np.zeros((1, steps), np.float32)))
         self.empty = offset  # the last row: no history
         self.arrays = tuple(np.concatenate([e[i] for e in encoded]) for i in range(3))
 

@@ -142,9 +142,10 @@ class Propensity(ModelKind):
         def propensity_trees(index: pa.Array, *features: pa.Array) -> pa.Array:
             x, out = _columns(features), np.full(len(index), np.nan)
             for i, rows in _by_target(index):
-                if not isinstance(models[i], Trees):
+                model = models[i]
+                if not isinstance(model, Trees):
                     raise ModelError(f"target {i} of propensity v{record.version} is not served by trees")
-                out[rows] = models[i].probability(x[rows])
+                out[rows] = model.probability(x[rows])
             return pa.array(out, type=pa.float64())
 
         def propensity_reasons_at(index: pa.Array, *features: pa.Array) -> pa.Array:
@@ -179,7 +180,8 @@ class Propensity(ModelKind):
                 if not isinstance(net, SequenceNet):
                     raise ModelError(f"target {i} of propensity v{record.version} is not served by the Keras network")
                 picked = pa.array(rows)
-                steps = vocabularies[i].encode(*(a.take(picked) for a in lists),
+                products, categories, days = (a.take(picked) for a in lists)
+                steps = vocabularies[i].encode(products, categories, days,
                                                steps=int(record.params["targets"][i]["steps"]))
                 yield net, rows, x[rows], steps
 
