@@ -231,7 +231,7 @@ def keras_scoring(project, weights: str, repeat: int) -> None:  # type: ignore[n
     from marketsql.models.propensity import FEATURES, parse_targets
     from marketsql.models.propensity.data import targets_macro
     from marketsql.models.propensity.network import WEIGHTS, SequenceNet
-    from marketsql.models.propensity.sequences import COLUMNS, SequenceIndex, Vocabulary
+    from marketsql.models.propensity.sequences import COLUMNS, SequenceIndex, Vocabulary, as_lists
 
     saved = np.load(weights, allow_pickle=True)
     net = SequenceNet({k: saved[k] for k in WEIGHTS}, saved["mean"], saved["scale"], 1.0, 0.0)
@@ -239,8 +239,9 @@ def keras_scoring(project, weights: str, repeat: int) -> None:  # type: ignore[n
     con = duckdb.connect(str(project.database), read_only=True)
     con.execute(targets_macro(parse_targets(["category:Phones"]), temporary=True))
     views = project.views
+    lists = as_lists(views["propensity_sequences"].sql)
     table = con.sql(f"SELECT f.customer_id, {', '.join(FEATURES)}, {', '.join(COLUMNS)} FROM"
-                    f" ({views['propensity_features'].sql}) AS f LEFT JOIN ({views['propensity_sequences'].sql}) AS q"
+                    f" ({views['propensity_features'].sql}) AS f LEFT JOIN ({lists}) AS q"
                     " ON q.customer_id = f.customer_id").to_arrow_table()
     con.close()
     score = duckdb.connect()

@@ -20,7 +20,7 @@ from marketsql.errors import ModelError
 from marketsql.models import kind
 from marketsql.models.propensity import FEATURES
 from marketsql.models.propensity.data import examples
-from marketsql.models.propensity.sequences import COLUMNS, SequenceIndex, Vocabulary, sequences_as_of
+from marketsql.models.propensity.sequences import COLUMNS, SequenceIndex, Vocabulary, as_lists, sequences_as_of
 from marketsql.models.registry import Registry
 
 CUTOFF = date(2024, 9, 1)
@@ -77,7 +77,8 @@ def test_serving_the_keras_model_never_imports_tensorflow(keras_shop: Path) -> N
     code = ("import sys, marketsql, marketsql.models.propensity.serve\n"
             f"con = marketsql.connect({str(keras_shop)!r}, read_only=True)\n"
             "print(con.execute(\"SELECT count(propensity_score_seq(f.target_index, q.seq_products, q.seq_categories,"
-            f" q.seq_days, {', '.join(FEATURES)})) FROM propensity_features AS f LEFT JOIN propensity_sequences AS q"
+            f" q.seq_days, {', '.join(FEATURES)})) FROM propensity_features AS f LEFT JOIN"
+            f" ({as_lists('SELECT * FROM propensity_sequences')}) AS q"
             " USING (customer_id)\").fetchall()[0][0], 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
             "con.close()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)

@@ -1,8 +1,9 @@
 -- marketsql: requires propensity
 -- What the Keras sequence candidate of the propensity model reads: per customer, the last 20 order lines before the
--- analysis date, oldest first — product, category and days before the analysis date. Training reruns this same SQL
--- as of each cutoff (marketsql/models/propensity/sequences.py), so a step is always a purchase before the cutoff;
--- customer_propensity joins it (only a target served by the Keras network reads it).
+-- analysis date (step 1 = the latest) — product, category and days before the analysis date. Training reruns this
+-- same SQL as of each cutoff (marketsql/models/propensity/sequences.py), so a step is always a purchase before the
+-- cutoff; customer_propensity gathers the steps into lists (only a target served by the Keras network reads them).
+-- One row per step (no lists), so the view runs on PostgreSQL too.
 WITH as_of AS (
     SELECT analysis_date FROM analysis_date
 ),
@@ -17,11 +18,6 @@ ranked AS (
     LEFT JOIN stg_products AS p ON p.product_id = l.product_id
     WHERE l.order_ts < (SELECT analysis_date FROM as_of)
 )
-SELECT
-    customer_id,
-    list(product_id ORDER BY step DESC) AS seq_products,
-    list(category ORDER BY step DESC) AS seq_categories,
-    list(days ORDER BY step DESC) AS seq_days
+SELECT customer_id, step, product_id, category, days
 FROM ranked
 WHERE step <= 20
-GROUP BY customer_id

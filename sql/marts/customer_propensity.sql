@@ -8,7 +8,7 @@
 --   algorithm     what scores this target: logistic, hgb, keras or baseline (when no candidate beat it)
 -- Computed at build by the model's macros (plain SQL for logistic/baseline) and Arrow UDFs (trees, the Keras
 -- network in numpy, reasons), and stored as a table, so every client reads it. propensity_sequences holds each
--- customer's last purchases (only a target served by the Keras sequence network reads them).
+-- customer's last purchases, gathered here into lists (only a target served by the Keras network reads them).
 WITH scored AS (
     SELECT
         f.customer_id,
@@ -20,7 +20,15 @@ WITH scored AS (
             avg_basket_lines, log_distinct_products, distinct_categories, interpurchase_days, return_rate,
             top_category_share, target_bought, log_target_orders, target_recency_days, target_share) AS reasons
     FROM propensity_features AS f
-    LEFT JOIN propensity_sequences AS q ON q.customer_id = CAST(f.customer_id AS VARCHAR)
+    LEFT JOIN (
+        SELECT
+            customer_id,
+            list(product_id ORDER BY step DESC) AS seq_products,
+            list(category ORDER BY step DESC) AS seq_categories,
+            list(days ORDER BY step DESC) AS seq_days
+        FROM propensity_sequences
+        GROUP BY customer_id
+    ) AS q ON q.customer_id = CAST(f.customer_id AS VARCHAR)
 )
 SELECT
     s.customer_id,

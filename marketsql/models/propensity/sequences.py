@@ -29,6 +29,14 @@ COLUMNS = ("seq_products", "seq_categories", "seq_days")
 Steps = tuple[np.ndarray, np.ndarray, np.ndarray]  # product tokens, category tokens, scaled days (rows × steps)
 
 
+def as_lists(steps_sql: str) -> str:
+    """The steps of ``steps_sql`` (one row per customer and step, as the view) gathered into one row per customer:
+    ``customer_id`` and the :data:`COLUMNS` lists, oldest step first."""
+    return ("SELECT customer_id, list(product_id ORDER BY step DESC) AS seq_products,"
+            " list(category ORDER BY step DESC) AS seq_categories, list(days ORDER BY step DESC) AS seq_days"
+            f" FROM ({steps_sql}) AS s GROUP BY customer_id")
+
+
 def sequences_as_of(con: duckdb.DuckDBPyConnection, views: Mapping[str, Any], cutoff: date) -> pa.Table:
     """The project's ``propensity_sequences`` view as of ``cutoff`` (as Arrow: the lists stay columnar), through the
     temporary ``analysis_date`` of :func:`marketsql.models.asof.features_as_of`."""
@@ -38,7 +46,7 @@ def sequences_as_of(con: duckdb.DuckDBPyConnection, views: Mapping[str, Any], cu
     con.execute("CREATE OR REPLACE TEMP VIEW analysis_date AS SELECT DATE"
                 f" {literal(cutoff.isoformat())} AS analysis_date")
     try:
-        return con.sql(f"SELECT * FROM ({views['propensity_sequences'].sql})").to_arrow_table()
+        return con.sql(as_lists(views["propensity_sequences"].sql)).to_arrow_table()
     finally:
         con.execute("DROP VIEW IF EXISTS temp.analysis_date")
 

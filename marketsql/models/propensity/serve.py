@@ -25,7 +25,7 @@ from .candidates import parse_candidates
 from .data import check_targets, cutoffs
 from .network import SequenceNet, net_of
 from .scoring import Linear, Model, Trees, model_of, reasons
-from .sequences import SequenceIndex, Vocabulary
+from .sequences import SequenceIndex, Vocabulary, as_lists
 from .targets import FEATURES, Target, parse_targets
 from .train import PropensityTraining, train_targets
 
@@ -210,7 +210,7 @@ class Propensity(ModelKind):
         frame = con.execute("SELECT *, propensity(customer_id, target) AS sql_p FROM propensity_features"
                             " ORDER BY target_index, customer_id").df()
         models = models_of(con, record)
-        table = con.sql("SELECT * FROM propensity_sequences").to_arrow_table() if any(
+        table = con.sql(as_lists("SELECT * FROM propensity_sequences")).to_arrow_table() if any(
             isinstance(m, SequenceNet) for m in models) else None
         python = np.empty(len(frame))
         for i, model in enumerate(models):
