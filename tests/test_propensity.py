@@ -14,7 +14,7 @@ import marketsql
 from marketsql.core.sqltext import literal
 from marketsql.errors import ModelError
 from marketsql.models.propensity import FEATURES, Target, parse_targets
-from marketsql.models.propensity.candidates import CANDIDATES, export_trees
+from marketsql.models.propensity.candidates import DEFAULT, export_trees
 from marketsql.models.propensity.data import examples
 from marketsql.models.propensity.scoring import Linear, Trees
 from marketsql.models.propensity.sql import linear_probability
@@ -104,7 +104,7 @@ def test_every_candidate_is_judged_and_the_best_pr_auc_is_served(small_shop: Pat
     cut = record.metrics["cutoffs"]
     assert cut["fit"][0] < cut["validation"] < cut["evaluation"] and cut["horizon_days"] == 30
     for name, t in targets.items():
-        assert set(t["candidates"]) == set(CANDIDATES)
+        assert set(t["candidates"]) == set(DEFAULT) == set(record.metrics["candidates"])
         for m in t["candidates"].values():
             assert 0 < m["pr_auc"] <= 1 and 0.5 < m["roc_auc"] <= 1 and 0 <= m["brier"] < 0.25
             assert len(m["reliability"]) == 10 and sum(b["customers"] for b in m["reliability"]) == t["rows"][

@@ -37,7 +37,9 @@ def train(
     discount: Annotated[float, typer.Option(help="clv: annual discount rate of the CLV.")] = 0.1,
     k: Annotated[int, typer.Option("--k", help="Recommendation: list length the candidates are judged at.")] = 10,
     epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
-    candidates: Annotated[str | None, typer.Option(help="Recommendation: comma-separated candidates.")] = None,
+    candidates: Annotated[str | None, typer.Option(
+        help="Recommendation, propensity: comma-separated candidates (propensity: logistic,hgb by default; add keras"
+             " for the Keras sequence network).")] = None,
     outcome: Annotated[str | None, typer.Option(help="uplift: outcome of campaign_customers, visit (default) or"
                                                      " conversion.")] = None,
     source: SourceOpt = None,

@@ -5,20 +5,30 @@
 --   decile        1 = the tenth most likely to buy, 10 = the least likely (per target)
 --   reason_1..3   the three largest contributions to the score, "feature +0.42" on the log-odds scale (logistic
 --                 and baseline: coefficient x standardised value; trees: occlusion, see README)
---   algorithm     what scores this target: logistic, hgb or baseline (when no candidate beat it)
--- Computed at build by the model's macros (plain SQL for logistic/baseline) and Arrow UDFs (trees, reasons), and
--- stored as a table, so every client reads it.
+--   algorithm     what scores this target: logistic, hgb, keras or baseline (when no candidate beat it)
+-- Computed at build by the model's macros (plain SQL for logistic/baseline) and Arrow UDFs (trees, the Keras
+-- network in numpy, reasons), and stored as a table, so every client reads it. propensity_sequences holds each
+-- customer's last purchases, gathered here into lists (only a target served by the Keras network reads them).
 WITH scored AS (
     SELECT
-        customer_id,
-        target,
-        propensity_score(target_index, recency_days, recency_score, log_frequency, log_monetary, tenure_days, log_avg_basket_value,
+        f.customer_id,
+        f.target,
+        propensity_score_seq(f.target_index, q.seq_products, q.seq_categories, q.seq_days, recency_days, recency_score, log_frequency, log_monetary, tenure_days, log_avg_basket_value,
             avg_basket_lines, log_distinct_products, distinct_categories, interpurchase_days, return_rate,
             top_category_share, target_bought, log_target_orders, target_recency_days, target_share) AS probability,
-        propensity_reasons_at(target_index, recency_days, recency_score, log_frequency, log_monetary, tenure_days, log_avg_basket_value,
+        propensity_reasons_seq(f.target_index, q.seq_products, q.seq_categories, q.seq_days, recency_days, recency_score, log_frequency, log_monetary, tenure_days, log_avg_basket_value,
             avg_basket_lines, log_distinct_products, distinct_categories, interpurchase_days, return_rate,
             top_category_share, target_bought, log_target_orders, target_recency_days, target_share) AS reasons
-    FROM propensity_features
+    FROM propensity_features AS f
+    LEFT JOIN (
+        SELECT
+            customer_id,
+            list(product_id ORDER BY step DESC) AS seq_products,
+            list(category ORDER BY step DESC) AS seq_categories,
+            list(days ORDER BY step DESC) AS seq_days
+        FROM propensity_sequences
+        GROUP BY customer_id
+    ) AS q ON q.customer_id = CAST(f.customer_id AS VARCHAR)
 )
 SELECT
     s.customer_id,

@@ -1,7 +1,8 @@
 """The candidates of one target, fitted on the fit cutoffs, calibrated (Platt) on the validation cutoff and
-exported to the numpy scorers of :mod:`.scoring`: the baseline rule, logistic regression, HistGradientBoosting.
+exported to the numpy scorers of :mod:`.scoring` and :mod:`.network`: the baseline rule, logistic regression,
+HistGradientBoosting and (on request: ``candidates="…,keras"``) the Keras sequence network.
 
-scikit-learn is imported inside the fitting functions only: serving never needs it.
+scikit-learn and TensorFlow are imported inside the fitting functions only: serving never needs them.
 """
 
 from __future__ import annotations
@@ -11,10 +12,29 @@ from typing import Any
 
 import numpy as np
 
+from marketsql.errors import ModelError
+
+from .network import SequenceNet, Steps
 from .scoring import Linear, Model, Trees
+from .sequences import Vocabulary
 from .targets import BASELINE_FEATURES, FEATURES
 
-CANDIDATES = ("baseline", "logistic", "hgb")
+CANDIDATES = ("baseline", "logistic", "hgb", "keras")  # every candidate there is, in the order they are shown
+DEFAULT = ("baseline", "logistic", "hgb")  # the Keras candidate is opt-in (TensorFlow's import alone costs 5-8 s)
+
+
+def parse_candidates(candidates: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """``"logistic,keras"`` -> the candidates to fit, in :data:`CANDIDATES` order (the baseline always: a model is
+    served only if it beats it); ModelError for a name that is not a candidate."""
+    if candidates is None:
+        return DEFAULT
+    given = candidates.split(",") if isinstance(candidates, str) else list(candidates)
+    names = {str(c).strip().lower() for c in given if str(c).strip()}
+    unknown = sorted(names - set(CANDIDATES))
+    if unknown:
+        raise ModelError(f"--candidates: {', '.join(unknown)} is not a propensity candidate — give a comma-separated"
+                         f" list of {', '.join(CANDIDATES)} (e.g. --candidates logistic,hgb,keras)")
+    return tuple(c for c in CANDIDATES if c in names or c == "baseline")
 
 
 @dataclass
@@ -22,7 +42,7 @@ class Fitted:
     """A candidate ready to serve: its scorer, its params/arrays to store and the seconds it took to fit."""
 
     name: str
-    model: Model
+    model: Model | SequenceNet
     params: dict[str, Any]
     arrays: dict[str, np.ndarray]
     seconds: float
@@ -111,3 +131,19 @@ def export_trees(fit: Any) -> dict[str, np.ndarray]:
     arrays["leaf"] = arrays["leaf"].astype(bool)
     arrays["roots"] = np.asarray(roots, dtype=np.int32)
     return arrays
+
+
+def fit_keras(x: np.ndarray, y: np.ndarray, steps: Steps, x_val: np.ndarray, y_val: np.ndarray, steps_val: Steps,
+              vocabulary: Vocabulary, seed: int, index: int) -> Fitted:
+    """The Keras sequence network (:mod:`.keras_candidate`), exported to numpy, then Platt on the validation fold."""
+    from .keras_candidate import fit_network
+
+    net, _, info = fit_network(x, y, steps, x_val, y_val, steps_val, len(vocabulary.products) + 2,
+                               len(vocabulary.categories) + 2, seed)
+    a, b = platt(net.raw(x_val, steps_val), y_val)
+    model = SequenceNet(net.weights, net.mean, net.scale, a, b)
+    params = {"shape": "sequence", "mean": net.mean.tolist(), "scale": net.scale.tolist(), "a": a, "b": b,
+              "steps": int(steps[0].shape[1]), "products": list(vocabulary.products),
+              "categories": list(vocabulary.categories), "epochs": info["epochs"], "best_epoch": info["best_epoch"]}
+    arrays = {f"t{index}_{k}": v for k, v in net.weights.items()}
+    return Fitted("keras", model, params, arrays, info["fit_seconds"])

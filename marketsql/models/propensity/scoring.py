@@ -10,6 +10,7 @@ its training mean.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -60,18 +61,36 @@ class Trees:
     b: float
     mean: np.ndarray  # training means, for occlusion reasons
 
+    @cached_property
+    def walk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+        """What :meth:`raw` walks: per node its feature and threshold (a leaf: +inf, so it stays put), its two
+        children side by side (a leaf: itself twice), the roots deepest tree first, and per level how many trees
+        are still that deep."""
+        leaf = np.asarray(self.leaf, dtype=bool)
+        itself = np.arange(len(leaf))
+        feature = np.where(leaf, 0, self.feature).astype(np.intp)
+        threshold = np.where(leaf, np.inf, self.threshold).astype(np.float64)
+        children = np.stack([np.where(leaf, itself, self.left), np.where(leaf, itself, self.right)],
+                            axis=1).ravel().astype(np.intp)
+        depths = np.array([_depth(int(root), leaf, self.left, self.right) for root in self.roots], dtype=np.int64)
+        order = np.argsort(-depths, kind="stable")
+        active = [int((depths > level).sum()) for level in range(int(depths.max(initial=0)))]
+        return feature, threshold, children, np.asarray(self.roots, dtype=np.intp)[order], active
+
     def raw(self, x: np.ndarray) -> np.ndarray:
-        """The uncalibrated boosting score of each row (all trees walked together, one level per step)."""
+        """The uncalibrated boosting score of each row: every tree walked at once, one level per step, only the trees
+        still that deep (trees × rows of node numbers; no Python loop over rows or trees)."""
+        feature, threshold, children, roots, active = self.walk
         x = np.nan_to_num(np.asarray(x, dtype=np.float64))
-        rows = np.arange(len(x))[:, None]
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
-        while True:
-            open_ = ~self.leaf[node]
-            if not open_.any():
-                break
-            go_left = x[rows, self.feature[node]] <= self.threshold[node]
-            node = np.where(open_, np.where(go_left, self.left[node], self.right[node]), node)
-        return self.base + self.value[node].sum(axis=1)
+        n = len(x)
+        flat = np.ascontiguousarray(x.T).ravel()  # feature j of row i at j * n + i
+        rows = np.arange(n, dtype=np.intp)
+        node = np.repeat(roots[:, None], n, axis=1)
+        for deep in active:
+            at = node[:deep]
+            right = flat.take(feature.take(at) * n + rows) > threshold.take(at)
+            node[:deep] = children.take(at * 2 + right)
+        return self.base + self.value.take(node).sum(axis=0)
 
     def logit(self, x: np.ndarray) -> np.ndarray:
         """The calibrated log-odds."""
@@ -94,6 +113,18 @@ class Trees:
 
 
 Model = Linear | Trees
+
+
+def _depth(root: int, leaf: np.ndarray, left: np.ndarray, right: np.ndarray) -> int:
+    """The longest root-to-leaf path of one tree, in splits."""
+    deepest, stack = 0, [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if leaf[node]:
+            deepest = max(deepest, depth)
+        else:
+            stack += [(int(left[node]), depth + 1), (int(right[node]), depth + 1)]
+    return deepest
 
 
 def reasons(model: Model, x: np.ndarray, names: tuple[str, ...], top: int = 3) -> list[list[str]]:

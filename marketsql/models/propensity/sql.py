@@ -1,6 +1,11 @@
 """The propensity model as SQL: a plain macro per linear target (logistic or baseline: usable from any DuckDB
 client), ``propensity_score`` dispatching on the target (trees go to the Arrow UDF ``propensity_trees``),
-``propensity_targets()`` and, once ``customer_propensity`` is built, the lookups by customer id."""
+``propensity_targets()`` and, once ``customer_propensity`` is built, the lookups by customer id.
+
+The Keras sequence network also reads the purchase sequence: the mart joins the view ``propensity_sequences`` and
+calls ``propensity_score_seq`` /
+``propensity_reasons_seq``, which send those targets to the UDFs ``propensity_keras`` / ``propensity_keras_reasons``
+and the others to ``propensity_score`` / ``propensity_reasons_at``. ``propensity_score`` alone gives NULL for them."""
 
 from __future__ import annotations
 
@@ -9,10 +14,14 @@ from typing import Any
 from marketsql.core.sqltext import bare_name, literal, number, quote_ident
 
 from .scoring import CLAMP, Linear
+from .sequences import COLUMNS
 from .targets import FEATURES, Target
 
 UNTRAINED = "no trained propensity model in this database — run `marketsql train propensity`"
 ARGS = ", ".join(FEATURES)
+SEQ_ARGS = ", ".join(COLUMNS)
+EMPTY = {"seq_products": "CAST([] AS VARCHAR[])", "seq_categories": "CAST([] AS VARCHAR[])",
+         "seq_days": "CAST([] AS DOUBLE[])"}
 
 
 def linear_probability(model: Linear) -> str:
@@ -54,18 +63,38 @@ def duckdb_macros(targets: list[Target], linear: dict[int, Linear], params: dict
     trees); the customer-id lookups fail with "build first" until :func:`customer_macros` replaces them."""
     statements = [targets_table(targets, params, version)]
     cases, names = [], macro_names(targets, params)
+    shapes = [t["shape"] for t in params["targets"]]
     for i in range(len(targets)):
         if i in linear:
             name = names[i]
             statements.append(f"CREATE OR REPLACE MACRO {name}({ARGS}) AS {linear_probability(linear[i])}")
             cases.append(f"WHEN {number(i)} THEN {name}({ARGS})")
-        else:
+        elif shapes[i] == "trees":
             cases.append(f"WHEN {number(i)} THEN propensity_trees(target_index, {ARGS})")
+        else:
+            cases.append(f"WHEN {number(i)} THEN CAST(NULL AS DOUBLE)")
     statements.append(f"CREATE OR REPLACE MACRO propensity_score(target_index, {ARGS}) AS"
                       f" CASE target_index {' '.join(cases)} END")
+    statements += sequence_macros(shapes)
     build_first = f"error({literal('customer_propensity is not built yet — run `marketsql build`')})"
     statements += _lookups(build_first, build_first, build_first)
     return statements
+
+
+def sequence_macros(shapes: list[str]) -> list[str]:
+    """The two ``*_seq`` dispatchers the mart calls (see the module docstring)."""
+    keras = [i for i, shape in enumerate(shapes) if shape == "sequence"]
+    lists = ", ".join(f"coalesce({c}, {EMPTY[c]})" for c in COLUMNS)
+    when = " OR ".join(f"target_index = {number(i)}" for i in keras) or "false"
+    both = f"target_index, {SEQ_ARGS}, {ARGS}"
+    return [f"CREATE OR REPLACE MACRO propensity_score_seq({both}) AS CASE WHEN {when} THEN"
+            f" propensity_keras(target_index, {lists}, {ARGS}) ELSE propensity_score(target_index, {ARGS}) END"
+            if keras else f"CREATE OR REPLACE MACRO propensity_score_seq({both}) AS"
+            f" propensity_score(target_index, {ARGS})",
+            f"CREATE OR REPLACE MACRO propensity_reasons_seq({both}) AS CASE WHEN {when} THEN"
+            f" propensity_keras_reasons(target_index, {lists}, {ARGS}) ELSE propensity_reasons_at(target_index, {ARGS})"
+            " END" if keras else f"CREATE OR REPLACE MACRO propensity_reasons_seq({both}) AS"
+            f" propensity_reasons_at(target_index, {ARGS})"]
 
 
 def customer_macros(has_repeat: bool) -> list[str]:
@@ -90,4 +119,6 @@ def duckdb_untrained() -> list[str]:
     fail = f"error({literal(UNTRAINED)})"
     return [*_lookups(fail, fail, fail),
             f"CREATE OR REPLACE MACRO propensity_score(target_index, {ARGS}) AS {fail}",
+            f"CREATE OR REPLACE MACRO propensity_score_seq(target_index, {SEQ_ARGS}, {ARGS}) AS {fail}",
+            f"CREATE OR REPLACE MACRO propensity_reasons_seq(target_index, {SEQ_ARGS}, {ARGS}) AS {fail}",
             f"CREATE OR REPLACE MACRO propensity_targets() AS TABLE SELECT {fail} AS error"]

@@ -13,9 +13,11 @@ import pandas as pd
 
 from marketsql.errors import ModelError
 
-from .candidates import CANDIDATES, Fitted, fit_baseline, fit_hgb, fit_logistic
+from .candidates import CANDIDATES, DEFAULT, Fitted, fit_baseline, fit_hgb, fit_keras, fit_logistic
 from .data import Cutoffs, examples
 from .metrics import judge
+from .network import SequenceNet, Steps
+from .sequences import SequenceIndex, Vocabulary, sequences_as_of
 from .targets import FEATURES, Target
 
 MIN_CLASS = 10  # buyers and non-buyers each fold needs: fewer cannot be fitted or judged
@@ -53,7 +55,7 @@ class PropensityTraining:
         for r in self.results:
             out.append(f"{r.target.name}: {r.positives['evaluation']:,} of {r.rows['evaluation']:,} customers bought"
                        f" within {c.horizon_days} days of {c.evaluation}")
-            for name in CANDIDATES:
+            for name in (c for c in CANDIDATES if c in r.metrics):
                 m = r.metrics[name]
                 mark = " <- served" if name == r.served.name else ""
                 out.append(f"  {name:<9} PR AUC {m['pr_auc']:.3f}  ROC AUC {m['roc_auc']:.3f}  Brier {m['brier']:.4f}"
@@ -67,9 +69,19 @@ def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return frame[list(FEATURES)].to_numpy(np.float64), frame["label"].to_numpy(np.int64)
 
 
+def probability(fitted: Fitted, x: np.ndarray, steps: Steps | None) -> np.ndarray:
+    """A candidate's calibrated probability (the sequence network also reads the purchase sequences)."""
+    if isinstance(fitted.model, SequenceNet):
+        assert steps is not None
+        return fitted.model.probability(x, steps)
+    return fitted.model.probability(x)
+
+
 def fit_target(target: Target, index: int, fit: pd.DataFrame, validation: pd.DataFrame, evaluation: pd.DataFrame,
-               seed: int, candidates: Sequence[str] = CANDIDATES) -> TargetResult:
-    """Fit, calibrate and judge the candidates of one target; serve the best PR AUC (the baseline on a tie)."""
+               seed: int, candidates: Sequence[str] = DEFAULT, sequences: SequenceIndex | None = None,
+               serve: str | None = None) -> TargetResult:
+    """Fit, calibrate and judge the candidates of one target; serve the best PR AUC (the baseline on a tie), or
+    ``serve`` when given (tests: to serve a candidate whatever its score)."""
     folds = {"fit": fit, "validation": validation, "evaluation": evaluation}
     positives = {name: int(frame["label"].sum()) for name, frame in folds.items()}
     rows = {name: len(frame) for name, frame in folds.items()}
@@ -86,24 +98,40 @@ def fit_target(target: Target, index: int, fit: pd.DataFrame, validation: pd.Dat
         fitted.append(fit_logistic(x, y, xv, yv, seed))
     if "hgb" in candidates:
         fitted.append(fit_hgb(x, y, xv, yv, seed, index))
-    metrics = {f.name: {**judge(f.model.probability(xe), ye), "fit_seconds": f.seconds} for f in fitted}
+    se = None
+    if "keras" in candidates:
+        assert sequences is not None
+        s, sv, se = (sequences.steps(frame["customer_id"], frame["cutoff"]) for frame in (fit, validation, evaluation))
+        fitted.append(fit_keras(x, y, s, xv, yv, sv, sequences.vocabulary, seed, index))
+    metrics = {f.name: {**judge(probability(f, xe, se), ye), "fit_seconds": f.seconds} for f in fitted}
     best = max(fitted, key=lambda f: (metrics[f.name]["pr_auc"], f.name == "baseline"))
+    if serve is not None:
+        best = next(f for f in fitted if f.name == serve)
     return TargetResult(target, metrics, best, positives, rows)
 
 
 def train_targets(con: duckdb.DuckDBPyConnection, views: Mapping[str, Any], targets: Sequence[Target],
                   cutoffs: Cutoffs, seed: int, say: Callable[[str], None],
-                  candidates: Sequence[str] = CANDIDATES) -> PropensityTraining:
-    """Examples at every cutoff (all targets at once), then each target's candidates."""
+                  candidates: Sequence[str] = DEFAULT, serve: str | None = None) -> PropensityTraining:
+    """Examples at every cutoff (all targets at once; with the purchase sequences as of the same cutoff when the
+    Keras candidate is fitted), then each target's candidates."""
+    tables: dict[Any, Any] = {}
+
     def at(day: Any) -> pd.DataFrame:
         say(f"features as of {day}")
+        if "keras" in candidates:
+            tables[day] = sequences_as_of(con, views, day)
         return examples(con, views, targets, day, cutoffs.horizon_days)
 
     fit = pd.concat([at(day) for day in cutoffs.fit], ignore_index=True)
     validation, evaluation = at(cutoffs.validation), at(cutoffs.evaluation)
+    sequences = None
+    if tables:  # tokens for the fit cutoffs' products only
+        sequences = SequenceIndex(Vocabulary.of(tables[day] for day in cutoffs.fit), tables)
     results = []
     for index, target in enumerate(targets):
         say(f"fitting the candidates of {target.name}")
         part = [frame[frame["target"] == target.name] for frame in (fit, validation, evaluation)]
-        results.append(fit_target(target, index, part[0], part[1], part[2], seed=seed, candidates=candidates))
+        results.append(fit_target(target, index, part[0], part[1], part[2], seed=seed, candidates=candidates,
+                                  sequences=sequences, serve=serve))
     return PropensityTraining(cutoffs, results, {"evaluation": evaluation})
