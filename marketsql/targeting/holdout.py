@@ -18,7 +18,9 @@ import duckdb
 import numpy as np
 
 from marketsql.models.propensity.data import examples
-from marketsql.models.propensity.serve import models_of, targets_of
+from marketsql.models.propensity.network import SequenceNet
+from marketsql.models.propensity.sequences import SequenceIndex, sequences_as_of
+from marketsql.models.propensity.serve import models_of, targets_of, vocabulary_of
 from marketsql.models.propensity.targets import FEATURES
 from marketsql.models.registry import Registry
 
@@ -40,8 +42,14 @@ def propensity_holdout(con: duckdb.DuckDBPyConnection, views: Mapping[str, Any],
     if frame.empty:
         return None
     x = frame[list(FEATURES)].to_numpy(np.float64)
-    frame = frame.assign(customer_id=frame["customer_id"].astype(str),
-                         p=models_of(con, record)[index].probability(x),
+    model = models_of(con, record)[index]
+    if isinstance(model, SequenceNet):  # the network also reads the purchase sequence as of the same cutoff
+        steps = SequenceIndex(vocabulary_of(record, index), {None: sequences_as_of(con, views, cutoff)},
+                              int(record.params["targets"][index]["steps"]))
+        p = model.probability(x, steps.steps(frame["customer_id"], [None] * len(frame)))
+    else:
+        p = model.probability(x)
+    frame = frame.assign(customer_id=frame["customer_id"].astype(str), p=p,
                          baseline_score=frame["target_bought"] + frame["recency_score"])
     values = scores.frame[["customer_id", "value"]]
     frame = frame.merge(values, on="customer_id", how="left")
