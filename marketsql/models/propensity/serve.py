@@ -9,7 +9,7 @@ reading the mart ``customer_propensity`` (materialised at build, so any client r
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import duckdb
 import numpy as np
@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from marketsql.core.udfs import Udf
 from marketsql.errors import ModelError
-from marketsql.models.kind import ModelKind, TrainContext, fingerprint
+from marketsql.models.kind import ModelKind, TrainContext, fingerprint, mirrored_id_type
 from marketsql.models.registry import ModelRecord
 
 from . import sql
@@ -70,22 +70,27 @@ class Propensity(ModelKind):
     options = ("target", "horizon_days", "seed")
 
     def train(self, context: TrainContext, target: str | list[str] | None = None, horizon_days: int = 30,
-              seed: int = 0) -> tuple[PropensityTraining, ModelRecord]:
-        """Examples at rolling cutoffs, candidates per target, the winner (or the baseline) registered."""
+              seed: int = 0, candidates: Sequence[str] = CANDIDATES) -> tuple[PropensityTraining, ModelRecord]:
+        """Examples at rolling cutoffs, candidates per target, the winner (or the baseline) registered.
+        ``candidates`` (Python only) leaves some out; the baseline is always fitted."""
+        unknown = [c for c in candidates if c not in CANDIDATES]
+        if unknown:
+            raise ModelError(f"candidate {unknown[0]!r} is unknown — give some of: {', '.join(CANDIDATES)}")
         targets = parse_targets(target)
         if not 1 <= int(horizon_days) <= 3650:
             raise ModelError(f"--horizon-days {horizon_days}: give 1 to 3650 days")
         con = context.con
         check_targets(con, targets)
         cuts = cutoffs(con, int(horizon_days))
-        result = train_targets(con, context.views, targets, cuts, seed, context.progress)
+        result = train_targets(con, context.views, targets, cuts, seed, context.progress, tuple(candidates))
         params = {"horizon_days": int(horizon_days), "cutoffs": cuts.as_dict(), "features": list(FEATURES),
                   "targets": [{"kind": r.target.kind, "value": r.target.value, "name": r.target.name,
                                "algorithm": r.served.name, **r.served.params} for r in result.results]}
         metrics = {"targets": {r.target.name: {"served": r.served.name, "baseline_served": r.baseline_served,
                                                "candidates": r.metrics, "positives": r.positives, "rows": r.rows}
                                for r in result.results},
-                   "cutoffs": cuts.as_dict(), "candidates": list(CANDIDATES)}
+                   "cutoffs": cuts.as_dict(),
+                   "candidates": [c for c in CANDIDATES if c == "baseline" or c in candidates]}
         first = result.results[0]
         metrics |= {"pr_auc": first.metrics[first.served.name]["pr_auc"],
                     "lift_top_10": first.metrics[first.served.name]["lift_top_10"]}
@@ -118,6 +123,26 @@ class Propensity(ModelKind):
             has_repeat = any(t.kind == "repeat" for t in targets_of(record))
             for statement in sql.customer_macros(has_repeat):
                 con.execute(statement)
+
+    def postgres(self, con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
+        """The compiled linear targets as plain PostgreSQL functions, and the lookup stand-ins while untrained or
+        unbuilt (see :mod:`.postgres`)."""
+        from .postgres import function_statements
+
+        if record is None:
+            return function_statements(schema, None, None, {}, built=False)
+        linear = {i: m for i, m in enumerate(models_of(con, record)) if isinstance(m, Linear)}
+        built = mirrored_id_type(con, "customer_propensity", "customer_id") is not None
+        return function_statements(schema, targets_of(record), record.params, linear, built)
+
+    def postgres_after_tables(self, con: duckdb.DuckDBPyConnection, record: ModelRecord, schema: str) -> list[str]:
+        """``propensity``, ``propensity_reasons`` and ``churn_risk`` reading the mirrored customer_propensity."""
+        from .postgres import lookup_statements
+
+        id_type = mirrored_id_type(con, "customer_propensity", "customer_id")
+        if id_type is None:
+            return []
+        return lookup_statements(schema, any(t.kind == "repeat" for t in targets_of(record)), id_type)
 
     def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
         """``propensity_trees(target_index, … features)`` (the calibrated probability of a tree target) and

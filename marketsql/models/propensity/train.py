@@ -53,7 +53,7 @@ class PropensityTraining:
         for r in self.results:
             out.append(f"{r.target.name}: {r.positives['evaluation']:,} of {r.rows['evaluation']:,} customers bought"
                        f" within {c.horizon_days} days of {c.evaluation}")
-            for name in CANDIDATES:
+            for name in (c for c in CANDIDATES if c in r.metrics):
                 m = r.metrics[name]
                 mark = " <- served" if name == r.served.name else ""
                 out.append(f"  {name:<9} PR AUC {m['pr_auc']:.3f}  ROC AUC {m['roc_auc']:.3f}  Brier {m['brier']:.4f}"
