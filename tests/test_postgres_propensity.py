@@ -136,7 +136,8 @@ def test_tampered_model_is_refused_and_the_mirror_kept(shop, postgres_server: Se
     with pytest.raises(MarketsqlError) as caught:
         project.mirror_postgres(postgres_server.dsn(), "shop")
     message = str(caught.value)
-    assert message.startswith("propensity v2: a stored value cannot be read") and "`marketsql train propensity`" in message
+    assert message.startswith("propensity v2: a stored value cannot be read")
+    assert "`marketsql train propensity`" in message
     assert "\n" not in message and _mirrored_at(postgres_server) == before
     with postgres_server.admin() as pg:  # the previous mirror still serves
         assert pg.execute("SELECT count(shop.propensity(customer_id, target)) > 0 FROM shop.customer_propensity"
@@ -179,3 +180,11 @@ def test_quotes_in_target_and_treatment_names_stay_data(postgres_server: Server)
     assert name == "propensity_logistic_category_kid_s_phones_drop_schema_quoted"
     assert got == (0.25, ["a", "b", "c"], 0.25, 0.5, None)
     assert abs(compiled - float(linear[1].probability(x[None, :])[0])) <= 1e-12
+
+
+def test_check_dry_runs_the_lookups_and_writes_nothing(shop, postgres_server: Server):  # noqa: F811
+    before = _mirrored_at(postgres_server)
+    result = shop["project"].check_postgres(postgres_server.dsn(), "shop")
+    assert result.checked == "server" and result.problems == []
+    assert {"propensity", "churn_risk", "uplift"} <= set(result.function_names) and result.lookups
+    assert _mirrored_at(postgres_server) == before

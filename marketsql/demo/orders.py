@@ -7,7 +7,6 @@ import numpy as np
 from .calendar import STORE_HOURS, WEB_HOURS, Calendar
 from .catalogue import BUNDLES
 from .customers import GROUPS, active_windows, group_attr, pick_rows
-from .upgrades import draw_phones
 
 Arrays = dict[str, np.ndarray]
 
@@ -72,12 +71,11 @@ def draw_orders(rng: np.random.Generator, cal: Calendar, curves: np.ndarray, cus
 
 
 def draw_lines(rng: np.random.Generator, cat: Arrays, weights: np.ndarray, n_days: int, orders: Arrays) -> Arrays:
-    """Lines: an optional phone first (the upgrade cycle of :mod:`.upgrades`), then accessories; one line per
-    product and order.
+    """Lines: an optional phone first, then accessories; one line per product and order.
 
     ``weights`` are the groups' pick weights (``group_weights(cat)``), ``n_days`` the period's length."""
     og = orders["group"]
-    has_phone = draw_phones(rng.random(og.size), orders)  # the planted upgrade cycle (upgrades.py)
+    has_phone = rng.random(og.size) < group_attr("p_phone")[og]
     n_lines = 1 + np.minimum(rng.poisson(group_attr("extra")[og]), 4)
     order = np.repeat(np.arange(og.size), n_lines)
     first = np.arange(order.size) == np.repeat(np.cumsum(n_lines) - n_lines, n_lines)
