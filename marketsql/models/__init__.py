@@ -80,6 +80,9 @@ def _stored_version(record: ModelRecord) -> Iterator[None]:
     except UnsafeSqlError as exc:
         raise ModelError(f"{record.name} v{record.version}: {exc} — the stored model cannot be compiled to SQL;"
                          f" retrain (`marketsql train {record.name}`) or activate another version") from None
+    except ValueError as exc:  # e.g. text where a number is stored (an edited record with a valid checksum)
+        raise ModelError(f"{record.name} v{record.version}: a stored value cannot be read ({exc}) — retrain"
+                         f" (`marketsql train {record.name}`) or activate another version") from None
     except (KeyError, IndexError, TypeError) as exc:
         raise ModelError(
             f"{record.name} v{record.version} was stored by another marketsql version ({type(exc).__name__}: "
@@ -106,4 +109,13 @@ def postgres_functions(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]
     for name in KINDS:
         with _stored_version(active[name]) if name in active else contextlib.nullcontext():
             statements.extend(kind(name).postgres(con, active.get(name), schema) or [])
+    return statements
+
+
+def postgres_after_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """PostgreSQL statements of the active models' functions that read mirrored tables (run after the tables)."""
+    statements: list[str] = []
+    for name, record in active_records(con).items():
+        with _stored_version(record):
+            statements.extend(kind(name).postgres_after_tables(con, record, schema) or [])
     return statements

@@ -110,6 +110,12 @@ class ModelKind:
         ``record`` is None); None when the kind has no PostgreSQL functions."""
         return None
 
+    def postgres_after_tables(self, con: duckdb.DuckDBPyConnection, record: ModelRecord,
+                              schema: str) -> list[str] | None:
+        """PostgreSQL statements creating functions that read mirrored tables of ``schema`` (e.g. a lookup by
+        customer id), run once the mirror's tables exist; like :meth:`compile_after_views`. Default: none."""
+        return None
+
     def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """The active version's output for every row it serves, computed twice: by the SQL (or UDFs) clients call,
         and by the Python model from the stored version. The common test (tests/test_kinds.py) requires them
@@ -137,3 +143,18 @@ def fingerprint(*frames: pd.DataFrame) -> str:
     for frame in frames:
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+# DuckDB → PostgreSQL types of the id columns the kinds' PostgreSQL lookups take (the mirror copies them as these)
+ID_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
+            "TINYINT": "smallint", "UTINYINT": "smallint", "USMALLINT": "integer", "UINTEGER": "bigint",
+            "DOUBLE": "double precision", "UUID": "uuid", "DATE": "date"}
+
+
+def mirrored_id_type(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str | None:
+    """The PostgreSQL type of ``main.table.column`` once mirrored; None when the table is not built (or the column
+    has a type that is not an id)."""
+    rows = con.execute("SELECT data_type FROM information_schema.columns WHERE table_schema = 'main'"
+                       " AND table_catalog = current_database() AND table_name = ? AND column_name = ?",
+                       [table, column]).fetchall()
+    return ID_TYPES.get(str(rows[0][0]).upper()) if rows else None

@@ -8,5 +8,6 @@
 - ``copy``: DuckDB types to PostgreSQL types, rows streamed through COPY;
 - ``mirror``: the check (a rolled-back dry run) and the all-or-nothing mirror with its schema swap.
 
-The models' SQL functions come from each model kind's ``compile_postgres`` (see ``models.py``).
+The models' SQL functions come from each model kind's ``postgres`` (created before the tables) and
+``postgres_after_tables`` (lookups reading mirrored marts, created after them); see ``marketsql.models``.
 """

@@ -105,11 +105,12 @@ class MirrorResult:
     copied_rows: int = 0
     copied_bytes: int = 0
     checked: str = "database"  # how far a check went: "files", "database" or "server"
+    lookups: list[str] = field(default_factory=list)  # model functions reading mirrored tables, created after them
 
     @property
     def function_names(self) -> list[str]:
-        """The model functions created in the mirror (``segment``, ``segment_name`` …)."""
-        return list(dict.fromkeys(_FUNCTION_RE.findall(" ".join(self.functions))))
+        """The model functions created in the mirror (``segment``, ``segment_name``, ``propensity`` …)."""
+        return list(dict.fromkeys(_FUNCTION_RE.findall(" ".join(self.functions + self.lookups))))
 
     @property
     def items(self) -> list[Item]:
@@ -180,6 +181,7 @@ def _prepare(project: BuiltProject, schema: str, target: Target | None) -> Mirro
     duck = database.connect(project.database, read_only=True)
     try:
         functions = models.postgres_functions(duck, building["main"])
+        lookups = models.postgres_after_tables(duck, building["main"])
         names = {name: building["main"] for name in _FUNCTION_RE.findall(" ".join(functions + helper_statements(
             building["main"])))}
         python = set(project.udfs) | {u.name.lower() for u in models.model_udfs(duck)}
@@ -189,7 +191,7 @@ def _prepare(project: BuiltProject, schema: str, target: Target | None) -> Mirro
     finally:
         duck.close()
     return MirrorResult(target.shown if target else "", str(project.database), schema_names(schema), plan,
-                        functions, list(plan.problems), seconds)
+                        functions, list(plan.problems), seconds, lookups=lookups)
 
 
 def _apply(pg: psycopg.Connection[Any], duck: duckdb.DuckDBPyConnection, result: MirrorResult, target: Target,
@@ -206,6 +208,8 @@ def _apply(pg: psycopg.Connection[Any], duck: duckdb.DuckDBPyConnection, result:
             for statement in helper_statements(building["main"]) + result.functions:
                 _run(cur, statement, target, "creating functions")
             _create_objects(pg, cur, duck, result, building, target, data, say)
+            for statement in result.lookups:  # functions that read the mirrored tables (bound to them)
+                _run(cur, statement, target, "creating functions")
             if not data:
                 raise psycopg.Rollback(tx)
             _verify(cur, duck, result, building, target, say)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from marketsql.core.udfs import Udf
 from marketsql.errors import ModelError
-from marketsql.models.kind import ModelKind, TrainContext, fingerprint
+from marketsql.models.kind import ModelKind, TrainContext, fingerprint, mirrored_id_type
 from marketsql.models.registry import ModelRecord
 
 from . import sql
@@ -133,6 +133,26 @@ class Propensity(ModelKind):
             has_repeat = any(t.kind == "repeat" for t in targets_of(record))
             for statement in sql.customer_macros(has_repeat):
                 con.execute(statement)
+
+    def postgres(self, con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
+        """The compiled linear targets as plain PostgreSQL functions, and the lookup stand-ins while untrained or
+        unbuilt (see :mod:`.postgres`)."""
+        from .postgres import function_statements
+
+        if record is None:
+            return function_statements(schema, None, None, {}, built=False)
+        linear = {i: m for i, m in enumerate(models_of(con, record)) if isinstance(m, Linear)}
+        built = mirrored_id_type(con, "customer_propensity", "customer_id") is not None
+        return function_statements(schema, targets_of(record), record.params, linear, built)
+
+    def postgres_after_tables(self, con: duckdb.DuckDBPyConnection, record: ModelRecord, schema: str) -> list[str]:
+        """``propensity``, ``propensity_reasons`` and ``churn_risk`` reading the mirrored customer_propensity."""
+        from .postgres import lookup_statements
+
+        id_type = mirrored_id_type(con, "customer_propensity", "customer_id")
+        if id_type is None:
+            return []
+        return lookup_statements(schema, any(t.kind == "repeat" for t in targets_of(record)), id_type)
 
     def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
         """``propensity_trees(target_index, … features)`` (the calibrated probability of a tree target) and

@@ -17,7 +17,7 @@ import pyarrow as pa
 from marketsql.core.sqltext import literal
 from marketsql.core.tablemacro import failing_table_macro, table_macro
 from marketsql.core.udfs import Udf
-from marketsql.models.kind import ModelKind, TrainContext, fingerprint
+from marketsql.models.kind import ModelKind, TrainContext, fingerprint, mirrored_id_type
 from marketsql.models.registry import ModelRecord, Registry
 
 from .data import CONTRACT, VIEW, check
@@ -108,6 +108,23 @@ class Uplift(ModelKind):
         con.execute(f"CREATE OR REPLACE MACRO uplift(customer_key, treatment_arm) AS CASE WHEN treatment_arm NOT IN"
                     f" ({known}) THEN error({unknown}) ELSE (SELECT max(u.uplift) FROM campaign_uplift AS u"
                     " WHERE u.customer_id = customer_key AND u.arm = treatment_arm) END")
+
+    def postgres(self, con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
+        """A stand-in ``uplift`` raising what to do while untrained or while campaign_uplift is not built."""
+        from .postgres import standin_statements
+
+        if record is None:
+            return standin_statements(schema, self.untrained)
+        if mirrored_id_type(con, "campaign_uplift", "customer_id") is None:
+            return standin_statements(schema, "campaign_uplift is not built yet — run `marketsql build`")
+        return []
+
+    def postgres_after_tables(self, con: duckdb.DuckDBPyConnection, record: ModelRecord, schema: str) -> list[str]:
+        """``uplift(customer_id, treatment)`` reading the mirrored campaign_uplift."""
+        from .postgres import lookup_statements
+
+        id_type = mirrored_id_type(con, "campaign_uplift", "customer_id")
+        return [] if id_type is None else lookup_statements(schema, list(record.params["arms"]), id_type)
 
     def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
         """``uplift_score(arm, feature_names, feature_values)``: the served method's score, numpy over the trees."""
