@@ -1,6 +1,6 @@
 """Benchmark of the clv model: fit + score time and peak memory, beside a plain scipy reference and lifetimes.
 
-    python bench/clv.py                         # Online Retail (4,338 customers), 100 k and 1 M simulated customers
+    python bench/clv.py                    # Online Retail (4,338 customers), 100 k, 1 M and 5 M simulated customers
     python bench/clv.py --sizes 100000 --lifetimes /tmp/venv-lt/bin/python
 
 Simulated customers are BG/NBD histories (marketsql/models/clv/simulate.py; r 0.25, alpha 4, a 0.8, b 2.5, ages 30-730
@@ -13,6 +13,9 @@ days) with Gamma-Gamma spend (p 6, q 4, v 15). Each measurement runs in a child 
   Nelder-Mead, no grouping), fit only;
 - ``lifetimes``: BetaGeoFitter + GammaGammaFitter and the same scores, run by another interpreter (a scratch venv
   with ``pip install lifetimes``; never a dependency of marketsql).
+
+The closing lines check the targets (1 M customers: fit + scores + mart < 60 s and < 2 GB peak) and whether the
+cost grows linearly: the exponent k of time ~ customers^k between consecutive simulated sizes (1 = linear).
 """
 
 from __future__ import annotations
@@ -145,11 +148,12 @@ def run_lifetimes(python: str, path: str) -> dict:
     return {"seconds": time.perf_counter() - started, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
-def prepare(kind: str, n: int, path: str, folder: str) -> dict:
+def prepare(kind: str, n: int, path: str, folder: str, csv: bool) -> dict:
     """Write one case's summary (Online Retail built from its CSV, or simulated customers) to ``path``."""
     frame = online_retail(Path(folder)) if kind == "retail" else simulated(n)
     frame.to_parquet(path)
-    frame.to_csv(Path(path).with_suffix(".csv"), index=False)  # for the lifetimes venv, which has no parquet reader
+    if csv:  # for the lifetimes venv, which has no parquet reader
+        frame.to_csv(Path(path).with_suffix(".csv"), index=False)
     return {"rows": len(frame)}
 
 
@@ -158,7 +162,7 @@ CHILDREN = {"ours": run_ours, "reference": run_reference, "prepare": prepare}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000", help="simulated customers, comma-separated")
+    parser.add_argument("--sizes", default="100000,1000000,5000000", help="simulated customers, comma-separated")
     parser.add_argument("--reference-max", type=int, default=100_000, help="largest size the reference fits")
     parser.add_argument("--lifetimes", default="/tmp/venv-lt/bin/python", help="interpreter with lifetimes")
     args = parser.parse_args()
@@ -167,10 +171,14 @@ def main() -> None:
         # the data are made in a child too: a child's peak RSS starts from its parent's, which stays small
         cases = [("Online Retail", "retail", 0)] + [(f"simulated {int(n):,}", "simulated", int(n))
                                                     for n in args.sizes.split(",") if n]
+        totals: list[tuple[int, float, float]] = []  # simulated sizes: (customers, seconds, peak MB)
         for label, kind, n in cases:
             path = str(Path(tmp) / f"summary_{kind}_{n}.parquet")
-            rows = child(__file__, "prepare", kind=kind, n=n, path=path, folder=tmp)["rows"]
+            csv = Path(args.lifetimes).exists() and n <= args.reference_max
+            rows = child(__file__, "prepare", kind=kind, n=n, path=path, folder=tmp, csv=csv)["rows"]
             ours = child(__file__, "ours", path=path)
+            if kind == "simulated":
+                totals.append((rows, ours["fit_s"] + ours["score_s"] + ours["mart_s"], ours["peak_rss_mb"]))
             print(f"{label:<20} {rows:>9,} customers  ours: fit {ours['fit_s']:6.2f} s, score {ours['score_s']:5.2f} s,"
                   f" customer_value mart {ours['mart_s']:5.2f} s, peak {ours['peak_rss_mb']:6.0f} MB")
             print(f"{'':<31}params {ours['params']}")
@@ -186,7 +194,22 @@ def main() -> None:
                     print(f"{'':<31}lifetimes: fit {lt['fit_s']:6.2f} s, score {lt['score_s']:5.2f} s, peak"
                           f" {lt['peak_rss_mb']:6.0f} MB, fit ratio {lt['fit_s'] / ours['fit_s']:.1f}x;"
                           f" params {lt['params']}")
+        growth(totals)
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+def growth(totals: list[tuple[int, float, float]]) -> None:
+    """Seconds per 100 k customers at each size, the growth exponent between sizes, and the 1 M targets."""
+    for n, seconds, peak in totals:
+        line = f"{n:>11,} customers: fit + scores + mart {seconds:6.2f} s ({seconds / n * 1e5:5.2f} s per 100 k), peak"
+        print(f"{line} {peak:6.0f} MB")
+        if n == 1_000_000:
+            print(f"{'':<13}1 M targets: < 60 s {'met' if seconds < 60 else 'MISSED'},"
+                  f" < 2 GB peak {'met' if peak < 2048 else 'MISSED'}")
+    for (n0, s0, m0), (n1, s1, m1) in zip(totals, totals[1:]):
+        k = np.log(s1 / s0) / np.log(n1 / n0)
+        print(f"{n0:>11,} -> {n1:,}: time x{s1 / s0:.2f} for x{n1 / n0:.0f} customers (exponent {k:.2f};"
+              f" {'no faster than linear' if k <= 1.05 else 'FASTER than linear'}), peak memory x{m1 / m0:.2f}")
 
 
 if __name__ == "__main__":

@@ -153,7 +153,8 @@ def _clv_lines(project: Project) -> list[str]:
         con.close()
     model, own = m["holdout"]["model"], m["holdout"]["own_rate"]
     verdict = "beats the baselines" if not m["loses_to"] else "loses on " + ", ".join(m["loses_to"])
-    lines = [f"customer value (clv v{active[0].version}, BG/NBD + Gamma-Gamma; holdout {m['calibration_customers']:,}"
+    served = "Pareto/NBD" if m.get("purchase_model") == "pareto_nbd" else "BG/NBD"
+    lines = [f"customer value (clv v{active[0].version}, {served} + Gamma-Gamma; holdout {m['calibration_customers']:,}"
              f" customers: MAE {model['mae']:.3f} vs own rate {own['mae']:.3f}, top-10 % capture"
              f" {model['top_decile_capture']:.0%} — {verdict}), five most valuable:"]
     lines += [f"  {cid}: clv 12 months {value:,.0f}, p_alive {alive:.2f}, {purchases:.1f} purchases/year x"

@@ -78,7 +78,8 @@ def baseline_note(name: str, kind: str, metrics: Mapping[str, Any]) -> str | Non
     if name == "budget" and m.get("winner") == "constant CAC baseline":
         return "the constant-CAC baseline predicted the held-out months better than the response curves"
     if name == "clv" and m.get("loses_to"):
-        return ("a simple baseline beats BG/NBD + Gamma-Gamma on the holdout's " + ", ".join(m["loses_to"])
+        served = "Pareto/NBD" if m.get("purchase_model") == "pareto_nbd" else "BG/NBD"
+        return (f"a simple baseline beats {served} + Gamma-Gamma on the holdout's " + ", ".join(m["loses_to"])
                 + "; use the CLV figures with care")
     return None
 

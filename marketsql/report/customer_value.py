@@ -13,8 +13,9 @@ def customer_value(db: Data) -> Section:
     import plotly.graph_objects as go
 
     s = Section("customer-value", "Customer value",
-                "What each customer is worth and whether they are still a customer: BG/NBD (purchases and "
-                "dropout) with Gamma-Gamma (spend per purchase), checked on a holdout period it had not seen.")
+                "What each customer is worth and whether they are still a customer: BG/NBD or Pareto/NBD, whichever "
+                "predicted the holdout better (purchases and dropout), with Gamma-Gamma (spend per purchase), "
+                "checked on a holdout period it had not seen.")
     active = db.rows("SELECT version, params, metrics FROM meta.models WHERE name = 'clv' AND status = 'active'") \
         if db.has("customer_value") else []
     if not active:
@@ -29,7 +30,8 @@ def customer_value(db: Data) -> Section:
     losing = metrics.get("loses_to") or []
     s.text(f"clv v{version}: " + ("the model beats both baselines on every holdout score." if not losing else
                                  "the model LOSES to a baseline on " + ", ".join(losing) + "."))
-    names = {"model": "BG/NBD + Gamma-Gamma", "own_rate": "customer's own rate", "group_rate": "group's rate"}
+    served = "Pareto/NBD" if metrics.get("purchase_model") == "pareto_nbd" else "BG/NBD"
+    names = {"model": f"{served} + Gamma-Gamma", "own_rate": "customer's own rate", "group_rate": "group's rate"}
     s.table(["predictor", "MAE purchases", "total error", "Spearman", "top-10 % revenue capture"],
             [(names[k], f"{v['mae']:.3f}", f"{v['total_error_pct']:+.1f} %", f"{v['spearman']:.3f}",
               f"{v['top_decile_capture']:.1%}") for k, v in metrics["holdout"].items()])

@@ -30,21 +30,34 @@ from . import sql
 from .bgnbd import BgNbd
 from .data import periods, summary
 from .gammagamma import GammaGamma
-from .train import ClvTraining, calibrate_and_judge, fit_final, params_of
+from .paretonbd import ParetoNbd
+from .train import (
+    LABELS,
+    ClvTraining,
+    PurchaseModel,
+    calibrate_and_judge,
+    candidate_names,
+    fit_final,
+    params_of,
+    served_name,
+)
 from .value import customer_value
 
 NAME = "clv"
-KIND = "BG/NBD + Gamma-Gamma"
 FEATURES = ["frequency", "recency_days", "age_days", "monetary_value"]
 PARAMETER_COLUMNS = [("r", "DOUBLE"), ("alpha", "DOUBLE"), ("a", "DOUBLE"), ("b", "DOUBLE"), ("p", "DOUBLE"),
                      ("q", "DOUBLE"), ("v", "DOUBLE"), ("annual_discount", "DOUBLE"), ("horizon_days", "INTEGER"),
-                     ("calibration_end", "DATE"), ("model_version", "INTEGER")]
+                     ("calibration_end", "DATE"), ("model_version", "INTEGER"), ("purchase_model", "VARCHAR"),
+                     ("s", "DOUBLE"), ("beta", "DOUBLE")]
 
 
-def models_of(record: ModelRecord) -> tuple[BgNbd, GammaGamma]:
-    """The fitted models of a registered version."""
+def models_of(record: ModelRecord) -> tuple[PurchaseModel, GammaGamma]:
+    """The fitted models of a registered version (the purchase model it serves: BG/NBD or Pareto/NBD)."""
     prm = record.params
-    return BgNbd(prm["r"], prm["alpha"], prm["a"], prm["b"]), GammaGamma(prm["p"], prm["q"], prm["v"])
+    spend = GammaGamma(prm["p"], prm["q"], prm["v"])
+    if prm.get("purchase_model", "bgnbd") == "pareto_nbd":
+        return ParetoNbd(prm["r"], prm["alpha"], prm["s"], prm["beta"]), spend
+    return BgNbd(prm["r"], prm["alpha"], prm["a"], prm["b"]), spend
 
 
 def _floats(array: pa.Array) -> np.ndarray:
@@ -67,7 +80,7 @@ class CustomerValue(ModelKind):
 
     name = NAME
     reads = ("clv_summary",)
-    options = ("calibration_end", "holdout_days", "horizon_days", "discount")
+    options = ("calibration_end", "holdout_days", "horizon_days", "discount", "candidates")
 
     def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """``p_alive``, ``expected_purchases(…, 90)`` and ``clv(…, 12)`` by customer id in SQL, and the numpy
@@ -85,34 +98,42 @@ class CustomerValue(ModelKind):
         return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
 
     def train(self, context: TrainContext, calibration_end: date | str | None = None, holdout_days: int | None = None,
-              horizon_days: int = 365, discount: float = 0.1) -> tuple[ClvTraining, ModelRecord]:
-        """Calibrate on clv_summary up to the calibration end, judge the holdout, refit on everything, register."""
+              horizon_days: int = 365, discount: float = 0.1,
+              candidates: str | None = None) -> tuple[ClvTraining, ModelRecord]:
+        """Calibrate the purchase-model candidates (``bgnbd`` by default; ``bgnbd,pareto_nbd`` tries both) and
+        Gamma-Gamma on clv_summary up to the calibration end, keep the better on the holdout, judge it, refit it on
+        everything, register."""
         con, views, say = context.con, context.views, context.progress
         if not 1 <= horizon_days <= 3650:
             raise ModelError(f"--horizon-days {horizon_days}: give 1 to 3650 days")
         if not 0 <= discount < 1:
             raise ModelError(f"--discount {discount}: give the annual discount rate as a fraction, e.g. 0.1")
+        names = candidate_names(candidates)
         p = periods(con, calibration_end, holdout_days)
         frame = summary(con, p, views)
-        say(f"fitting BG/NBD and Gamma-Gamma up to {p.calibration_end}")
+        say(f"fitting {', '.join(LABELS[n] for n in names)} and Gamma-Gamma up to {p.calibration_end}")
         groups = _segments_at(con, p, views)
-        cal_bgnbd, cal_spend, holdout = calibrate_and_judge(frame, p, groups)
-        say("refitting on all purchases")
-        final = fit_final(frame)
-        result = ClvTraining(p, (cal_bgnbd, cal_spend), holdout, final, len(frame), horizon_days, discount)
+        cal_model, cal_spend, holdout, judged = calibrate_and_judge(frame, p, groups, names)
+        served = served_name(cal_model)
+        say(f"refitting {LABELS[served]} on all purchases")
+        final = fit_final(frame, served)
+        result = ClvTraining(p, (cal_model, cal_spend), holdout, final, len(frame), horizon_days, discount,
+                             judged)
         losing = holdout.losing_to()
         params = {**params_of(*final), "calibration_end": p.calibration_end.isoformat(),
                   "observation_end": p.observation_end.isoformat(), "holdout_days": p.holdout_days,
                   "horizon_days": horizon_days, "annual_discount": discount,
-                  "calibration_fit": params_of(cal_bgnbd, cal_spend)}
-        metrics = {**{k: v for k, v in params_of(*final).items() if k in ("r", "alpha", "a", "b", "p", "q", "v")},
+                  "calibration_fit": params_of(cal_model, cal_spend)}
+        metrics = {**{k: v for k, v in params_of(*final).items()
+                      if k in ("r", "alpha", "a", "b", "s", "beta", "p", "q", "v", "purchase_model")},
+                   "candidates": judged,
                    "holdout": holdout.scores, "calibration_table": holdout.calibration_table,
                    "baseline_groups": holdout.group_source, "loses_to": losing,
                    "winner": "model" if not losing else "baseline on " + ", ".join(losing),
                    "holdout_mae": holdout.scores["model"]["mae"],
                    "holdout_top_decile_capture": holdout.scores["model"]["top_decile_capture"],
                    "customers": len(frame), "calibration_customers": len(holdout.frame)}
-        record = context.register(self, KIND, params, FEATURES, metrics, {},
+        record = context.register(self, f"{LABELS[served]} + Gamma-Gamma", params, FEATURES, metrics, {},
                                   fingerprint(frame[["customer_id", *FEATURES]]))
         return result, record
 
@@ -121,9 +142,10 @@ class CustomerValue(ModelKind):
         prm = record.params
         for statement in sql.duckdb_macros(prm, prm["annual_discount"]):
             con.execute(statement)
-        row = [prm[k] for k in ("r", "alpha", "a", "b", "p", "q", "v", "annual_discount", "horizon_days")]
+        row = [prm.get(k) for k in ("r", "alpha", "a", "b", "p", "q", "v", "annual_discount", "horizon_days")]
+        extra = [prm.get("purchase_model", "bgnbd"), prm.get("s"), prm.get("beta")]
         con.execute(table_macro("clv_parameters", PARAMETER_COLUMNS,
-                                [[*row, date.fromisoformat(prm["calibration_end"]), record.version]]))
+                                [[*row, date.fromisoformat(prm["calibration_end"]), record.version, *extra]]))
 
     def compile_untrained(self, con: duckdb.DuckDBPyConnection) -> None:
         """Stand-ins that fail with what to run (NULL for the segment_profiles helpers)."""
@@ -140,9 +162,14 @@ class CustomerValue(ModelKind):
                 con.execute(statement)
 
     def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
-        """``expected_purchases_at(frequency, recency_days, age_days, days)`` and
-        ``clv_at(frequency, recency_days, age_days, monetary_value, months, annual_discount)``, vectorised."""
+        """``expected_purchases_at(frequency, recency_days, age_days, days)``,
+        ``clv_at(frequency, recency_days, age_days, monetary_value, months, annual_discount)`` and
+        ``p_alive_at(frequency, recency_days, age_days)``, vectorised, of the served purchase model."""
         bgnbd, spend = models_of(record)
+
+        def p_alive_at(frequency: pa.Array, recency_days: pa.Array, age_days: pa.Array) -> pa.Array:
+            x, t_x, age = (_floats(a) for a in (frequency, recency_days, age_days))
+            return pa.array(bgnbd.p_alive(x, t_x, age), type=pa.float64())
 
         def expected_purchases_at(frequency: pa.Array, recency_days: pa.Array, age_days: pa.Array,
                                   days: pa.Array) -> pa.Array:
@@ -161,7 +188,8 @@ class CustomerValue(ModelKind):
             return pa.array(out, type=pa.float64())
 
         return [Udf("expected_purchases_at", expected_purchases_at, ("DOUBLE",) * 4, "DOUBLE", "clv model"),
-                Udf("clv_at", clv_at, ("DOUBLE",) * 6, "DOUBLE", "clv model")]
+                Udf("clv_at", clv_at, ("DOUBLE",) * 6, "DOUBLE", "clv model"),
+                Udf("p_alive_at", p_alive_at, ("DOUBLE",) * 3, "DOUBLE", "clv model")]
 
     def postgres(self, con: duckdb.DuckDBPyConnection, record: ModelRecord | None, schema: str) -> list[str]:
         """``p_alive`` and ``expected_order_value`` (parametric forms) for the PostgreSQL mirror."""

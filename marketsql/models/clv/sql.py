@@ -6,10 +6,15 @@ compute with the same doubles.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marketsql.core.sqltext import literal, number, quote_ident
 from marketsql.models.registry import untrained
 
 UNTRAINED = untrained("clv")
+PARETO_IN_POSTGRES = ("clv serves Pareto/NBD, whose P(alive) needs the Gauss hypergeometric function: read"
+                      " customer_value.p_alive (computed at build) instead of p_alive(frequency, recency_days,"
+                      " age_days)")
 
 
 def p_alive_expression(r: float, alpha: float, a: float, b: float) -> str:
@@ -22,6 +27,14 @@ def p_alive_expression(r: float, alpha: float, a: float, b: float) -> str:
             f" ELSE 1.0 / (1.0 + exp(least(greatest({log_odds}, -700.0), 700.0))) END")
 
 
+def alive_sql(params: dict[str, Any]) -> str:
+    """The parametric P(alive) of the served purchase model: BG/NBD's closed form, or under Pareto/NBD (whose P(alive)
+    needs the Gauss hypergeometric function) a call of the Arrow UDF ``p_alive_at`` (a marketsql connection)."""
+    if params.get("purchase_model", "bgnbd") == "pareto_nbd":
+        return "p_alive_at(frequency, recency_days, age_days)"
+    return p_alive_expression(params["r"], params["alpha"], params["a"], params["b"])
+
+
 def order_value_expression(p: float, q: float, v: float) -> str:
     """Gamma-Gamma E[spend per purchase | frequency, monetary_value] (the population mean at frequency 0)."""
     np_, nq, nv = (number(x) for x in (p, q, v))
@@ -30,7 +43,7 @@ def order_value_expression(p: float, q: float, v: float) -> str:
 
 def duckdb_macros(params: dict[str, float], discount: float) -> list[str]:
     """The parametric macros, created before the views (the customer-id forms come after them)."""
-    alive = p_alive_expression(params["r"], params["alpha"], params["a"], params["b"])
+    alive = alive_sql(params)
     value = order_value_expression(params["p"], params["q"], params["v"])
     return [
         f"CREATE OR REPLACE MACRO p_alive(frequency, recency_days, age_days) AS {alive}",
@@ -44,7 +57,7 @@ def duckdb_macros(params: dict[str, float], discount: float) -> list[str]:
 
 def duckdb_customer_macros(params: dict[str, float], discount: float) -> list[str]:
     """Both forms of every function — by customer id (reading ``customer_value``/``clv_summary``) and parametric."""
-    alive = p_alive_expression(params["r"], params["alpha"], params["a"], params["b"])
+    alive = alive_sql(params)
     value = order_value_expression(params["p"], params["q"], params["v"])
     summary = "FROM clv_summary AS s WHERE s.customer_id = cid"
     args = "s.frequency, s.recency_days, s.age_days"
@@ -75,17 +88,25 @@ def duckdb_untrained() -> list[str]:
     ]
 
 
-def postgres_functions(params: dict[str, float] | None, schema: str) -> list[str]:
+def postgres_functions(params: dict[str, Any] | None, schema: str) -> list[str]:
     """``p_alive(frequency, recency_days, age_days)`` and ``expected_order_value(frequency, monetary_value)`` as
-    inlinable SQL functions in ``schema`` (stand-ins raising the DuckDB message when ``params`` is None)."""
+    inlinable SQL functions in ``schema`` (stand-ins raising the DuckDB message when ``params`` is None; under a
+    served Pareto/NBD, p_alive raises a message pointing to customer_value.p_alive, never BG/NBD's formula)."""
     s = quote_ident(schema)
     alive_args = "frequency double precision, recency_days double precision, age_days double precision"
     value_args = "frequency double precision, monetary_value double precision"
-    if params is None:
-        body = f"$body$ BEGIN RAISE EXCEPTION {literal(UNTRAINED)}; END $body$"
-        created = [f"CREATE FUNCTION {s}.p_alive({alive_args}) RETURNS double precision LANGUAGE plpgsql AS {body}",
-                   f"CREATE FUNCTION {s}.expected_order_value({value_args}) RETURNS double precision"
-                   f" LANGUAGE plpgsql AS {body}"]
+    pareto = params is not None and params.get("purchase_model", "bgnbd") == "pareto_nbd"
+    if params is None or pareto:
+        message = PARETO_IN_POSTGRES if pareto else UNTRAINED
+        body = f"$body$ BEGIN RAISE EXCEPTION {literal(message)}; END $body$"
+        created = [f"CREATE FUNCTION {s}.p_alive({alive_args}) RETURNS double precision LANGUAGE plpgsql AS {body}"]
+        if params is None:
+            created.append(f"CREATE FUNCTION {s}.expected_order_value({value_args}) RETURNS double precision"
+                           f" LANGUAGE plpgsql AS {body}")
+        else:
+            created.append(f"CREATE FUNCTION {s}.expected_order_value({value_args}) RETURNS double precision LANGUAGE"
+                           " sql IMMUTABLE PARALLEL SAFE AS $body$ SELECT "
+                           f"{order_value_expression(params['p'], params['q'], params['v'])} $body$")
     else:
         alive = p_alive_expression(params["r"], params["alpha"], params["a"], params["b"])
         value = order_value_expression(params["p"], params["q"], params["v"])

@@ -11,6 +11,7 @@ import numpy as np
 
 from .bgnbd import BgNbd
 from .gammagamma import GammaGamma
+from .paretonbd import ParetoNbd
 
 DAYS_PER_MONTH = 30
 
@@ -20,7 +21,7 @@ def monthly_rate(annual_discount: float) -> float:
     return float((1.0 + annual_discount) ** (1.0 / 12.0) - 1.0)
 
 
-def customer_value(bgnbd: BgNbd, spend: GammaGamma, months: int, annual_discount: float, x: np.ndarray,
+def customer_value(bgnbd: BgNbd | ParetoNbd, spend: GammaGamma, months: int, annual_discount: float, x: np.ndarray,
                    t_x: np.ndarray, age: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Discounted expected revenue of each customer over the next ``months`` months."""
     x, t_x, age, m = (np.asarray(v, dtype=np.float64) for v in (x, t_x, age, m))
