@@ -146,3 +146,12 @@ def duckdb_cli(database: Path, sql: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(cli), "-readonly", "-csv", str(database), "-c", sql], capture_output=True, text=True, timeout=120
     )
+
+
+def example_project(name: str, folder: Path) -> marketsql.Project:
+    """A project in ``folder`` that extends ``examples/<name>`` and reads its data from ../shared/data."""
+    example = REPO / "examples" / name
+    text = (example / "marketsql.toml").read_text(encoding="utf-8")
+    text = text.replace('extends = "../.."', f'extends = "{example}"').replace("../../../shared/data", str(DATA))
+    (folder / "marketsql.toml").write_text(text, encoding="utf-8")
+    return marketsql.Project.load(folder)

@@ -8,21 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, REPO
+from conftest import example_project
 
 import marketsql
-
-EXAMPLE = REPO / "examples" / "hillstrom"
-CSV = DATA / "hillstrom_email" / "hillstrom.csv.gz"
 
 
 @pytest.mark.slow
 def test_an_uplift_list_on_hillstrom(tmp_path: Path) -> None:
-    text = (EXAMPLE / "marketsql.toml").read_text(encoding="utf-8")
-    text = text.replace('extends = "../.."', f'extends = "{EXAMPLE}"').replace(
-        "../../../shared/data/hillstrom_email/hillstrom.csv.gz", str(CSV))
-    (tmp_path / "marketsql.toml").write_text(text, encoding="utf-8")
-    project = marketsql.Project.load(tmp_path)
+    project = example_project("hillstrom", tmp_path)
     project.build()
     project.train("uplift")
     made = project.target("uplift", "visit", budget=500, cost_per_contact=0.1, treatment="womens", value=7,

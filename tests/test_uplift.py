@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, REPO, Shop
+from conftest import DATA, REPO, Shop, example_project
 
 import marketsql
 from marketsql.demo.campaign import YOUNG
@@ -95,11 +95,7 @@ def test_the_demo_model_finds_the_planted_uplift(demo_shop: Shop) -> None:
 
 @pytest.mark.slow
 def test_hillstrom_figures_stated_in_the_readme(tmp_path: Path) -> None:
-    text = (EXAMPLE / "marketsql.toml").read_text(encoding="utf-8")
-    text = text.replace('extends = "../.."', f'extends = "{EXAMPLE}"').replace(
-        "../../../shared/data/hillstrom_email/hillstrom.csv.gz", str(CSV))
-    (tmp_path / "marketsql.toml").write_text(text, encoding="utf-8")
-    project = marketsql.Project.load(tmp_path)
+    project = example_project("hillstrom", tmp_path)
     project.build()
     trained = project.train("uplift")
     arms = trained.record.metrics["arms"]

@@ -141,7 +141,7 @@ def remove_stale_temps(path: Path) -> None:
     """Delete what killed builds left behind (their process is gone)."""
     for leftover in path.parent.glob(f"{path.name}.building-*"):
         pid = leftover.name.rsplit("-", 1)[-1].removesuffix(".wal")
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             leftover.unlink(missing_ok=True)
 
 
@@ -171,7 +171,8 @@ def keep_owner_and_mode(previous: Path, new: Path) -> None:
         os.chown(new, status.st_uid, status.st_gid)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a temporary file named after a gone process is stale)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

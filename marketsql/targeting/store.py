@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from marketsql.core import locations
+from marketsql.core.database import process_alive
 from marketsql.core.manifest import DDL, SCHEMA, create_user_views
 from marketsql.errors import MarketsqlError, ModelError
 
@@ -48,7 +49,7 @@ def staged_file(rows: pd.DataFrame, path: Path | None) -> Iterator[Path | None]:
         return
     for stale in path.parent.glob(f".{path.name}.tmp-*"):  # left by a killed run whose process is gone
         pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             stale.unlink(missing_ok=True)
     temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -68,16 +69,6 @@ def write_file(rows: pd.DataFrame, path: Path) -> None:
     """Write ``rows`` to ``path`` (CSV or Parquet by extension) through a temporary file and a rename."""
     with staged_file(rows, path):
         pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
