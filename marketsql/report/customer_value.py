@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from .data import PALETTE, Data
 from .page import Section, plain
 
@@ -16,13 +14,11 @@ def customer_value(db: Data) -> Section:
                 "What each customer is worth and whether they are still a customer: BG/NBD or Pareto/NBD, whichever "
                 "predicted the holdout better (purchases and dropout), with Gamma-Gamma (spend per purchase), "
                 "checked on a holdout period it had not seen.")
-    active = db.rows("SELECT version, params, metrics FROM meta.models WHERE name = 'clv' AND status = 'active'") \
-        if db.has("customer_value") else []
-    if not active:
+    record = db.active_model("clv") if db.has("customer_value") else None
+    if record is None:
         s.missing("No customer-value model yet — run `marketsql train clv`.")
         return s
-    version, params_text, metrics_text = active[0]
-    params, metrics = (json.loads(t) if isinstance(t, str) else t for t in (params_text, metrics_text))
+    version, params, metrics = record.version, record.params, record.metrics
     total, customers, alive = db.rows("SELECT sum(clv_12m), count(*), avg(p_alive) FROM customer_value")[0]
     s.kpis([(f"{total:,.0f}", "expected revenue, next 12 months (discounted)"), (f"{customers:,}", "customers"),
             (f"{alive:.0%}", "mean p_alive"),

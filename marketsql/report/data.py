@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from marketsql.models.registry import ModelRecord, Registry
+
 PALETTE = ["#1f3a5f", "#e07a5f", "#3d9970", "#f2cc8f", "#81b29a", "#9b5de5", "#577590", "#f15bb5", "#00bbf9",
            "#fee440"]
 
@@ -27,3 +29,8 @@ class Data:
     def rows(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """All rows of a query."""
         return self.con.execute(query, params or []).fetchall()
+
+    def active_model(self, name: str) -> ModelRecord | None:
+        """The active version of model ``name`` as the registry records it (params and metrics parsed); None when
+        there is none or no registry."""
+        return next((r for r in Registry(self.con).list(name) if r.status == "active"), None)

@@ -66,7 +66,6 @@ def segments(db: Data) -> Section:
 
 def recommendations(db: Data) -> Section:
     """What to offer each segment, and how the recommender compared with its baselines on held-out purchases."""
-    import json
 
     s = Section("recommendations", "Recommendations",
                 "What to offer whom: the products most often in a segment's personal top-10 lists, and how the "
@@ -74,11 +73,9 @@ def recommendations(db: Data) -> Section:
     if not db.has("segment_recommendations"):
         s.missing("No recommendation model yet — run `marketsql train recommendation` (after segmentation).")
         return s
-    active = db.rows("SELECT version, kind, metrics FROM meta.models WHERE name = 'recommendation'"
-                     " AND status = 'active'")
-    if active:
-        version, kind, metrics_text = active[0]
-        metrics = json.loads(metrics_text) if isinstance(metrics_text, str) else metrics_text
+    record = db.active_model("recommendation")
+    if record is not None:
+        version, kind, metrics = record.version, record.kind, record.metrics
         k, lift = metrics.get("k", 10), metrics.get("ndcg_lift_over_popularity")
         s.text(f"Served: {kind} (recommendation v{version}), chosen on purchases after {metrics.get('cutoff')}"
                + (f"; NDCG@{k} {lift:+.0%} against global popularity." if lift is not None else "."))
@@ -88,7 +85,7 @@ def recommendations(db: Data) -> Section:
                   c.get("coverage"), "✓" if c["candidate"] == kind else "")
                  for c in metrics.get("candidates", [])])
     add_baseline_note(db, s, "recommendation")
-    k = metrics.get("k", 10) if active else 10
+    k = metrics.get("k", 10) if record is not None else 10
     offers = db.rows("SELECT segment_name, rank, product_name, category, share_of_customers"
                      " FROM segment_recommendations WHERE rank <= 5 ORDER BY segment_id, rank")
     s.text(f"What to offer each segment: the products that appear most often in its customers' personal top-{k} "

@@ -3,8 +3,6 @@ calibration charts, and the reasons that most often top the first decile."""
 
 from __future__ import annotations
 
-import json
-
 from .data import PALETTE, Data
 from .page import Section, plain
 
@@ -19,13 +17,11 @@ def targeting(db: Data) -> Section:
                 "Who will buy within the horizon (model kind propensity): a baseline rule, logistic regression and "
                 "gradient-boosted trees, judged on the latest cutoff whose horizon is complete; the best PR AUC is "
                 "served (the baseline when no model beats it).")
-    active = db.rows("SELECT version, metrics FROM meta.models WHERE name = 'propensity' AND status = 'active'") \
-        if db.has("customer_propensity") else []
-    if not active:
+    record = db.active_model("propensity") if db.has("customer_propensity") else None
+    if record is None:
         s.missing("No propensity model yet — run `marketsql train propensity --target repeat`.")
         return s
-    version, metrics_text = active[0]
-    metrics = json.loads(metrics_text) if isinstance(metrics_text, str) else metrics_text
+    version, metrics = record.version, record.metrics
     cut = metrics["cutoffs"]
     s.kpis([(str(len(metrics["targets"])), "targets"), (f"{cut['horizon_days']} days", "horizon"),
             (cut["evaluation"], "judged at (labels to the horizon's end)")])
