@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
@@ -27,17 +27,10 @@ from marketsql.core import database
 from marketsql.core.sqltext import literal, quote_ident
 from marketsql.errors import MarketsqlError
 
+from ..plan import Item, MirrorResult, Plan, Problem, _line_of, schema_names
 from .connection import DEFAULT_SCHEMA, PostgresError, Target, first_line
 from .copy import copy_rows, create_table_sql
-from .plan import (
-    Item,
-    Plan,
-    Problem,
-    _line_of,
-    make_plan,
-    schema_names,
-    static_problems,
-)
+from .plan import make_plan, static_problems
 from .swap import MARK, swap
 
 if TYPE_CHECKING:
@@ -47,6 +40,7 @@ if TYPE_CHECKING:
     from marketsql.core.views import ViewFile
 
 Progress = Callable[[str], None]
+__all__ = ["MirrorRejected", "MirrorResult", "check", "mirror"]
 
 
 class BuiltProject(Protocol):
@@ -89,33 +83,6 @@ class MirrorRejected(PostgresError):
         super().__init__(f"{len(problems)} view(s) cannot be mirrored onto PostgreSQL; first: {problems[0]}"
                          " — nothing was changed")
         self.problems = problems
-
-
-@dataclass
-class MirrorResult:
-    """What a mirror run did (or, for a check, would do)."""
-
-    target: str  # the DSN, password masked
-    database: str  # the DuckDB file mirrored
-    schemas: dict[str, str]
-    plan: Plan
-    functions: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)  # transpile, copy, views, verify, total
-    copied_rows: int = 0
-    copied_bytes: int = 0
-    checked: str = "database"  # how far a check went: "files", "database" or "server"
-    lookups: list[str] = field(default_factory=list)  # model functions reading mirrored tables, created after them
-
-    @property
-    def function_names(self) -> list[str]:
-        """The model functions created in the mirror (``segment``, ``segment_name``, ``propensity`` …)."""
-        return list(dict.fromkeys(_FUNCTION_RE.findall(" ".join(self.functions + self.lookups))))
-
-    @property
-    def items(self) -> list[Item]:
-        """Every object mirrored."""
-        return self.plan.items
 
 
 def check(project: BuiltProject, target: Target | None, progress: Progress | None = None,

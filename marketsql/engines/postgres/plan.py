@@ -1,227 +1,35 @@
-"""What the PostgreSQL mirror of a built project holds, decided without touching the server.
-
-The built DuckDB file is the source of truth. Its raw tables, its ``meta`` tables and every
-table the build materialised (including views that call a Python UDF, which DuckDB already
-materialised) are copied with their rows; every plain view is transpiled to PostgreSQL and
-created as a view. A view that uses a construct PostgreSQL has no equivalent for (lists,
-lambdas, structs, ``* EXCLUDE`` …) — or reads such a view — cannot be mirrored: it is listed
-with its file, line and reason.
-"""
+"""The PostgreSQL mirror's plan: the shared :mod:`marketsql.engines.plan` with the PostgreSQL dialect."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import duckdb
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
-from marketsql.core.sqltext import quote_ident
 from marketsql.core.views import ViewFile
-from marketsql.errors import MarketsqlError
 
+from .. import plan as shared
+from ..base import Dialect
+from ..plan import ROLES, Item, Plan, Problem, _line_of, schema_names
 from . import transpile
-from .copy import Column, columns
 
-ROLES = ("main", "raw", "meta")
-_LIST_FUNCTION_RE = re.compile(r"^(list_|array_|struct_|map_|json_)")
-_DUCKDB_ONLY_FUNCTIONS = {
-    "list", "hash", "unnest", "flatten", "range", "generate_series", "regexp_extract_all", "string_split",
-    "str_split", "read_csv", "read_parquet", "read_csv_auto", "epoch_ms", "epoch_us", "histogram",
-}
+__all__ = ["DIALECT", "ROLES", "Item", "Plan", "Problem", "_line_of", "make_plan", "schema_names", "static_problems"]
 
 
-@dataclass(frozen=True)
-class Item:
-    """One object of the mirror."""
-
-    role: str  # "main" (views and marts), "raw" (sources) or "meta" (manifest, model registry)
-    name: str
-    kind: str  # "table" (rows copied) or "view" (transpiled SQL)
-    label: str  # the file it comes from, or "raw source" / "build manifest"
-    why: str  # why it is copied rather than transpiled (tables), or "" for views
-    columns: tuple[Column, ...] = ()
-    rows: int = 0  # rows in DuckDB
-    view: ViewFile | None = None
-    sql: str = ""  # PostgreSQL SELECT of a view, names pointing at the building schemas
-
-    @property
-    def duckdb_name(self) -> str:
-        """The qualified name in the DuckDB database."""
-        return f"{self.role}.{quote_ident(self.name)}"
+def _unsupported(node: exp.Expr) -> str | None:
+    return None  # the shared list (lists, lambdas, structs …) is PostgreSQL's
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Why a view cannot be mirrored, and where."""
-
-    name: str
-    where: str  # "sql/x.sql, line 3"
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.name} — {self.reason}"
-
-
-@dataclass
-class Plan:
-    """Every object of the mirror in creation order, and the views that cannot be mirrored."""
-
-    items: list[Item] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    build_id: int = 0
-
-
-def schema_names(schema: str, suffix: str = "") -> dict[str, str]:
-    """The PostgreSQL schema of each role: ``marketsql``, ``marketsql_raw``, ``marketsql_meta``."""
-    return {"main": schema + suffix, "raw": f"{schema}_raw{suffix}", "meta": f"{schema}_meta{suffix}"}
+DIALECT = Dialect("PostgreSQL", transpile.to_postgres, _unsupported)
 
 
 def make_plan(duck: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], schemas: Mapping[str, str],
               functions: Mapping[str, str], python_functions: set[str]) -> Plan:
     """Decide, for every object of the built database, how it reaches PostgreSQL."""
-    plan = Plan()
-    built = duck.execute(
-        "SELECT build_id, name, kind, rows FROM meta.build_objects"
-        " WHERE build_id = (SELECT max(build_id) FROM meta.builds) ORDER BY position"
-    ).fetchall()
-    plan.build_id = int(built[0][0]) if built else 0
-    for role, label in (("raw", "raw source"), ("meta", "build manifest and model registry")):
-        for (table,) in duck.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? AND database_name = current_database()"
-            " ORDER BY table_name", [role]
-        ).fetchall():
-            rows = int(duck.execute(f"SELECT count(*) FROM {role}.{quote_ident(table)}").fetchall()[0][0])
-            plan.items.append(Item(role, table, "table", label, "copied", tuple(columns(duck, role, table)), rows))
-    tables = {f"{r.role}.{r.name}": (schemas[r.role], r.name) for r in plan.items}
-    tables.update({name: (schemas["main"], name) for _, name, _, _ in built})
-    blocked: dict[str, str] = {}
-    for _, name, kind, rows in built:
-        view = views.get(name)
-        if view is None:
-            raise MarketsqlError(f"the database holds {name!r}, which no SQL file of the project defines"
-                                 " — run `marketsql build` again before mirroring")
-        if kind == "table":
-            why = _copy_reason(view, python_functions)
-            plan.items.append(Item("main", name, "table", view.label, why, tuple(columns(duck, "main", name)),
-                                   int(rows), view))
-            continue
-        sql, problem = _transpiled(view, blocked, tables, functions)
-        if problem is not None:
-            plan.problems.append(problem)
-            blocked[name] = problem.reason
-            continue
-        plan.items.append(Item("main", name, "view", view.label, "", (), int(rows), view, sql))
-    return plan
+    return shared.make_plan(duck, views, schemas, functions, python_functions, DIALECT)
 
 
 def static_problems(views: Mapping[str, ViewFile], order: list[str], python_functions: set[str]) -> list[Problem]:
-    """The views that cannot be mirrored, from the SQL files alone (no database, no server)."""
-    problems: list[Problem] = []
-    blocked: dict[str, str] = {}
-    for name in order:
-        view = views[name]
-        if view.materialized or view.functions & python_functions:
-            continue
-        _, problem = _transpiled(view, blocked, {}, {})
-        if problem is not None:
-            problems.append(problem)
-            blocked[name] = problem.reason
-    return problems
-
-
-def _transpiled(view: ViewFile, blocked: Mapping[str, str], tables: Mapping[str, tuple[str, str]],
-                functions: Mapping[str, str]) -> tuple[str, Problem | None]:
-    problem = _blocked_by(view, blocked) or _duckdb_only(view)
-    if problem is not None:
-        return "", problem
-    try:
-        return transpile.to_postgres(view.sql, tables, functions), None
-    except SqlglotError as exc:
-        return "", Problem(view.name, view.label, f"sqlglot cannot transpile it: {str(exc).splitlines()[0]}")
-
-
-def _copy_reason(view: ViewFile, python_functions: set[str]) -> str:
-    udfs = sorted(view.functions & python_functions)
-    if udfs:
-        return f"calls Python UDF {udfs[0]}() (line {_line_of(view, udfs[0]) or '?'}): rows copied"
-    return "materialised: rows copied"
-
-
-def _blocked_by(view: ViewFile, blocked: Mapping[str, str]) -> Problem | None:
-    for dependency in sorted(view.dependencies):
-        if dependency in blocked:
-            return Problem(view.name, view.where(_line_of(view, dependency)),
-                           f"reads {dependency}, which cannot be mirrored")
-    return None
-
-
-def _duckdb_only(view: ViewFile) -> Problem | None:
-    """The first construct of the view that PostgreSQL cannot run and no rewrite mends."""
-    tree = transpile.parse(view.sql)
-    for node in tree.walk():
-        what = _describe(node)
-        if what:
-            token = _written_name(view, node) if isinstance(node, exp.Func) else ""
-            what = what.replace(f" {_name(node)}()", f" {token}()") if token else what
-            line = _line_of(view, token) if token else _node_line(node)
-            return Problem(view.name, view.where(line),
-                           f"{what} has no PostgreSQL equivalent — rewrite it in portable SQL, or mark the file"
-                           " `-- marketsql: materialized` so its rows are copied")
-    return None
-
-
-def _describe(node: exp.Expr) -> str | None:
-    if isinstance(node, exp.Lambda):
-        return "a lambda"
-    if isinstance(node, exp.Struct):
-        return "a struct"
-    if isinstance(node, exp.Array) and not isinstance(node.parent, exp.Func):
-        return "a list literal [...]"
-    if isinstance(node, exp.Star) and (node.args.get("except") or node.args.get("replace")):
-        return "SELECT * EXCLUDE/REPLACE"
-    if isinstance(node, exp.IgnoreNulls) and not isinstance(node.this, exp.AnyValue):
-        return "IGNORE NULLS"
-    if isinstance(node, exp.Func):
-        name = _name(node)
-        if name in _DUCKDB_ONLY_FUNCTIONS or _LIST_FUNCTION_RE.match(name):
-            return f"DuckDB function {name}()"
-    if isinstance(node, exp.Explode | exp.Unnest):
-        return "unnest"
-    return None
-
-
-def _name(node: exp.Expr) -> str:
-    if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
-        return node.sql_name().lower()
-    return node.name.lower()
-
-
-def _written_name(view: ViewFile, node: exp.Expr) -> str:
-    """The function's name as the file spells it (sqlglot calls list_sort ARRAY_SORT)."""
-    name = _name(node)
-    if isinstance(node, exp.Anonymous):
-        return name
-    text = view.sql.lower()
-    names = type(node).sql_names() if isinstance(node, exp.Func) else []
-    aliases = [name, *(n.lower() for n in names), name.replace("array_", "list_")]
-    return next((alias for alias in aliases if re.search(rf"\b{alias}\s*\(", text)), name)
-
-
-def _node_line(node: exp.Expr) -> int | None:
-    for child in node.walk():
-        line = child.meta.get("line") if child._meta else None
-        if line:
-            return int(line)
-    return None
-
-
-def _line_of(view: ViewFile, token: str) -> int | None:
-    """The first line of the view's file that names ``token`` outside a comment."""
-    pattern = re.compile(rf"\b{re.escape(token)}\b", re.IGNORECASE)
-    for number, line in enumerate(view.path.read_text(encoding="utf-8").splitlines(), 1):
-        if pattern.search(line.split("--", 1)[0]):
-            return number
-    return None
+    """The views that cannot be mirrored onto PostgreSQL, from the SQL files alone (no database, no server)."""
+    return shared.static_problems(views, order, python_functions, DIALECT)
