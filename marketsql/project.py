@@ -36,7 +36,7 @@ from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Regi
 if TYPE_CHECKING:
     import pandas as pd
 
-    from marketsql.engines.postgres.mirror import MirrorResult
+    from marketsql.engines.plan import MirrorResult
     from marketsql.models.positioning.place import Placement
     from marketsql.report import ReportResult
     from marketsql.targeting import TargetList
@@ -324,6 +324,34 @@ class Project:
                 if dsn:
                     raise
         return mirror.check(self, target, files_only=not server)
+
+    def mirror_to(self, target: str, dsn: str | None = None, schema: str | None = None,
+                  progress: Progress | None = None) -> MirrorResult:
+        """Mirror the built database onto engine ``target`` (``postgres`` or ``mysql``), atomically; see
+        :mod:`marketsql.engines.base`. ``dsn``/``schema`` default to the engine's environment variable, then
+        ``[targets.<target>]``."""
+        from marketsql.engines.base import engine
+
+        chosen = engine(target)
+        return chosen.mirror(self, chosen.resolve(self.config.targets, dsn, schema), progress)
+
+    def check_target(self, target: str, dsn: str | None = None, schema: str | None = None,
+                     server: bool = True) -> MirrorResult:
+        """Every view that cannot be mirrored onto engine ``target``, with file, line and reason; writes nothing
+        readers see (with ``server`` and a DSN configured, the objects are also created on the server, without
+        rows, and dropped or rolled back)."""
+        from marketsql.engines.base import engine
+        from marketsql.errors import ConfigError
+
+        chosen = engine(target)
+        resolved = None
+        if server:
+            try:
+                resolved = chosen.resolve(self.config.targets, dsn, schema)
+            except ConfigError:
+                if dsn:
+                    raise
+        return chosen.check(self, resolved, files_only=not server)
 
 
 def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -47,11 +47,11 @@ def _print_version(value: bool) -> None:
 
 
 
-TargetOpt = Annotated[str, typer.Option("--target", "-t", help="duckdb, or postgres to also mirror onto PostgreSQL.")]
+TargetOpt = Annotated[str, typer.Option("--target", "-t", help="duckdb, or postgres / mysql to also mirror onto that server.")]
 DsnOpt = Annotated[str | None, typer.Option(
-    "--dsn", help="PostgreSQL connection (default: $MARKETSQL_PG_DSN, then [targets.postgres] dsn).")]
+    "--dsn", help="Server connection (default: $MARKETSQL_PG_DSN / $MARKETSQL_MYSQL_DSN, then [targets.<target>] dsn).")]
 SchemaOpt = Annotated[str | None, typer.Option(
-    "--schema", help="PostgreSQL schema of the mirror (default: [targets.postgres] schema, else marketsql).")]
+    "--schema", help="Schema (MySQL: database) of the mirror (default: [targets.<target>] schema, else marketsql).")]
 
 
 def pairs(values: list[str] | None, option: str) -> dict[str, str]:

@@ -52,13 +52,20 @@ def build(
     reader: Annotated[list[str] | None, typer.Option(
         "--reader", help="PostgreSQL role granted read access to the mirror (repeatable).")] = None,
 ) -> None:
-    """Load the sources and build every view in dependency order (atomically); --target postgres also
-    mirrors the result onto PostgreSQL (views, marts and model functions, all or nothing)."""
+    """Load the sources and build every view in dependency order (atomically); --target postgres or mysql also
+    mirrors the result onto that server (views, marts and model functions, all or nothing)."""
     from marketsql.project import Project
 
-    if target not in ("duckdb", "postgres"):
-        raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
+    if target not in ("duckdb", "postgres", "mysql"):
+        raise typer.BadParameter("use duckdb, postgres or mysql", param_hint="--target")
     loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
+    if target == "mysql":
+        from marketsql.engines.base import engine
+
+        mysql = engine("mysql")
+        my = mysql.resolve(loaded.config.targets, dsn, schema)
+        fail_on_problems(loaded.check_target("mysql", server=False).problems, "MySQL")
+        mysql.ping(my)  # an unreachable server or a wrong password fails here, before the DuckDB build
     if target == "postgres":
         from marketsql.engines.postgres import connection
 
@@ -79,6 +86,15 @@ def build(
         except MirrorRejected as rejected:
             fail_on_problems(rejected.problems)
         print_mirror(mirrored)
+    if target == "mysql":
+        from marketsql.engines.mysql.mirror import MirrorRejected as MysqlRejected
+
+        try:
+            with status("mirroring onto MySQL") as update:
+                mirrored = loaded.mirror_to("mysql", my.dsn, my.schema, progress=update)
+        except MysqlRejected as rejected:
+            fail_on_problems(rejected.problems, "MySQL")
+        print_mirror(mirrored, "MySQL")
 
 
 @app.command()
@@ -86,14 +102,18 @@ def check(
     project: ProjectDir = Path("."), target: TargetOpt = "duckdb", dsn: DsnOpt = None, schema: SchemaOpt = None
 ) -> None:
     """Parse every SQL file and UDF module and print the build order, without touching the database;
-    --target postgres lists how each object is mirrored and every view that cannot be."""
+    --target postgres or mysql lists, per object, how it is mirrored (copied / transpiled) and every view that
+    cannot run there (file, line, reason)."""
     from marketsql.project import Project
 
-    if target not in ("duckdb", "postgres"):
-        raise typer.BadParameter("use duckdb or postgres", param_hint="--target")
+    if target not in ("duckdb", "postgres", "mysql"):
+        raise typer.BadParameter("use duckdb, postgres or mysql", param_hint="--target")
     loaded = Project.load(project)
     if target == "postgres":
         print_postgres_check(loaded.check_postgres(dsn, schema))
+        return
+    if target == "mysql":
+        print_postgres_check(loaded.check_target("mysql", dsn, schema), "MySQL")
         return
     for position, name in enumerate(loaded.check(), 1):
         view = loaded.views[name]

@@ -10,7 +10,7 @@ from .app import err, out
 
 if TYPE_CHECKING:
     from marketsql.build import BuildResult
-    from marketsql.engines.postgres.mirror import MirrorResult
+    from marketsql.engines.plan import MirrorResult
     from marketsql.models.registry import ModelRecord
     from marketsql.project import Trained
 
@@ -93,36 +93,39 @@ def print_build(result: BuildResult) -> None:
         out.print(f"  skipped {name}: {why}")
 
 
-def fail_on_problems(problems: Sequence[Any]) -> None:
-    """List the views that cannot be mirrored on stderr, then raise PostgresError if there are any."""
+def fail_on_problems(problems: Sequence[Any], title: str = "PostgreSQL") -> None:
+    """List the views that cannot be mirrored on stderr, then raise the engine's error if there are any."""
     from marketsql.engines.postgres.connection import PostgresError
+    from marketsql.errors import MarketsqlError
 
     for problem in problems:
         err.print(f"  cannot mirror {problem}", markup=False, soft_wrap=True)
     if problems:
-        raise PostgresError(f"{len(problems)} view(s) cannot be mirrored onto PostgreSQL (listed above);"
-                            f" first: {problems[0]}")
+        kind = PostgresError if title == "PostgreSQL" else MarketsqlError
+        raise kind(f"{len(problems)} view(s) cannot be mirrored onto {title} (listed above); first: {problems[0]}")
 
 
-def print_postgres_check(result: MirrorResult) -> None:
+def print_postgres_check(result: MirrorResult, title: str = "PostgreSQL") -> None:
     """How each object would be mirrored, and against what it was checked."""
+    env = "MARKETSQL_PG_DSN" if title == "PostgreSQL" else "MARKETSQL_MYSQL_DSN"
     for item in result.items:
-        how = item.why if item.kind == "table" else "transpiled to a PostgreSQL view"
+        how = item.why if item.kind == "table" else f"transpiled to a {title} view"
         name = f"{result.schemas[item.role]}.{item.name}"
         out.print(f"  {item.kind:<5}  {name:<44} {item.label}: {how}", markup=False)
     where = {"files": "the SQL files only (build the project to check the database, give --dsn to check on a server)",
-             "database": "the built database (give --dsn or MARKETSQL_PG_DSN to dry-run it on a server)",
-             "server": f"PostgreSQL at {result.target} (dry run, rolled back)"}[result.checked]
+             "database": f"the built database (give --dsn or {env} to dry-run it on a server)",
+             "server": f"{title} at {result.target} (dry run, {'rolled back' if title == 'PostgreSQL' else 'in a scratch database, dropped'})"}[result.checked]
     out.print(f"Checked against {where}", markup=False)
-    fail_on_problems(result.problems)
+    fail_on_problems(result.problems, title)
     out.print(f"All {len(result.items) or 'the'} objects can be mirrored", markup=False)
 
 
-def print_mirror(result: MirrorResult) -> None:
+def print_mirror(result: MirrorResult, title: str = "PostgreSQL") -> None:
     """Where the mirror went, what it copied and created, and how long it took."""
     views = sum(i.kind == "view" for i in result.items)
     seconds = result.seconds
-    out.print(f"Mirrored onto PostgreSQL at {result.target}, schema {result.schemas['main']}"
+    where = "schema" if title == "PostgreSQL" else "database"
+    out.print(f"Mirrored onto {title} at {result.target}, {where} {result.schemas['main']}"
               f" (raw sources in {result.schemas['raw']}, manifest in {result.schemas['meta']})"
               f" in {seconds.get('total', 0):.1f} s", markup=False)
     functions = ", ".join(f"{name}(...)" for name in result.function_names)

@@ -48,9 +48,42 @@ def mysql_type(duckdb_type: str) -> str:
     return "JSON"  # LIST, ARRAY, STRUCT, MAP, UNION
 
 
-def create_table_sql(database: str, table: str, cols: list[Column]) -> str:
-    """``CREATE TABLE`` for the MySQL copy (InnoDB, binary no-pad collation like DuckDB's comparisons)."""
-    body = ", ".join(f"{_q(c.name)} {mysql_type(c.duckdb_type)}" for c in cols)
+def text_widths(duck: duckdb.DuckDBPyConnection, source: str, cols: list[Column]) -> dict[str, int]:
+    """The longest value of each text column of DuckDB ``source``, in characters."""
+    texts = [c for c in cols if mysql_type(c.duckdb_type) == "LONGTEXT"]
+    if not texts:
+        return {}
+    row = duck.execute(f"SELECT {', '.join(f'coalesce(max(length(CAST({quote_ident(c.name)} AS VARCHAR))), 0)' for c in texts)}"
+                       f" FROM {source}").fetchall()[0]
+    return {c.name: int(width) for c, width in zip(texts, row)}
+
+
+def column_type(col: Column, widths: dict[str, int]) -> str:
+    """The column's MySQL type: text as VARCHAR sized to its longest value when short (MySQL can key, hash and
+    join VARCHAR in temporary tables, not LONGTEXT), else LONGTEXT.
+
+    >>> column_type(Column("id", "VARCHAR"), {"id": 9}), column_type(Column("note", "VARCHAR"), {"note": 5000})
+    ('VARCHAR(64)', 'LONGTEXT')
+    """
+    kind = mysql_type(col.duckdb_type)
+    width = widths.get(col.name)
+    if kind == "LONGTEXT" and width is not None and width <= MAX_VARCHAR:
+        return f"VARCHAR({max(64, 1 << (width - 1).bit_length())})"
+    return kind
+
+
+MAX_VARCHAR = 512
+MAX_KEYS = 4  # id columns keyed per table: MySQL joins views without hash joins, by index lookups
+
+
+def create_table_sql(database: str, table: str, cols: list[Column], widths: dict[str, int] | None = None) -> str:
+    """``CREATE TABLE`` for the MySQL copy (InnoDB, binary no-pad collation like DuckDB's comparisons), with an
+    index on each ``*_id`` column (the joins the project's views make)."""
+    types = {c.name: column_type(c, widths or {}) for c in cols}
+    body = ", ".join(f"{_q(name)} {kind}" for name, kind in types.items())
+    keys = [name for name, kind in types.items() if (name == "id" or name.endswith("_id")) and kind != "LONGTEXT"
+            and kind not in ("JSON", "LONGBLOB")][:MAX_KEYS]
+    body += "".join(f", KEY ({_q(name)})" for name in keys)
     return f"CREATE TABLE {_q(database)}.{_q(table)} ({body}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" \
            " COLLATE=utf8mb4_nopad_bin"
 

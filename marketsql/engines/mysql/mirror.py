@@ -29,7 +29,7 @@ from ..plan import Item, MirrorResult, Plan, Problem, _line_of, make_plan, schem
 from . import functions as fn
 from . import transpile
 from .connection import DEFAULT_SCHEMA, MysqlError, Target, first_line
-from .load import _q, create_table_sql, load_rows
+from .load import _q, create_table_sql, load_rows, text_widths
 from .swap import GENERATION, MARK, current_generation, drop_generation, owned, swap
 
 DIALECT = Dialect("MySQL", transpile.to_mysql, transpile.unsupported)
@@ -78,7 +78,9 @@ def mirror(project: Any, target: Target, progress: Progress | None = None) -> Mi
     if static:
         raise MirrorRejected(static)
     generation = _new_generation()
+    began = time.perf_counter()
     result = _prepare(project, target.schema, generation)
+    result.seconds["prepare"] = time.perf_counter() - began
     result.target = target.shown
     if result.problems:
         raise MirrorRejected(result.problems)
@@ -93,9 +95,11 @@ def mirror(project: Any, target: Target, progress: Progress | None = None) -> Mi
                     raise MirrorRejected([replace(p, reason=target.scrub(p.reason)) for p in result.problems])
                 _verify(cur, duck, result, building, say)
                 say("swapping the new mirror in")
+                began = time.perf_counter()
                 public = fn.helper_statements(result.schemas["main"])
                 public += fn.translate(result.functions + result.lookups, result.schemas["main"])
                 swap(cur, result, building, generation, public)
+                result.seconds["swap"] = time.perf_counter() - began
             except BaseException:
                 _drop_quietly(con, building)
                 raise
@@ -194,7 +198,8 @@ def _apply(cur: Any, duck: duckdb.DuckDBPyConnection | None, result: MirrorResul
         began = time.perf_counter()
         if item.kind == "table":
             say(f"loading {item.role}.{item.name} ({position}/{len(result.items)})")
-            cur.execute(create_table_sql(schema, item.name, list(item.columns)))
+            widths = text_widths(duck, item.duckdb_name, list(item.columns)) if duck is not None else {}
+            cur.execute(create_table_sql(schema, item.name, list(item.columns), widths))
             if duck is not None:
                 result.copied_rows += _load(cur, duck, item, schema)
             copy_seconds += time.perf_counter() - began
