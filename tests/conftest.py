@@ -66,11 +66,14 @@ class Shop:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests by the real server they start: every test using ``postgres_server`` is ``postgres``, so
-    ``-m "not postgres"`` leaves the engine tests out and ``-m postgres`` runs only them."""
+    """Mark tests by the real server they start: every test using ``postgres_server`` is ``postgres`` (and
+    ``mariadb_server``: ``mysql``), so ``-m "not postgres and not mysql"`` leaves the engine tests out and
+    ``-m postgres`` runs only them."""
     for item in items:
         if "postgres_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+        if "mariadb_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mysql)
 
 
 @pytest.fixture(scope="session")
