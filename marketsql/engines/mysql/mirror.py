@@ -11,6 +11,7 @@ view the server rejects (named, with the server's message) without touching the 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from .swap import GENERATION, MARK, current_generation, drop_generation, owned, 
 
 DIALECT = Dialect("MySQL", transpile.to_mysql, transpile.unsupported)
 LOCK_SECONDS = 30
+_MISSING_FUNCTION_RE = re.compile(r"FUNCTION ([\w.`]+) does not exist")
 
 
 class MirrorRejected(MysqlError):
@@ -239,7 +241,10 @@ def _create_view(cur: Any, item: Item, schema: str, rejected: Mapping[str, str])
     try:
         cur.execute(f"CREATE VIEW {_q(schema)}.{_q(item.name)} AS {item.sql}")
     except pymysql.Error as exc:
-        return Problem(item.name, item.view.label, f"MySQL rejects the view: {first_line(exc)}")
+        message = first_line(exc)
+        missing = _MISSING_FUNCTION_RE.search(message)
+        line = _line_of(item.view, missing.group(1).split(".")[-1]) if missing else None
+        return Problem(item.name, item.view.where(line), f"MySQL rejects the view: {message}")
     return None
 
 
