@@ -127,7 +127,9 @@ MIRROR = ("import sys, marketsql; marketsql.Project.load(sys.argv[1]).mirror_to(
           " progress=lambda m: print(m, flush=True))")
 
 
-@pytest.mark.parametrize("moment", ["loading", "creating view", "checking rows", "swapping"])
+@pytest.mark.parametrize("moment", [pytest.param("loading", marks=pytest.mark.slow),
+                                    pytest.param("creating view", marks=pytest.mark.slow), "checking rows",
+                                    pytest.param("swapping", marks=pytest.mark.slow)])
 def test_a_killed_mirror_leaves_the_previous_one_untouched(moment, small_shop: Path,
                                                           mariadb_server: Server):  # noqa: F811
     name = "killed_" + moment.split()[0]

@@ -78,11 +78,11 @@ MAX_KEYS = 4  # id columns keyed per table: MySQL joins views without hash joins
 
 def create_table_sql(database: str, table: str, cols: list[Column], widths: dict[str, int] | None = None) -> str:
     """``CREATE TABLE`` for the MySQL copy (InnoDB, binary no-pad collation like DuckDB's comparisons), with an
-    index on each ``*_id`` column (the joins the project's views make)."""
+    index on ``_source_row`` and each ``*_id`` column (the joins the project's views make)."""
     types = {c.name: column_type(c, widths or {}) for c in cols}
     body = ", ".join(f"{_q(name)} {kind}" for name, kind in types.items())
-    keys = [name for name, kind in types.items() if (name == "id" or name.endswith("_id")) and kind != "LONGTEXT"
-            and kind not in ("JSON", "LONGBLOB")][:MAX_KEYS]
+    keys = [name for name, kind in types.items() if (name in ("id", "_source_row") or name.endswith("_id"))
+            and kind not in ("LONGTEXT", "JSON", "LONGBLOB")][:MAX_KEYS]
     body += "".join(f", KEY ({_q(name)})" for name in keys)
     return f"CREATE TABLE {_q(database)}.{_q(table)} ({body}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" \
            " COLLATE=utf8mb4_nopad_bin"
