@@ -47,9 +47,11 @@ def _print_version(value: bool) -> None:
 
 
 
-TargetOpt = Annotated[str, typer.Option("--target", "-t", help="duckdb, or postgres / mysql to also mirror onto that server.")]
+TargetOpt = Annotated[str, typer.Option(
+    "--target", "-t", help="duckdb, or postgres / mysql to also mirror onto that server.")]
 DsnOpt = Annotated[str | None, typer.Option(
-    "--dsn", help="Server connection (default: $MARKETSQL_PG_DSN / $MARKETSQL_MYSQL_DSN, then [targets.<target>] dsn).")]
+    "--dsn", help="Server connection (default: $MARKETSQL_PG_DSN / $MARKETSQL_MYSQL_DSN, then [targets.<target>]"
+    " dsn).")]
 SchemaOpt = Annotated[str | None, typer.Option(
     "--schema", help="Schema (MySQL: database) of the mirror (default: [targets.<target>] schema, else marketsql).")]
 

@@ -24,8 +24,8 @@ from sqlglot import exp
 
 from marketsql.core.sqltext import literal
 
-_CREATE_RE = re.compile(r'^CREATE FUNCTION "(?P<schema>[^"]+)"\.(?P<name>\w+)\((?P<params>.*?)\) RETURNS (?P<returns>[\w ]+?'
-                        r'(?:\[\])?) (?P<rest>LANGUAGE .*)$', re.S)
+_CREATE_RE = re.compile(r'^CREATE FUNCTION "(?P<schema>[^"]+)"\.(?P<name>\w+)\((?P<params>.*?)\)'
+                        r' RETURNS (?P<returns>[\w ]+?(?:\[\])?) (?P<rest>LANGUAGE .*)$', re.S)
 _COMMENT_RE = re.compile(r'^COMMENT ON FUNCTION "[^"]+"\.(?P<name>\w+)\(.*?\) IS (?P<text>\'.*\')$', re.S)
 _RAISE_RE = re.compile(r"RAISE EXCEPTION (?:'%', )?(?P<message>'(?:[^']|'')*')")
 _TYPES = {"double precision": "DOUBLE", "integer": "INT", "bigint": "BIGINT", "text": "VARCHAR(255)",

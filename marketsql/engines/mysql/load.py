@@ -53,8 +53,8 @@ def text_widths(duck: duckdb.DuckDBPyConnection, source: str, cols: list[Column]
     texts = [c for c in cols if mysql_type(c.duckdb_type) == "LONGTEXT"]
     if not texts:
         return {}
-    row = duck.execute(f"SELECT {', '.join(f'coalesce(max(length(CAST({quote_ident(c.name)} AS VARCHAR))), 0)' for c in texts)}"
-                       f" FROM {source}").fetchall()[0]
+    longest = ", ".join(f"coalesce(max(length(CAST({quote_ident(c.name)} AS VARCHAR))), 0)" for c in texts)
+    row = duck.execute(f"SELECT {longest} FROM {source}").fetchall()[0]
     return {c.name: int(width) for c, width in zip(texts, row)}
 
 

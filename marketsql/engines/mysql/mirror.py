@@ -11,6 +11,7 @@ view the server rejects (named, with the server's message) without touching the 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -146,10 +147,8 @@ def _guard_and_clean(cur: Any, schema: str) -> None:
 
 
 def _drop_quietly(con: Any, building: Mapping[str, str]) -> None:
-    try:
+    with contextlib.suppress(pymysql.Error):  # else the next mirror drops it
         drop_generation(con.cursor(), building)
-    except pymysql.Error:
-        pass  # the next mirror drops it
 
 
 @contextmanager

@@ -63,7 +63,7 @@ def swap(cur: Any, result: MirrorResult, building: Mapping[str, str], generation
                 [result.database, result.plan.build_id, len(result.items), result.copied_rows, generation])
     for role in ROLES:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS {_q(final[role])} CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
-                    f" COMMENT {literal(f'{MARK}: {_ROLE_TEXT[role]} — replaced by every marketsql build --target mysql')}")
+                    f" COMMENT {literal(f'{MARK}: {_ROLE_TEXT[role]}, replaced by every mirror')}")
     objects = {role: [i.name for i in result.items if i.role == role] for role in ROLES}
     objects["meta"].append("mirror")
     existing = _objects(cur, final)

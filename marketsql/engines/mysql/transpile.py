@@ -126,7 +126,8 @@ def infinity_literals(tree: exp.Expr) -> exp.Expr:
 
     def make(node: exp.Expr) -> exp.Expr | None:
         text = node.this
-        if not (isinstance(text, exp.Literal) and text.is_string and node.to.is_type("double", "float")):
+        if not (isinstance(node, exp.Cast) and isinstance(text, exp.Literal) and text.is_string
+                and node.to.is_type("double", "float")):
             return None
         word = text.name.strip().lower()
         if word == "nan":
@@ -140,7 +141,8 @@ def _is_date(node: exp.Expr) -> bool:
     while isinstance(node, exp.Paren):
         node = node.this
     return (isinstance(node, exp.Cast) and node.to.is_type("date")) or isinstance(
-        node, exp.DateAdd | exp.DateSub | exp.CurrentDate) or (isinstance(node, exp.Anonymous) and node.name == "DATE_ADD")
+        node, exp.DateAdd | exp.DateSub | exp.CurrentDate) or (
+        isinstance(node, exp.Anonymous) and node.name == "DATE_ADD")
 
 
 def date_arithmetic(tree: exp.Expr) -> exp.Expr:
@@ -148,8 +150,10 @@ def date_arithmetic(tree: exp.Expr) -> exp.Expr:
 
     A date is a CAST(… AS DATE) (or a result of this rewrite); inside CAST(a ± n AS DATE) ``a`` counts as one.
 
-    >>> _my(date_arithmetic(parse("SELECT CAST(t AS DATE) + 1, CAST(a AS DATE) - CAST(b AS DATE), CAST(d - k AS DATE)")))
-    'SELECT DATE_ADD(CAST(t AS DATE), INTERVAL 1 DAY), DATEDIFF(CAST(a AS DATE), CAST(b AS DATE)), CAST(DATE_ADD(d, INTERVAL (-k) DAY) AS DATE)'
+    >>> _my(date_arithmetic(parse("SELECT CAST(t AS DATE) + 1, CAST(a AS DATE) - CAST(b AS DATE)")))
+    'SELECT DATE_ADD(CAST(t AS DATE), INTERVAL 1 DAY), DATEDIFF(CAST(a AS DATE), CAST(b AS DATE))'
+    >>> _my(date_arithmetic(parse("SELECT CAST(d - k AS DATE)")))
+    'SELECT CAST(DATE_ADD(d, INTERVAL (-k) DAY) AS DATE)'
     """
 
     def make(node: exp.Expr) -> exp.Expr | None:
@@ -204,7 +208,8 @@ def percentile_by_position(tree: exp.Expr) -> exp.Expr:
         else:
             return None
         n = exp.Count(this=value.copy())
-        listed = exp.GroupConcat(this=exp.Order(this=value.copy(), expressions=[exp.Ordered(this=value.copy(), nulls_first=True)]),
+        ordered = exp.Ordered(this=value.copy(), nulls_first=True)
+        listed = exp.GroupConcat(this=exp.Order(this=value.copy(), expressions=[ordered]),
                                  separator=exp.Literal.string(","))
         position = exp.Add(this=exp.Literal.number(1), expression=exp.Mul(this=fraction.copy(), expression=exp.Paren(
             this=exp.Sub(this=n.copy(), expression=exp.Literal.number(1)))))
@@ -229,8 +234,9 @@ def full_join_union(tree: exp.Expr) -> exp.Expr:
 
     Only for a SELECT with one join and no grouping, DISTINCT or LIMIT; :func:`unsupported` names the others.
 
-    >>> _my(full_join_union(parse("SELECT a.k, b.v FROM a FULL OUTER JOIN b ON a.k = b.k")))
-    'SELECT a.k, b.v FROM a LEFT JOIN b ON a.k = b.k UNION ALL SELECT a.k, b.v FROM a RIGHT JOIN b ON a.k = b.k WHERE NOT EXISTS(SELECT 1 FROM a WHERE a.k = b.k)'
+    >>> _my(full_join_union(parse("SELECT a.k, b.v FROM a FULL JOIN b ON a.k = b.k")))  # doctest: +NORMALIZE_WHITESPACE
+    'SELECT a.k, b.v FROM a LEFT JOIN b ON a.k = b.k UNION ALL
+     SELECT a.k, b.v FROM a RIGHT JOIN b ON a.k = b.k WHERE NOT EXISTS(SELECT 1 FROM a WHERE a.k = b.k)'
     """
 
     def make(select: exp.Expr) -> exp.Expr | None:
@@ -244,8 +250,8 @@ def full_join_union(tree: exp.Expr) -> exp.Expr:
         right.args["joins"][0].set("kind", None)
         source = select.args["from_"].this.copy()
         matched = exp.Exists(this=exp.select("1").from_(source).where(join.args["on"].copy()))
-        right = right.where(exp.not_(matched))
-        return exp.union(left, right, distinct=False)
+        assert isinstance(right, exp.Select)
+        return exp.union(left, right.where(exp.not_(matched)), distinct=False)
 
     return _replace_all(tree, exp.Select, make)
 
@@ -280,7 +286,8 @@ def unsupported(node: exp.Expr) -> str | None:
 
 REWRITES = (
     expand_group_by_all, alias_subqueries, any_value, filter_to_case, float_division, avg_as_double, round_half_away,
-    null_skipping_greatest, isfinite_not_null, infinity_literals, date_arithmetic, make_date, percentile_by_position, full_join_union,
+    null_skipping_greatest, isfinite_not_null, infinity_literals, date_arithmetic, make_date, percentile_by_position,
+    full_join_union,
 )
 
 
