@@ -44,12 +44,16 @@ def demo(folder: Path, customers: int) -> Any:
     """The demo project at ``customers``, built, segmentation and CLV trained."""
     import marketsql
     from marketsql.demo.generate import generate_demo_data
+    from marketsql.errors import MarketsqlError
 
     project = marketsql.init(folder)
     generate_demo_data(project.root / "data" / "demo", customers=customers, seed=11)
     project.build()
     project.train("segmentation", k_min=5, k_max=5, rebuild=False)
-    project.train("clv")
+    try:
+        project.train("clv")
+    except MarketsqlError as exc:  # the functions are then the stand-ins; said, not hidden
+        print(f"  note: clv not trained at {customers:,} customers: {exc}")
     return project
 
 
