@@ -106,8 +106,11 @@ def assert_parity(project: marketsql.Project, mirrored: MirrorResult, server: Se
 def test_every_view_and_mart_equals_duckdb(which, request, mariadb_server: Server):  # noqa: F811
     project, mirrored = request.getfixturevalue(which)
     views = {i.name for i in mirrored.items if i.kind == "view"}
-    assert {"stg_order_lines", "customer_product_interactions", "product_features", "rfm_segments",
-            "cohort_retention", "basket_settings", "data_quality"} <= views
+    assert {"stg_order_lines", "customer_product_interactions", "product_features", "cohort_retention",
+            "basket_settings", "data_quality"} <= views
+    rfm = next(i for i in mirrored.items if i.name == "rfm_segments")  # 7 windows: MariaDB would miscompute it
+    assert (rfm.kind, rfm.why) == ("table", "MariaDB miscomputes a SELECT with more than 3 distinct windows (7 here):"
+                                            " rows copied")
     compared = assert_parity(project, mirrored, mariadb_server)
     assert {"customer_segments", "segment_profiles", "association_rules", "order_lines", "model_arrays"
             } <= set(compared)

@@ -31,6 +31,7 @@ class Dialect:
     title: str  # "PostgreSQL", "MySQL": in messages
     transpile: Transpile  # DuckDB SELECT -> the engine's, tables and functions pointed at the mirror
     unsupported: Callable[[exp.Expr], str | None]  # what no rewrite mends, beyond what no engine has
+    copy_instead: Callable[[exp.Expr], str | None] = lambda tree: None  # why a view's rows are copied, not its SQL
 
 
 class Engine(Protocol):

@@ -132,8 +132,9 @@ def make_plan(duck: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], sc
         if view is None:
             raise MarketsqlError(f"the database holds {name!r}, which no SQL file of the project defines"
                                  " — run `marketsql build` again before mirroring")
-        if kind == "table":
-            why = _copy_reason(view, python_functions)
+        copy_instead = dialect.copy_instead(sqlglot.parse_one(view.sql, read="duckdb")) if kind == "view" else None
+        if kind == "table" or copy_instead:
+            why = copy_instead or _copy_reason(view, python_functions)
             plan.items.append(Item("main", name, "table", view.label, why, tuple(columns(duck, "main", name)),
                                    int(rows), view))
             continue

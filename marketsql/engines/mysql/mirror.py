@@ -34,7 +34,7 @@ from .connection import DEFAULT_SCHEMA, MysqlError, Target, first_line
 from .load import _q, create_table_sql, load_rows, text_widths
 from .swap import GENERATION, MARK, current_generation, drop_generation, owned, swap
 
-DIALECT = Dialect("MySQL", transpile.to_mysql, transpile.unsupported)
+DIALECT = Dialect("MySQL", transpile.to_mysql, transpile.unsupported, transpile.copy_instead)
 LOCK_SECONDS = 30
 _MISSING_FUNCTION_RE = re.compile(r"FUNCTION ([\w.`]+) does not exist")
 

@@ -284,6 +284,32 @@ def unsupported(node: exp.Expr) -> str | None:
     return None
 
 
+MAX_WINDOWS = 3
+
+
+def copy_instead(tree: exp.Expr) -> str | None:
+    """Why the view's rows are copied rather than its SQL transpiled: MariaDB 10.11 computes some SELECTs with many
+    differently-windowed functions wrongly (measured: rfm_segments on Online Retail, where
+    ``count(*) OVER (PARTITION BY recency_days)`` gave 1 for a group of 8 beside ranks and counts over other windows).
+
+    >>> copy_instead(parse("SELECT rank() OVER (ORDER BY a), count(*) OVER (PARTITION BY a), count(*) OVER (),"
+    ...                    " rank() OVER (ORDER BY b) FROM t"))
+    'MariaDB miscomputes a SELECT with more than 3 distinct windows (4 here): rows copied'
+    """
+    for select in tree.find_all(exp.Select):
+        windows = {_window_key(w) for w in select.find_all(exp.Window) if w.parent_select is select}
+        if len(windows) > MAX_WINDOWS:
+            return f"MariaDB miscomputes a SELECT with more than {MAX_WINDOWS} distinct windows ({len(windows)} here):" \
+                   " rows copied"
+    return None
+
+
+def _window_key(window: exp.Window) -> str:
+    spec = window.copy()
+    spec.set("this", exp.Anonymous(this="f"))
+    return spec.sql()
+
+
 REWRITES = (
     expand_group_by_all, alias_subqueries, any_value, filter_to_case, float_division, avg_as_double, round_half_away,
     null_skipping_greatest, isfinite_not_null, infinity_literals, date_arithmetic, make_date, percentile_by_position,
