@@ -149,3 +149,33 @@ def test_a_killed_mirror_leaves_the_previous_one_untouched(moment, small_shop: P
     after = _state(mariadb_server, name)
     assert after[1] == before[1] and after[2] != before[2] and len(after[0]) == 6  # orphan generation dropped
     assert again.copied_rows > 0
+
+
+def test_duckdb_only_construct_is_listed_before_anything_is_written(write_project: WriteProject):
+    root = write_project({"sql/lists.sql": "SELECT customer_id,\n  list_sort(list(order_id)) AS orders\n"
+                                           "FROM raw.orders GROUP BY customer_id\n",
+                          "sql/reads_lists.sql": "SELECT * FROM lists\n"})
+    done = run_cli("check", "-p", str(root), "--target", "mysql")
+    assert done.returncode == 1
+    assert "cannot mirror sql/lists.sql, line 2: lists — DuckDB function list_sort() has no MySQL equivalent" \
+        in done.stderr
+    assert "cannot mirror sql/reads_lists.sql, line 1: reads_lists — reads lists, which cannot be mirrored" \
+        in done.stderr
+    built = run_cli("build", "-p", str(root), "--target", "mysql", "--dsn", "mysql://x@127.0.0.1:1/db")
+    assert built.returncode == 1 and "2 view(s) cannot be mirrored onto MySQL" in built.stderr
+    assert not (root / "project.duckdb").exists()  # stopped before the DuckDB build too
+
+
+def test_cli_check_and_build_target_mysql_end_to_end(write_project: WriteProject,
+                                                     mariadb_server: Server):  # noqa: F811
+    root = write_project()
+    built = run_cli("build", "-p", str(root), "--target", "mysql", "--dsn", mariadb_server.dsn(), "--schema", "cli")
+    assert built.returncode == 0, built.stderr
+    assert f"Mirrored onto MySQL at {mariadb_server.dsn(password='***')}, database cli" in built.stdout
+    assert PASSWORD not in built.stdout + built.stderr
+    checked = run_cli("check", "-p", str(root), "--target", "mysql", "--dsn", mariadb_server.dsn())
+    assert checked.returncode == 0, checked.stderr
+    assert "view   marketsql.order_revenue" in checked.stdout and "transpiled to a MySQL view" in checked.stdout
+    assert "table  marketsql.customer_revenue" in checked.stdout and "materialised: rows copied" in checked.stdout
+    assert "(dry run, in a scratch database, dropped)" in checked.stdout and "All 10 objects can be mirrored" \
+        in checked.stdout

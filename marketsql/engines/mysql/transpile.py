@@ -299,8 +299,8 @@ def copy_instead(tree: exp.Expr) -> str | None:
     for select in tree.find_all(exp.Select):
         windows = {_window_key(w) for w in select.find_all(exp.Window) if w.parent_select is select}
         if len(windows) > MAX_WINDOWS:
-            return f"MariaDB miscomputes a SELECT with more than {MAX_WINDOWS} distinct windows ({len(windows)} here):" \
-                   " rows copied"
+            return (f"MariaDB miscomputes a SELECT with more than {MAX_WINDOWS} distinct windows"
+                    f" ({len(windows)} here): rows copied")
     return None
 
 
