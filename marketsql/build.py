@@ -20,7 +20,7 @@ from marketsql.core import database, locations, manifest, quality
 from marketsql.core.config import ProjectConfig
 from marketsql.core.manifest import ObjectBuilt, QualityRow
 from marketsql.core.resources import resource_error
-from marketsql.core.sources import SourceLoad, load_source
+from marketsql.core.sources import SourceLoad, load_database_source, load_source
 from marketsql.core.sqltext import literal, quote_ident
 from marketsql.core.udfs import Udf, register
 from marketsql.core.views import ViewFile
@@ -122,8 +122,9 @@ def _build_into(
     con.execute("CREATE SCHEMA raw")
     loads = []
     for name, source in config.sources.items():
-        say(f"loading source {name}")
-        loads.append(load_source(con, source))
+        say(f"loading source {name}" + (f" from {source.database.engine}" if source.database else ""))
+        loads.append(load_source(con, source) if source.database is None
+                     else load_database_source(con, source, config.database, build_id))
     _stand_in(con, views, config.sources)
     grains = {f"grain.{s.name}": s.grain for s in config.sources.values() if s.grain}
     _write_settings(con, {**grains, **config.settings})
@@ -141,7 +142,7 @@ def _build_into(
     models.compile_after_views(con)  # model SQL that reads built tables
     manifest.create_user_views(con, views)  # e.g. target_lists, over meta tables every build carries over
     skipped = _explain_skips(con, skipped)
-    notes = _period_notes(con, {o.name for o in objects})
+    notes = [load.note for load in loads if load.note] + _period_notes(con, {o.name for o in objects})
     quality = _quality(con, views, {s.name: s.rows for s in loads})
     seconds = time.perf_counter() - started
     paths = {name: source.paths for name, source in config.sources.items()}

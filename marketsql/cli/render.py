@@ -85,7 +85,7 @@ def print_build(result: BuildResult) -> None:
     tables = sum(o.kind == "table" for o in result.objects)
     out.print(f"Built {result.database} in {result.seconds:.1f} s (build {result.build_id})")
     for load in result.sources:
-        out.print(f"  source {load.name}: {load.rows:,} rows from {len(load.files)} file(s)")
+        out.print(f"  source {load.name}: {load.rows:,} rows from {load.shown}")
     for source, line in result.accounting().items():
         out.print(f"  {source}: {line}")
     out.print(f"  {len(result.objects) - tables} views, {tables} tables")

@@ -12,6 +12,7 @@ from typing import Any
 from marketsql.errors import ConfigError
 
 from .config_schema import validate
+from .dbsources import ENGINES, DatabaseSource, parse
 from .sqltext import is_simple_name, is_type_name
 
 CONFIG_FILE = "marketsql.toml"
@@ -28,6 +29,7 @@ class SourceConfig:
     columns: Mapping[str, str] = field(default_factory=dict)  # required columns and their SQL types
     options: Mapping[str, Any] = field(default_factory=dict)  # extra read_csv options
     grain: str | None = None  # "day" or "month": how finely the rows are dated (None: detected from the dates)
+    database: DatabaseSource | None = None  # read from an operational database instead of files (paths empty)
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,9 @@ def _source(name: str, spec: Any, root: Path, where: str) -> SourceConfig:
         )
     if isinstance(spec, str):
         spec = {"path": spec}
+    if isinstance(spec, dict) and any(engine in spec for engine in ENGINES):
+        return SourceConfig(name=name, paths=(), format="database", columns=_declared(spec, name, where),
+                            grain=spec.get("grain"), database=parse(name, spec, where))
     if not isinstance(spec, dict) or "path" not in spec:
         raise ConfigError(f"{where}: [sources.{name}] needs a path — e.g. path = \"data/{name}.csv\"")
     raw_paths = spec["path"] if isinstance(spec["path"], list) else [spec["path"]]
@@ -171,16 +176,22 @@ def _source(name: str, spec: Any, root: Path, where: str) -> SourceConfig:
     fmt = spec.get("format") or _infer_format(paths[0])
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"{where}: source {name}: format {fmt!r} unknown — use 'csv' or 'parquet'")
-    columns = {str(c): str(t) for c, t in spec.get("columns", {}).items()}
-    for column, type_name in columns.items():
-        if not is_type_name(type_name):
-            raise ConfigError(f"{where}: source {name}, column {column}: {type_name!r} is not a SQL type"
-                              " — use a DuckDB type such as VARCHAR, INTEGER, DOUBLE, DATE or TIMESTAMP")
+    columns = _declared(spec, name, where)
     options = {k: v for k, v in spec.items() if k not in ("path", "format", "columns", "grain")}
     if options and fmt == "parquet":
         raise ConfigError(f"{where}: sources.{name}.{sorted(options)[0]} applies to CSV files only, and this source"
                           " is Parquet — remove the option")
     return SourceConfig(name=name, paths=paths, format=fmt, columns=columns, options=options, grain=spec.get("grain"))
+
+
+def _declared(spec: Mapping[str, Any], name: str, where: str) -> dict[str, str]:
+    """The source's required columns and their types (``columns = { … }``)."""
+    columns = {str(c): str(t) for c, t in spec.get("columns", {}).items()}
+    for column, type_name in columns.items():
+        if not is_type_name(type_name):
+            raise ConfigError(f"{where}: source {name}, column {column}: {type_name!r} is not a SQL type"
+                              " — use a DuckDB type such as VARCHAR, INTEGER, DOUBLE, DATE or TIMESTAMP")
+    return columns
 
 
 def _infer_format(path: str) -> str:

@@ -75,6 +75,14 @@ SOURCE = {
                           "a whole number of bytes > 0", "max_line_size = 10000000"),
     # missing trailing fields read as NULL
     "null_padding": Rule(lambda v: isinstance(v, bool), "true or false", "null_padding = true"),
+    # an operational database instead of files: the DSN (or "$VAR" naming it), then a table or a query
+    "postgres": Rule(_name, "a DSN, or $VARIABLE naming one", 'postgres = "$SHOP_DSN"'),
+    "table": Rule(_name, "a table name", 'table = "shop.orders"'),
+    "query": Rule(_name, "a SELECT statement", 'query = "SELECT * FROM shop.orders WHERE NOT test"'),
+    # the columns that order the rows (stable _source_row); default: every column
+    "key": Rule(_texts, "a column name or a list of them", 'key = "order_id"'),
+    # later builds read only the rows past the largest value of this column, and append them
+    "incremental": Rule(_name, "a column name", 'incremental = "updated_at"'),
     **{option: Rule(_text, "a string", f'{option} = "…"')
        for option in sorted(CSV_OPTIONS - {"header", "skip", "max_line_size", "null_padding"})},
 }

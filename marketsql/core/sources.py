@@ -36,6 +36,13 @@ class SourceLoad:
     sha256: str
     rows: int
     seconds: float
+    note: str | None = None  # e.g. why an incremental database source was read whole
+    origin: str | None = None  # a database source: where it was read, as the build prints it
+
+    @property
+    def shown(self) -> str:
+        """Where the rows came from, for the build's output."""
+        return self.origin or f"{len(self.files)} file(s)"
 
 
 def resolve_files(source: SourceConfig) -> list[str]:
@@ -88,6 +95,20 @@ def load_source(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> SourceL
     if rows == 0:
         raise SourceError(f"source {source.name}: {', '.join(files)} has no data rows — re-export the file")
     return SourceLoad(source.name, tuple(files), size, sha, rows, time.perf_counter() - started)
+
+
+def load_database_source(con: duckdb.DuckDBPyConnection, source: SourceConfig, previous: Path,
+                         build_id: int) -> SourceLoad:
+    """Create ``raw.<name>`` from an operational database (see :mod:`marketsql.core.dbsources`)."""
+    from . import dbsources
+
+    assert source.database is not None
+    started = time.perf_counter()
+    read = dbsources.load(con, source.name, source.database, source.columns, previous, build_id)
+    where = dbsources.shown(source.database)
+    appended = f", {read.new_rows:,} new" if source.database.incremental else ""
+    return SourceLoad(source.name, tuple(where), read.bytes, read.sha256, read.rows, time.perf_counter() - started,
+                      read.note, f"{' '.join(where)}{appended}")
 
 
 def _reader(source: SourceConfig, files: list[str], filename: bool = False) -> str:

@@ -1,0 +1,112 @@
+"""Benchmark: reading a source from PostgreSQL (Online Retail, 541,909 rows) beside plain client fetches.
+
+    python bench/sources.py                        # starts a private PostgreSQL 15 server itself
+    python bench/sources.py --dsn postgresql://…   # or uses yours (schema marketsql_bench_src)
+    python bench/sources.py --copies 10            # the table 10 times over (5.4 M rows)
+
+Side by side in one process, best of N, into a DuckDB table each time:
+- marketsql's database source (one snapshot, ``COPY (SELECT … ORDER BY key) TO STDOUT`` into a temporary
+  CSV file, read by DuckDB as text and cast to the server's types; also computes the checksum);
+- psycopg ``fetchall`` of the same ordered SELECT, then DuckDB from the rows (a plain client fetch);
+- psycopg ``COPY … TO STDOUT`` into a file, then DuckDB's ``read_csv`` with its type sniffing (the same bulk
+  path, without the server's types, the checksum or ``_source_row``).
+Prints rows/s and each ratio to the plain fetch, with the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+import psycopg
+from mirror import server  # bench/mirror.py: a private server unless --dsn
+from timing import best
+
+from marketsql.core import dbsources
+from marketsql.engines.postgres import copy as pgcopy
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+SCHEMA = "marketsql_bench_src"
+
+
+def load_online_retail(dsn: str, copies: int) -> int:
+    """Online Retail into ``SCHEMA.orders`` with a ``line_no`` key, ``copies`` times over."""
+    duck = duckdb.connect()
+    duck.execute(f"CREATE TABLE one AS SELECT row_number() OVER () AS line_no, * FROM read_csv('{DATA}')")
+    duck.execute(f"CREATE TABLE orders AS SELECT (c.i - 1) * (SELECT count(*) FROM one) + line_no AS line_no,"
+                 f" * EXCLUDE (line_no) FROM one, range(1, {copies + 1}) AS c(i) ORDER BY 1")
+    cols = pgcopy.columns(duck, "main", "orders")
+    with psycopg.connect(dsn, autocommit=True) as pg, pg.cursor() as cur:
+        cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        cur.execute(f"CREATE SCHEMA {SCHEMA}")
+        cur.execute(pgcopy.create_table_sql(SCHEMA, "orders", cols))
+        pgcopy.copy_rows(duck, "orders", cur, SCHEMA, "orders", cols)
+        cur.execute(f"ALTER TABLE {SCHEMA}.orders ADD PRIMARY KEY (line_no)")
+        cur.execute(f"ANALYZE {SCHEMA}.orders")
+    return int(duck.execute("SELECT count(*) FROM orders").fetchall()[0][0])
+
+
+def via_marketsql(dsn: str) -> int:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA meta")
+    con.execute("CREATE SCHEMA raw")
+    os.environ["MSQL_BENCH_DSN"] = dsn
+    source = dbsources.DatabaseSource("postgres", "$MSQL_BENCH_DSN", f"{SCHEMA}.orders", None, ("line_no",))
+    return dbsources.load(con, "orders", source, {}, Path("/nonexistent"), 1).rows
+
+
+def via_fetchall(dsn: str) -> int:
+    with psycopg.connect(dsn) as pg:
+        cur = pg.execute(f"SELECT * FROM {SCHEMA}.orders ORDER BY line_no")
+        names = [c.name for c in cur.description or []]
+        rows = cur.fetchall()
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TABLE orders AS SELECT * FROM frame")
+    return int(con.execute("SELECT count(*) FROM orders").fetchall()[0][0])
+
+
+def via_copy_file(dsn: str) -> int:
+    with tempfile.TemporaryDirectory() as folder, psycopg.connect(dsn) as pg:
+        path = Path(folder) / "orders.csv"
+        with open(path, "wb") as handle, pg.cursor().copy(
+                f"COPY (SELECT * FROM {SCHEMA}.orders ORDER BY line_no) TO STDOUT (FORMAT csv, HEADER)") as copy:
+            for chunk in copy:
+                handle.write(chunk)
+        con = duckdb.connect()
+        con.execute(f"CREATE TABLE orders AS SELECT * FROM read_csv('{path}')")
+        return int(con.execute("SELECT count(*) FROM orders").fetchall()[0][0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--dsn", help="an existing PostgreSQL server (default: start a private one)")
+    parser.add_argument("--copies", type=int, default=1, help="Online Retail this many times over")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with server(args.dsn) as dsn:
+        rows = load_online_retail(dsn, args.copies)
+        print(f"Online Retail x{args.copies}: {rows:,} rows in PostgreSQL; load average {os.getloadavg()[0]:.1f}")
+        runs = {"marketsql database source (COPY → file → DuckDB)": via_marketsql,
+                "psycopg fetchall → pandas → DuckDB (plain fetch)": via_fetchall,
+                "psycopg COPY → file → DuckDB read_csv (sniffed)": via_copy_file}
+        seconds = {}
+        for label, run in runs.items():
+            assert run(dsn) == rows, label
+            seconds[label] = best(lambda run=run: run(dsn), args.repeat)
+        plain = seconds["psycopg fetchall → pandas → DuckDB (plain fetch)"]
+        for label, s in seconds.items():
+            print(f"  {label:<52} {s:7.2f} s  {rows / s / 1e6:5.2f} M rows/s  ×{plain / s:.2f} vs plain fetch")
+        print(f"load average after: {os.getloadavg()[0]:.1f} (2 cores; best of {args.repeat})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Sources read from an operational database instead of a file.
+
+``[sources.orders]`` with ``postgres = "$SHOP_DSN"`` and ``table = "shop.orders"`` (or ``query = "SELECT …"``)
+reads the rows with the server's own bulk path into ``raw.orders``, ordered by ``key`` (or by every column)
+so that ``_source_row`` is stable from build to build. The DSN comes from the environment (``$VAR`` or
+``${VAR}`` inside it) and is never printed unmasked. ``incremental = "updated_at"``: a later build copies the
+previous build's raw rows and reads only the rows whose column is past the last watermark (a changed row
+arrives again as a new row; a deleted one stays). The build stays atomic: all of it lands in the new file.
+
+What each build read is in ``meta.source_state`` (spec digest, watermark, rows, sha256 chained over the
+reads) beside ``meta.build_sources``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from marketsql.errors import ConfigError, SourceError
+
+from .sqltext import literal, quote_ident, type_name
+
+ENGINES = ("postgres",)
+DATABASE_KEYS = {*ENGINES, "table", "query", "key", "incremental"}
+STATE_DDL = ("CREATE TABLE IF NOT EXISTS meta.source_state (build_id INTEGER, source VARCHAR, spec VARCHAR,"
+             " watermark VARCHAR, rows BIGINT, sha256 VARCHAR)")
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """Where a database source's rows come from, as the project config says it."""
+
+    engine: str  # "postgres"
+    dsn: str  # as written: "$SHOP_DSN", "postgresql://app:${PGPASS}@db/shop", or a literal DSN
+    table: str | None
+    query: str | None
+    key: tuple[str, ...] = ()
+    incremental: str | None = None
+
+    @property
+    def spec(self) -> str:
+        """A digest of everything that decides which rows are read (a change means a full read)."""
+        text = json.dumps([self.engine, self.dsn, self.table, self.query, self.key, self.incremental])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def parse(name: str, spec: Mapping[str, Any], where: str) -> DatabaseSource:
+    """The database source of ``[sources.<name>]``; ConfigError naming what to change."""
+    engines = [e for e in ENGINES if e in spec]
+    label = f"{where}: [sources.{name}]"
+    if len(engines) != 1:
+        raise ConfigError(f"{label} names {' and '.join(engines)} — keep one database per source")
+    if "path" in spec:
+        raise ConfigError(f"{label} has both path and {engines[0]} — keep one: a file or a database")
+    others = sorted(set(spec) - DATABASE_KEYS - {"columns", "grain"})
+    if others:
+        raise ConfigError(f"{label}: {others[0]} applies to files only, and this source reads {engines[0]}"
+                          " — remove it")
+    if ("table" in spec) == ("query" in spec):
+        raise ConfigError(f'{label} needs table = "schema.table" or query = "SELECT …" (one of them)')
+    key = spec.get("key", ())
+    key = (key,) if isinstance(key, str) else tuple(key)
+    for column in (*key, spec.get("incremental") or "x"):
+        if not column.strip():
+            raise ConfigError(f"{label}: an empty column name in key/incremental — name the column")
+    table = spec.get("table")
+    if table is not None and not all(part.strip().strip('"') for part in str(table).split(".")):
+        raise ConfigError(f"{label}: table = {table!r} — write it as schema.table or table")
+    query = spec.get("query")
+    query = str(query).strip().rstrip(";").rstrip() if query is not None else None  # it is read as a subquery
+    return DatabaseSource(engines[0], str(spec[engines[0]]), table, query, key, spec.get("incremental"))
+
+
+def expand(dsn: str, label: str) -> str:
+    """``dsn`` with ``$VAR`` / ``${VAR}`` replaced from the environment; SourceError naming a variable not set.
+
+    >>> os.environ["MSQL_DOCTEST_PW"] = "pw"; expand("postgresql://a:${MSQL_DOCTEST_PW}@h/db", "source x")
+    'postgresql://a:pw@h/db'
+    """
+    missing = [a or b for a, b in _VAR_RE.findall(dsn) if (a or b) not in os.environ]
+    if missing:
+        raise SourceError(f"{label}: environment variable {missing[0]} is not set — export {missing[0]}=… (the DSN"
+                          " or its password stays out of the project config)")
+    return _VAR_RE.sub(lambda m: os.environ[m.group(1) or m.group(2)], dsn)
+
+
+def shown(source: DatabaseSource) -> list[str]:
+    """How the manifest and messages name the source: the DSN as written when it reads the environment, else
+    masked; then the table or query."""
+    from marketsql.engines.postgres.connection import mask
+
+    where = source.dsn if _VAR_RE.search(source.dsn) else mask(source.dsn)
+    what = f"table {source.table}" if source.table else f"query {source.query}"
+    return [f"{source.engine}: {where}", what]
+
+
+@dataclass(frozen=True)
+class Read:
+    """What reading one database source did."""
+
+    rows: int  # in raw.<name> after the read (previous rows included)
+    new_rows: int
+    bytes: int
+    sha256: str
+    note: str | None  # e.g. why an incremental source was read whole
+
+
+def load(con: duckdb.DuckDBPyConnection, name: str, source: DatabaseSource, columns: Mapping[str, str],
+         previous: Path, build_id: int) -> Read:
+    """Create ``raw.<name>`` from the database (or append to the previous build's rows, when incremental)."""
+    from marketsql.engines.postgres.source import snapshot
+
+    label = f"source {name}"
+    con.execute(STATE_DDL)
+    state = _last_state(con, name)
+    offset, after, chain, note = 0, None, None, None
+    table = f"raw.{quote_ident(name)}"
+    if source.incremental and state is not None:
+        note = _reuse(con, name, source, state, previous)
+        if note is None:
+            offset, after, chain = int(state["rows"]), state["watermark"], str(state["sha256"])
+    dsn = expand(source.dsn, label)
+    with snapshot(dsn, label, source.table, source.query, source.key, source.incremental, after) as snap:
+        names = [c.name for c in snap.columns]
+        if offset and _columns(con, name) != ["_source_row", *names]:
+            con.execute(f"DROP TABLE {table}")
+            offset, chain, snap.after = 0, None, None
+            note = f"source {name}: the server's columns changed since the last build — read whole"
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise SourceError(f"{label} ({' '.join(shown(source))}): missing required column(s) {', '.join(missing)}"
+                              f" — the server returns: {', '.join(names)}")
+        casts = ", ".join(f"CAST({quote_ident(c.name)} AS {type_name(columns.get(c.name, c.duckdb_type))})"
+                          f" AS {quote_ident(c.name)}" for c in snap.columns)
+        with tempfile.TemporaryDirectory(prefix="marketsql-source-") as folder:
+            path = Path(folder) / f"{name}.csv"
+            size, digest = snap.copy_to(path)
+            text = ", ".join(f"{literal(c.name)}: 'VARCHAR'" for c in snap.columns)
+            reader = (f"read_csv({literal(str(path))}, columns = {{{text}}}, header = false, auto_detect = false,"
+                      " delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false)")
+            select = f"SELECT row_number() OVER () + {offset} AS _source_row, {casts} FROM {reader}"
+            try:
+                con.execute(f"INSERT INTO {table} {select}" if offset else f"CREATE TABLE {table} AS {select}")
+            except duckdb.ConversionException as exc:
+                raise SourceError(f"{label}: {str(exc).splitlines()[0]} — declare the column VARCHAR in"
+                                  f" [sources.{name}] columns and clean it in staging") from None
+        watermark = snap.watermark(after)
+    # chained over the reads, so that the same rows read in the same steps give the same checksum
+    sha = digest if not chain else chain if not size else _sha(f"{chain}:{digest}")
+    rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    if rows == 0:
+        raise SourceError(f"{label} ({' '.join(shown(source))}): the server returned no rows — check the table or"
+                          " query, and that the user may read it")
+    con.execute("INSERT INTO meta.source_state VALUES (?, ?, ?, ?, ?, ?)",
+                [build_id, name, source.spec, watermark, rows, sha])
+    return Read(rows, rows - offset, size, sha, note)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw'"
+                       " AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _last_state(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
+    found = con.execute("SELECT spec, watermark, rows, sha256 FROM meta.source_state WHERE source = ?"
+                        " ORDER BY build_id DESC LIMIT 1", [name]).fetchall()
+    return dict(zip(("spec", "watermark", "rows", "sha256"), found[0], strict=True)) if found else None
+
+
+def _reuse(con: duckdb.DuckDBPyConnection, name: str, source: DatabaseSource, state: Mapping[str, Any],
+           previous: Path) -> str | None:
+    """Copy the previous build's raw rows into this build; None when done, else why the source is read whole."""
+    if state["spec"] != source.spec:
+        return f"source {name}: its database, table, query, key or incremental column changed — read whole"
+    if state["watermark"] is None:
+        return f"source {name}: the last read had no {source.incremental} values — read whole"
+    if not previous.exists():
+        return f"source {name}: no previous database to append to — read whole"
+    con.execute(f"ATTACH {literal(str(previous))} AS previous_source (READ_ONLY)")
+    try:
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute(f"CREATE TABLE raw.{quote_ident(name)} AS SELECT * FROM previous_source.raw.{quote_ident(name)}"
+                    " ORDER BY _source_row")
+    except duckdb.CatalogException:
+        return f"source {name}: the previous database has no raw.{name} — read whole"
+    finally:
+        con.execute("DETACH previous_source")
+    kept = int(con.execute(f"SELECT count(*) FROM raw.{quote_ident(name)}").fetchall()[0][0])
+    if kept != int(state["rows"]):
+        con.execute(f"DROP TABLE raw.{quote_ident(name)}")
+        return f"source {name}: the previous raw.{name} has {kept:,} rows, its record {state['rows']:,} — read whole"
+    return None
+
