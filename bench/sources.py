@@ -1,8 +1,9 @@
-"""Benchmark: reading a source from PostgreSQL (Online Retail, 541,909 rows) beside plain client fetches.
+"""Benchmark: reading a source from PostgreSQL and MySQL (Online Retail, 541,909 rows) beside plain client fetches.
 
-    python bench/sources.py                        # starts a private PostgreSQL 15 server itself
-    python bench/sources.py --dsn postgresql://…   # or uses yours (schema marketsql_bench_src)
+    python bench/sources.py                        # starts private PostgreSQL 15 and MariaDB servers itself
+    python bench/sources.py --dsn postgresql://…   # or uses your PostgreSQL (schema marketsql_bench_src)
     python bench/sources.py --copies 10            # the table 10 times over (5.4 M rows)
+    python bench/sources.py --no-mysql             # PostgreSQL only
 
 Side by side in one process, best of N, into a DuckDB table each time:
 - marketsql's database source (one snapshot, ``COPY (SELECT … ORDER BY key) TO STDOUT`` into a temporary
@@ -10,6 +11,8 @@ Side by side in one process, best of N, into a DuckDB table each time:
 - psycopg ``fetchall`` of the same ordered SELECT, then DuckDB from the rows (a plain client fetch);
 - psycopg ``COPY … TO STDOUT`` into a file, then DuckDB's ``read_csv`` with its type sniffing (the same bulk
   path, without the server's types, the checksum or ``_source_row``).
+MySQL (MariaDB): marketsql's source (unbuffered cursor without value converters → Arrow text batches →
+DuckDB casts) beside pymysql's default ``fetchall`` → pandas → DuckDB.
 Prints rows/s and each ratio to the plain fetch, with the load average.
 """
 
@@ -86,25 +89,99 @@ def via_copy_file(dsn: str) -> int:
         return int(con.execute("SELECT count(*) FROM orders").fetchall()[0][0])
 
 
+def load_mysql(dsn: str, pg_dsn: str) -> None:
+    """The same rows into MariaDB (``SCHEMA.orders``), through marketsql's MySQL mirror loader path."""
+    import pymysql
+
+    from marketsql.engines.mysql.connection import parts
+
+    read = parts(dsn)
+    duck = duckdb.connect()
+    duck.execute("CREATE SCHEMA meta")
+    duck.execute("CREATE SCHEMA raw")
+    os.environ["MSQL_BENCH_DSN"] = pg_dsn
+    source = dbsources.DatabaseSource("postgres", "$MSQL_BENCH_DSN", f"{SCHEMA}.orders", None, ("line_no",))
+    dbsources.load(duck, "orders", source, {}, Path("/nonexistent"), 1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "orders.csv"
+        duck.execute(f"COPY (SELECT * EXCLUDE (_source_row) FROM raw.orders ORDER BY line_no) TO '{path}'"
+                     " (FORMAT csv, HEADER false, NULLSTR '\\N')")
+        con = pymysql.connect(host=read["host"], port=int(read["port"]), user=read["user"], password=read["password"],
+                              local_infile=True, autocommit=True)
+        with con.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {SCHEMA}")
+            cur.execute(f"CREATE DATABASE {SCHEMA}")
+            cur.execute(f"CREATE TABLE {SCHEMA}.orders (line_no BIGINT PRIMARY KEY, InvoiceNo VARCHAR(20),"
+                        " StockCode VARCHAR(20), Description TEXT, Quantity INT, InvoiceDate DATETIME,"
+                        " UnitPrice DOUBLE, CustomerID BIGINT, Country VARCHAR(40))")
+            cur.execute(f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {SCHEMA}.orders FIELDS TERMINATED BY ','"
+                        " OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n'")
+        con.close()
+
+
+def mysql_via_marketsql(dsn: str) -> int:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA meta")
+    con.execute("CREATE SCHEMA raw")
+    os.environ["MSQL_BENCH_MYSQL_DSN"] = dsn
+    source = dbsources.DatabaseSource("mysql", "$MSQL_BENCH_MYSQL_DSN", f"{SCHEMA}.orders", None, ("line_no",))
+    return dbsources.load(con, "orders", source, {}, Path("/nonexistent"), 1).rows
+
+
+def mysql_via_fetchall(dsn: str) -> int:
+    import pandas as pd
+    import pymysql
+
+    from marketsql.engines.mysql.connection import parts
+
+    read = parts(dsn)
+    con = pymysql.connect(host=read["host"], port=int(read["port"]), user=read["user"], password=read["password"])
+    with con.cursor() as cur:
+        cur.execute(f"SELECT * FROM {SCHEMA}.orders ORDER BY line_no")
+        names = [d[0] for d in cur.description or ()]
+        frame = pd.DataFrame.from_records(cur.fetchall(), columns=names)
+    con.close()
+    duck = duckdb.connect()
+    duck.register("frame", frame)
+    duck.execute("CREATE TABLE orders AS SELECT * FROM frame")
+    return int(duck.execute("SELECT count(*) FROM orders").fetchall()[0][0])
+
+
+def compare(title: str, runs: dict[str, object], dsn: str, rows: int, plain_label: str, repeat: int) -> None:
+    print(title)
+    seconds = {}
+    for label, run in runs.items():
+        assert run(dsn) == rows, label  # type: ignore[operator]
+        seconds[label] = best(lambda run=run: run(dsn), repeat)  # type: ignore[misc]
+    for label, s in seconds.items():
+        print(f"  {label:<60} {s:7.2f} s  {rows / s / 1e6:5.2f} M rows/s  ×{seconds[plain_label] / s:.2f} vs plain")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--dsn", help="an existing PostgreSQL server (default: start a private one)")
     parser.add_argument("--copies", type=int, default=1, help="Online Retail this many times over")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-mysql", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     with server(args.dsn) as dsn:
         rows = load_online_retail(dsn, args.copies)
-        print(f"Online Retail x{args.copies}: {rows:,} rows in PostgreSQL; load average {os.getloadavg()[0]:.1f}")
-        runs = {"marketsql database source (COPY → file → DuckDB)": via_marketsql,
-                "psycopg fetchall → pandas → DuckDB (plain fetch)": via_fetchall,
-                "psycopg COPY → file → DuckDB read_csv (sniffed)": via_copy_file}
-        seconds = {}
-        for label, run in runs.items():
-            assert run(dsn) == rows, label
-            seconds[label] = best(lambda run=run: run(dsn), args.repeat)
-        plain = seconds["psycopg fetchall → pandas → DuckDB (plain fetch)"]
-        for label, s in seconds.items():
-            print(f"  {label:<52} {s:7.2f} s  {rows / s / 1e6:5.2f} M rows/s  ×{plain / s:.2f} vs plain fetch")
+        print(f"Online Retail x{args.copies}: {rows:,} rows; load average {os.getloadavg()[0]:.1f}")
+        plain = "psycopg fetchall → pandas → DuckDB (plain fetch)"
+        compare("PostgreSQL 15:", {"marketsql database source (COPY → file → DuckDB)": via_marketsql,
+                                   plain: via_fetchall,
+                                   "psycopg COPY → file → DuckDB read_csv (sniffed)": via_copy_file},
+                dsn, rows, plain, args.repeat)
+        if not args.no_mysql:
+            sys.path.insert(0, str(REPO / "tests"))
+            from mariadb_server import running_server
+
+            with running_server() as mariadb:
+                load_mysql(mariadb.dsn(), dsn)
+                plain = "pymysql fetchall → pandas → DuckDB (plain fetch)"
+                compare("MariaDB 10.11:", {"marketsql database source (text batches → Arrow → DuckDB)":
+                                           mysql_via_marketsql, plain: mysql_via_fetchall},
+                        mariadb.dsn(), rows, plain, args.repeat)
         print(f"load average after: {os.getloadavg()[0]:.1f} (2 cores; best of {args.repeat})")
 
 

@@ -77,6 +77,7 @@ SOURCE = {
     "null_padding": Rule(lambda v: isinstance(v, bool), "true or false", "null_padding = true"),
     # an operational database instead of files: the DSN (or "$VAR" naming it), then a table or a query
     "postgres": Rule(_name, "a DSN, or $VARIABLE naming one", 'postgres = "$SHOP_DSN"'),
+    "mysql": Rule(_name, "a DSN, or $VARIABLE naming one", 'mysql = "$SHOP_DSN"'),
     "table": Rule(_name, "a table name", 'table = "shop.orders"'),
     "query": Rule(_name, "a SELECT statement", 'query = "SELECT * FROM shop.orders WHERE NOT test"'),
     # the columns that order the rows (stable _source_row); default: every column

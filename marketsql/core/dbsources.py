@@ -1,7 +1,7 @@
 """Sources read from an operational database instead of a file.
 
-``[sources.orders]`` with ``postgres = "$SHOP_DSN"`` and ``table = "shop.orders"`` (or ``query = "SELECT …"``)
-reads the rows with the server's own bulk path into ``raw.orders``, ordered by ``key`` (or by every column)
+``[sources.orders]`` with ``postgres = "$SHOP_DSN"`` (or ``mysql = …``) and ``table = "shop.orders"`` (or
+``query = "SELECT …"``) reads the rows with the server's own bulk path into ``raw.orders``, ordered by ``key`` (or by every column)
 so that ``_source_row`` is stable from build to build. The DSN comes from the environment (``$VAR`` or
 ``${VAR}`` inside it) and is never printed unmasked. ``incremental = "updated_at"``: a later build copies the
 previous build's raw rows and reads only the rows whose column is past the last watermark (a changed row
@@ -18,7 +18,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from marketsql.errors import ConfigError, SourceError
 
 from .sqltext import literal, quote_ident, type_name
 
-ENGINES = ("postgres",)
+ENGINES = ("postgres", "mysql")
 DATABASE_KEYS = {*ENGINES, "table", "query", "key", "incremental"}
 STATE_DDL = ("CREATE TABLE IF NOT EXISTS meta.source_state (build_id INTEGER, source VARCHAR, spec VARCHAR,"
              " watermark VARCHAR, rows BIGINT, sha256 VARCHAR)")
@@ -97,9 +97,11 @@ def expand(dsn: str, label: str) -> str:
 def shown(source: DatabaseSource) -> list[str]:
     """How the manifest and messages name the source: the DSN as written when it reads the environment, else
     masked; then the table or query."""
+    from marketsql.engines.mysql.connection import mask as mysql_mask
     from marketsql.engines.postgres.connection import mask
 
-    where = source.dsn if _VAR_RE.search(source.dsn) else mask(source.dsn)
+    where = source.dsn if _VAR_RE.search(source.dsn) else (mask if source.engine == "postgres" else mysql_mask)(
+        source.dsn)
     what = f"table {source.table}" if source.table else f"query {source.query}"
     return [f"{source.engine}: {where}", what]
 
@@ -118,8 +120,10 @@ class Read:
 def load(con: duckdb.DuckDBPyConnection, name: str, source: DatabaseSource, columns: Mapping[str, str],
          previous: Path, build_id: int) -> Read:
     """Create ``raw.<name>`` from the database (or append to the previous build's rows, when incremental)."""
-    from marketsql.engines.postgres.source import snapshot
+    from marketsql.engines.mysql import source as mysql
+    from marketsql.engines.postgres import source as postgres
 
+    snapshot = postgres.snapshot if source.engine == "postgres" else mysql.snapshot
     label = f"source {name}"
     con.execute(STATE_DDL)
     state = _last_state(con, name)
@@ -142,18 +146,17 @@ def load(con: duckdb.DuckDBPyConnection, name: str, source: DatabaseSource, colu
                               f" — the server returns: {', '.join(names)}")
         casts = ", ".join(f"CAST({quote_ident(c.name)} AS {type_name(columns.get(c.name, c.duckdb_type))})"
                           f" AS {quote_ident(c.name)}" for c in snap.columns)
-        with tempfile.TemporaryDirectory(prefix="marketsql-source-") as folder:
-            path = Path(folder) / f"{name}.csv"
-            size, digest = snap.copy_to(path)
-            text = ", ".join(f"{literal(c.name)}: 'VARCHAR'" for c in snap.columns)
-            reader = (f"read_csv({literal(str(path))}, columns = {{{text}}}, header = false, auto_detect = false,"
-                      " delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false)")
-            select = f"SELECT row_number() OVER () + {offset} AS _source_row, {casts} FROM {reader}"
+
+        def write(reader: str, before: int) -> None:
+            select = f"SELECT row_number() OVER () + {offset + before} AS _source_row, {casts} FROM {reader}"
             try:
-                con.execute(f"INSERT INTO {table} {select}" if offset else f"CREATE TABLE {table} AS {select}")
+                append = offset or before
+                con.execute(f"INSERT INTO {table} {select}" if append else f"CREATE TABLE {table} AS {select}")
             except duckdb.ConversionException as exc:
                 raise SourceError(f"{label}: {str(exc).splitlines()[0]} — declare the column VARCHAR in"
                                   f" [sources.{name}] columns and clean it in staging") from None
+
+        size, digest = (_via_file if source.engine == "postgres" else _via_batches)(con, snap, name, write, offset)
         watermark = snap.watermark(after)
     # chained over the reads, so that the same rows read in the same steps give the same checksum
     sha = digest if not chain else chain if not size else _sha(f"{chain}:{digest}")
@@ -164,6 +167,49 @@ def load(con: duckdb.DuckDBPyConnection, name: str, source: DatabaseSource, colu
     con.execute("INSERT INTO meta.source_state VALUES (?, ?, ?, ?, ?, ?)",
                 [build_id, name, source.spec, watermark, rows, sha])
     return Read(rows, rows - offset, size, sha, note)
+
+
+Write = Callable[[str, int], None]  # (a table expression over the read rows, rows written before) → into raw
+
+
+def _via_file(con: duckdb.DuckDBPyConnection, snap: Any, name: str, write: Write, offset: int) -> tuple[int, str]:
+    """PostgreSQL: COPY into a temporary CSV file, read by DuckDB as text; its bytes and sha256."""
+    with tempfile.TemporaryDirectory(prefix="marketsql-source-") as folder:
+        path = Path(folder) / f"{name}.csv"
+        size, digest = snap.copy_to(path)
+        text = ", ".join(f"{literal(c.name)}: 'VARCHAR'" for c in snap.columns)
+        write(f"read_csv({literal(str(path))}, columns = {{{text}}}, header = false, auto_detect = false,"
+              " delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false)", 0)
+    return size, digest
+
+
+def _via_batches(con: duckdb.DuckDBPyConnection, snap: Any, name: str, write: Write, offset: int) -> tuple[int, str]:
+    """MySQL: Arrow batches of the rows as text, each written as it comes; bytes and sha256 of their IPC form."""
+    import itertools
+
+    import pyarrow as pa
+
+    digest, size, before, view = hashlib.sha256(), 0, 0, f"_marketsql_rows_{name}"
+    batches = iter(snap.batches())
+    first = next(batches, None)
+    if first is None and offset:
+        return 0, digest.hexdigest()  # nothing new past the watermark
+    if first is None:  # nothing at all: an empty table, and the caller says the source has no rows
+        first = pa.table({c.name: pa.array([], pa.string()) for c in snap.columns})
+    for batch in itertools.chain([first], batches):
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, batch.schema) as ipc:
+            ipc.write_table(batch)
+        block = sink.getvalue()
+        digest.update(block)
+        size += block.size
+        con.register(view, batch)
+        try:
+            write(quote_ident(view), before)
+        finally:
+            con.unregister(view)
+        before += batch.num_rows
+    return size, digest.hexdigest()
 
 
 def _sha(text: str) -> str:
