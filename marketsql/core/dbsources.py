@@ -2,8 +2,8 @@
 
 ``[sources.orders]`` with ``postgres = "$SHOP_DSN"`` (or ``mysql = …``) and ``table = "shop.orders"`` (or
 ``query = "SELECT …"``) reads the rows with the server's own bulk path into ``raw.orders``, ordered by ``key``
-(or by every column) so that ``_source_row`` is stable from build to build. The DSN comes from the environment (``$VAR`` or
-``${VAR}`` inside it) and is never printed unmasked. ``incremental = "updated_at"``: a later build copies the
+(or by every column) so that ``_source_row`` is stable from build to build. The DSN comes from the
+environment (``$VAR`` or ``${VAR}`` inside it) and is never printed unmasked. ``incremental = "updated_at"``: a later build copies the
 previous build's raw rows and reads only the rows whose column is past the last watermark (a changed row
 arrives again as a new row; a deleted one stays). The build stays atomic: all of it lands in the new file.
 
