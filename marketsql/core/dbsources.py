@@ -1,11 +1,12 @@
 """Sources read from an operational database instead of a file.
 
-``[sources.orders]`` with ``postgres = "$SHOP_DSN"`` (or ``mysql = …``) and ``table = "shop.orders"`` (or
-``query = "SELECT …"``) reads the rows with the server's own bulk path into ``raw.orders``, ordered by ``key``
-(or by every column) so that ``_source_row`` is stable from build to build. The DSN comes from the
-environment (``$VAR`` or ``${VAR}`` inside it) and is never printed unmasked. ``incremental = "updated_at"``: a later build copies the
-previous build's raw rows and reads only the rows whose column is past the last watermark (a changed row
-arrives again as a new row; a deleted one stays). The build stays atomic: all of it lands in the new file.
+``[sources.orders]`` with ``postgres = "$SHOP_DSN"`` (or ``mysql = …``) and ``table = "shop.orders"``
+(or ``query = "SELECT …"``) reads the rows with the server's own bulk path into ``raw.orders``, ordered
+by ``key`` (or by every column) so that ``_source_row`` is stable from build to build. The DSN comes
+from the environment (``$VAR`` or ``${VAR}`` inside it) and is never printed unmasked.
+``incremental = "updated_at"``: a later build copies the previous build's raw rows and reads only the
+rows whose column is past the last watermark (a changed row arrives again as a new row; a deleted one
+stays). The build stays atomic: all of it lands in the new file.
 
 What each build read is in ``meta.source_state`` (spec digest, watermark, rows, sha256 chained over the
 reads) beside ``meta.build_sources``.
