@@ -7,6 +7,7 @@
   attributes and one indicator per brand with at least ``min_brand_products`` products.
 - Sales drivers (only where the project has sales): the same for log1p(units per month on sale),
   with the standardised log price as one more input. Products on sale for under a month are left out.
+- Competitors: the 5 nearest products of every product in the space ``[z, zp]`` (see competitors.py).
 - Honest evaluation: a holdout of 25 % of the products — the newest launches (first sale) when the
   data has sales dates, otherwise a seeded random quarter — scored against the brand-mean and the
   overall-mean baselines; the price band is the 10 %–90 % range of out-of-fold residuals.
@@ -26,11 +27,13 @@ from sklearn.model_selection import KFold
 
 from marketsql.errors import ModelError
 
+from .competitors import nearest
 from .model import LinearModel, PositioningModel
 
 ALPHAS = np.logspace(-2, 3, 11)
 MIN_SALES_PRODUCTS = 20
 BAND = (0.10, 0.90)
+COMPETITORS = 5  # nearest competitors kept per product (the view product_competitors)
 
 
 @dataclass
@@ -113,6 +116,9 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
         reference_brands=[str(b) for b in products["brand"].fillna("")],
         reference_prices=products["price"].to_numpy(float),
     )
+    searched = time.perf_counter()
+    model.competitors, model.competitor_distances = nearest(model.reference_space, model.reference_ids, COMPETITORS)
+    metrics["competitor_seconds"] = time.perf_counter() - searched
     return TrainingResult(model, metrics, _drivers(model), notes, sorted(b for b in counts if b),
                           time.perf_counter() - started)
 
