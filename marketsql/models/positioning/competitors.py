@@ -4,8 +4,9 @@
 space ``[z, zp]`` (standardised attributes and log price), ties broken by the competitor's id, the
 product itself left out. :func:`nearest` finds the same ``k`` products for every row:
 
-1. a k-d tree (scikit-learn's ``KDTree``, exact) gives each row its ``k + MARGIN`` nearest candidates —
-   sub-quadratic on a real catalogue, whose attributes are few, discrete and correlated;
+1. a k-d tree (scikit-learn's ``KDTree``, exact, dual-tree queries) gives each row its ``k + MARGIN``
+   nearest candidates — sub-quadratic, though it slows down as the catalogue's attributes vary more
+   independently of each other (bench/position.py: 10 k and 100 k products);
 2. the candidates' distances are recomputed as ``sqrt(sum((a - b)²))`` and ranked by (distance, id);
 3. a row is certain when its k-th distance is below the farthest candidate's (minus a rounding margin):
    every product left out is then farther still. The few rows that are not (more than ``MARGIN`` exact
@@ -35,7 +36,7 @@ QUALIFY competitor_rank <= 5
 """The definition :func:`nearest` keeps: every pair in SQL (what product_competitors ran until it took 67 s and
 3 GB on 6,259 products); the tests and bench/position.py compare the two."""
 MARGIN = 16  # extra candidates per row beyond k
-BLOCK = 4096  # rows per tree query
+BLOCK = 8192  # rows per tree query (dual-tree: a tree of the block against the catalogue's)
 
 
 def nearest(space: np.ndarray, ids: Sequence[str], k: int = 5) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +67,7 @@ def nearest(space: np.ndarray, ids: Sequence[str], k: int = 5) -> tuple[np.ndarr
 
 def _block(x: np.ndarray, tree: object, block: np.ndarray, width: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Columns (in id order) and distances of the ``k`` nearest for the rows ``block`` of ``x``."""
-    tree_distances, candidates = tree.query(x[block], k=width + 1)  # type: ignore[attr-defined]
+    tree_distances, candidates = tree.query(x[block], k=width + 1, dualtree=True)  # type: ignore[attr-defined]
     others = candidates != block[:, None]
     keep = np.argsort(~others, axis=1, kind="stable")[:, :width]  # drop the row itself (or the farthest)
     candidates = np.take_along_axis(candidates, keep, axis=1)
