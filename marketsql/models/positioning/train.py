@@ -200,7 +200,8 @@ def price_candidates(filled: np.ndarray, z: np.ndarray, dummies: np.ndarray, pri
     for name, x in inputs.items():
         guess = learners[name]().fit(x[~test], y[~test]).predict(x[test])
         out.append({"candidate": name, "r2_price": _r2(price[test], np.exp(guess)),
-                    "mae_price": float(np.abs(price[test] - np.exp(guess)).mean()), "r2_log_price": _r2(y[test], guess)})
+                    "mae_price": float(np.abs(price[test] - np.exp(guess)).mean()),
+                    "r2_log_price": _r2(y[test], guess)})
     return out
 
 
