@@ -50,6 +50,38 @@ def test_recommend_udf_mart_and_model_agree_for_every_customer(demo):
     assert bought == 0  # already-bought products are never recommended
 
 
+def test_recommend_in_sql_equals_a_row_by_row_reference_for_every_id_unknown_and_null(demo):
+    """The UDFs (one BLAS thread per call, DuckDB's threads splitting the rows, shuffled vectors) give exactly
+    what a plain per-row Python lookup gives: every demo customer, unknown ids (with and without a segment)
+    and NULL, with and without bought products."""
+    con = demo.connect(read_only=True)
+    try:
+        con.execute("SET threads = 2")
+        con.execute("CREATE TEMP TABLE ids AS SELECT customer_id FROM stg_customers UNION ALL"
+                    " SELECT * FROM (VALUES ('no-such-customer'), (''), (NULL)) AS v(customer_id)")
+        query = ("SELECT customer_id, recommend(customer_id, 7), recommend_including_bought(customer_id, 3),"
+                 " recommendation_source(customer_id) FROM (SELECT * FROM ids ORDER BY hash(customer_id))")
+        rows = con.execute(query).fetchall()
+        segments = dict(con.execute("SELECT customer_id, segment_id FROM customer_segments").fetchall())
+        chosen = con.execute("SELECT source FROM meta.active_recommendation").fetchall()[0][0]
+        model = load(con)
+    finally:
+        con.close()
+    known = {c: i for i, c in enumerate(model.customers)}
+    assert len(rows) == DEMO_CUSTOMERS + 3 and sum(c not in known for c, *_ in rows) >= 3
+    for customer, top, with_bought, source in rows:
+        if customer is None:
+            assert (top, with_bought, source) == (None, None, None)
+            continue
+        user = known.get(customer, -1)
+        segment = model.segment_index([segments.get(customer)]) if user < 0 else np.array([-1])
+        for items, k, exclude in ((top, 7, True), (with_bought, 3, False)):
+            columns, scores = model.recommend(np.array([user]), k, exclude, segment)
+            expected = [(model.products[c], float(v)) for c, v in zip(columns[0], scores[0]) if c >= 0]
+            assert [(i["product_id"], i["score"]) for i in items] == expected, customer
+        assert source == (chosen if user >= 0 else "segment popularity" if segment[0] >= 0 else "popularity")
+
+
 def test_fallbacks_and_bad_input(demo):
     con = demo.connect(read_only=True)
     try:

@@ -9,7 +9,8 @@ For a product with attribute values ``v`` (in ``attributes`` order), brand ``b``
    ``exp(... + price_residual_quantiles)`` (out-of-fold residual quantiles, 10 % and 90 %);
 5. expected sales (when the project has sales): ``expm1(sales_intercept + z @ sales_coef +
    sales_price_coef * zp + brand effect)`` units per month, with ``zp = (ln p - price_center) / price_scale``;
-6. the competitor space is ``[z, zp]``: nearest competitors by Euclidean distance in it.
+6. the competitor space is ``[z, zp]``: nearest competitors by Euclidean distance in it (ties by id); the
+   5 nearest of every training product are found once, when training (``competitors``).
 
 An unknown brand (or none) gets no brand premium: the average brand.
 """
@@ -58,6 +59,8 @@ class PositioningModel:
     reference_names: list[str] = field(default_factory=list)
     reference_brands: list[str] = field(default_factory=list)
     reference_prices: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    competitors: np.ndarray | None = None  # (products, 5) rows of reference_ids, nearest first, -1 pads
+    competitor_distances: np.ndarray | None = None  # (products, 5) their distances
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Raw attribute matrix (rows × attributes, NaN = missing) -> standardised z."""
@@ -121,6 +124,8 @@ class PositioningModel:
             "tier_cuts": self.tier_cuts, "reference_space": self.reference_space,
             "reference_prices": self.reference_prices,
         }
+        if self.competitors is not None and self.competitor_distances is not None:
+            arrays |= {"competitors": self.competitors, "competitor_distances": self.competitor_distances}
         if self.sales is not None:
             arrays |= {"sales_intercept": np.array([self.sales.intercept]), "sales_coef": self.sales.coef,
                        "sales_brand_coef": self.sales.brand_coef, "sales_price_coef": np.array([self.sales.price_coef])}
@@ -149,6 +154,8 @@ class PositioningModel:
             reference_names=[str(n) for n in meta.get("reference_names", [])],  # type: ignore[attr-defined]
             reference_brands=[str(b) for b in meta.get("reference_brands", [])],  # type: ignore[attr-defined]
             reference_prices=arrays.get("reference_prices", np.zeros(0)),
+            competitors=arrays["competitors"].astype(np.int64) if "competitors" in arrays else None,
+            competitor_distances=arrays.get("competitor_distances"),
         )
 
 

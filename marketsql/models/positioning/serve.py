@@ -119,8 +119,8 @@ class Positioning(ModelKind):
         for statement, rows in table_statements(model, record.version, record.metrics):
             con.execute(statement)
             table = statement.split()[4]
-            if rows:  # one INSERT from a frame: executemany would insert the ~15 k reference rows one by one
-                frame = pd.DataFrame(rows)  # noqa: F841 (read by DuckDB below)
+            if len(rows):  # one INSERT from a frame: executemany would insert the reference rows one by one
+                frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)  # noqa: F841 (read below)
                 con.execute(f"INSERT INTO {table} SELECT * FROM frame")
         for statement in macro_statements(model, record.version):
             con.execute(statement)
