@@ -26,6 +26,7 @@ from marketsql.core.udfs import Udf, register
 from marketsql.core.views import ViewFile
 from marketsql.errors import MarketsqlError, SqlError
 from marketsql.models.registry import Change, ModelRecord, Registry
+from marketsql.trends import drivers
 
 Progress = Callable[[str], None]
 DISPOSITIONS = quality.DISPOSITIONS
@@ -139,6 +140,8 @@ def _build_into(
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(_create(con, view, materialized))
     models.compile_after_views(con)  # model SQL that reads built tables
+    if any(o.name == "driver_lines" for o in objects):
+        drivers.create_macro(con)  # revenue_drivers(period_a, period_b), a table macro over driver_lines
     manifest.create_user_views(con, views)  # e.g. target_lists, over meta tables every build carries over
     skipped = _explain_skips(con, skipped)
     notes = _period_notes(con, {o.name for o in objects})
