@@ -126,8 +126,9 @@ class ChangeExplained:
             out.append(f"{dimension}:")
             out.append(f"  {'member':<28} {'change':>11} {'unexpected':>11} {'volume':>10} {'mix':>10} {'rate':>10}")
             for row in (r for r in self.rows if r["dimension"] == dimension):
-                out.append(f"  {str(row['member'])[:28]:<28} {row['change']:>+11,.0f} {row['unexpected_change']:>+11,.0f}"
-                           f" {row['volume_effect']:>+10,.0f} {row['mix_effect']:>+10,.0f} {row['rate_effect']:>+10,.0f}")
+                figures = f"{row['change']:>+11,.0f} {row['unexpected_change']:>+11,.0f}"
+                effects = " ".join(f"{row[e]:>+10,.0f}" for e in ("volume_effect", "mix_effect", "rate_effect"))
+                out.append(f"  {str(row['member'])[:28]:<28} {figures} {effects}")
         return out
 
 
