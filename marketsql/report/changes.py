@@ -14,6 +14,11 @@ GRAIN_ORDER = ("day", "week", "month")
 def anomalies_and_drivers(db: Data, s: Section) -> None:
     """Add the total-revenue series with its anomalies marked, the latest anomalies, and the drivers of the
     change from the month before the last complete month to that month."""
+    if db.has("customers_by_month", "sales_by_month"):
+        from marketsql.trends.base import customer_base_notes
+
+        for note in customer_base_notes(db.con):
+            s.text(note[0].upper() + note[1:] + ".", css="baseline")
     charts = []
     if db.has("sales_anomalies"):
         figure = _anomaly_chart(db)
