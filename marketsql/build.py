@@ -26,6 +26,7 @@ from marketsql.core.udfs import Udf, register
 from marketsql.core.views import ViewFile
 from marketsql.errors import MarketsqlError, SqlError
 from marketsql.models.registry import Change, ModelRecord, Registry
+from marketsql.trends import base, drivers
 
 Progress = Callable[[str], None]
 DISPOSITIONS = quality.DISPOSITIONS
@@ -140,6 +141,8 @@ def _build_into(
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(_create(con, view, materialized))
     models.compile_after_views(con)  # model SQL that reads built tables
+    if any(o.name == "driver_lines" for o in objects):
+        drivers.create_macro(con)  # revenue_drivers(period_a, period_b), a table macro over driver_lines
     manifest.create_user_views(con, views)  # e.g. target_lists, over meta tables every build carries over
     skipped = _explain_skips(con, skipped)
     notes = [load.note for load in loads if load.note] + _period_notes(con, {o.name for o in objects})
@@ -186,15 +189,17 @@ def _waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) 
 
 
 def _period_notes(con: duckdb.DuckDBPyConnection, built: set[str]) -> list[str]:
-    """A line saying which partial last month the monthly views leave out of forecasts and charts (daily data only)."""
+    """A line saying which partial last month the monthly views leave out of forecasts and charts (daily data only),
+    and one when the customer base is a closed cohort or shrinking (:mod:`marketsql.trends.base`)."""
     if "sales_by_month" not in built or "order_grain" not in built:
         return []
     rows = con.execute("SELECT strftime(s.month, '%Y-%m'), strftime(CAST(e.last_ts AS DATE), '%Y-%m-%d'), g.grain"
                        " FROM sales_by_month AS s CROSS JOIN order_grain AS g"
                        " CROSS JOIN (SELECT max(order_ts) AS last_ts FROM stg_order_lines) AS e"
                        " WHERE s.dimension = 'total' AND s.partial_month").fetchall()
-    return [f"sales_by_month: the last month, {month}, is partial (daily data ending {last}):"
-            " forecasts and charts leave it out" for month, last, _ in rows]
+    notes = [f"sales_by_month: the last month, {month}, is partial (daily data ending {last}):"
+             " forecasts and charts leave it out" for month, last, _ in rows]
+    return notes + (base.customer_base_notes(con) if "customers_by_month" in built else [])
 
 
 _NEEDS = "needs a trained {kind} model — run `marketsql train {kind}`"

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from marketsql.models.positioning.place import Placement
     from marketsql.report import ReportResult
     from marketsql.targeting import TargetList
+    from marketsql.trends.drivers import ChangeExplained
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,18 @@ class Project:
         con = self.connect(read_only=True)
         try:
             return allocate_budget(con, total, minimum, maximum, objective, extrapolation)
+        finally:
+            con.close()
+
+    def explain_change(self, period_a: str, period_b: str, by: Sequence[str] | None = None,
+                       top: int = 5) -> ChangeExplained:
+        """What drove the revenue change from month ``period_a`` to ``period_b`` ('YYYY-MM'), by dimension: the
+        largest contributors with volume, mix and rate effects (see :mod:`marketsql.trends.drivers`)."""
+        from marketsql.trends.drivers import explain_change
+
+        con = database.connect(self.database, read_only=True)
+        try:
+            return explain_change(con, period_a, period_b, by, top)
         finally:
             con.close()
 

@@ -174,3 +174,23 @@ def sql(
     with loaded.writing("sql --write") if write else nullcontext():
         run_sql(loaded.connect(read_only=not write), query, fmt, max_rows)
 
+
+
+@app.command("explain-change")
+def explain_change(
+    period_from: Annotated[str, typer.Option("--from", help="The earlier month, YYYY-MM.")],
+    period_to: Annotated[str, typer.Option("--to", help="The later month, YYYY-MM.")],
+    project: ProjectDir = Path("."),
+    by: Annotated[str | None, typer.Option(
+        help="Comma-separated dimensions: segment,category,country,channel,customer_type (default: all the data has).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Contributors shown per dimension.")] = 5,
+) -> None:
+    """What drove the revenue change between two months: the largest contributors per dimension, with volume,
+    mix and rate effects (table macro revenue_drivers)."""
+    from marketsql.project import Project
+
+    dimensions = [d.strip() for d in by.split(",") if d.strip()] if by is not None else None
+    explained = Project.load(project).explain_change(period_from, period_to, dimensions, top)
+    for line in explained.lines():
+        out.print(line)

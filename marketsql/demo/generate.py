@@ -25,10 +25,11 @@ import pyarrow.parquet as pq
 from .calendar import Calendar, make_calendar, order_curves
 from .campaign import plant_campaign
 from .catalogue import draw_catalogue
-from .customers import GROUPS, SignupPlan, draw_customers, existing_share, signup_plan
+from .customers import COUNTRIES, GROUPS, SignupPlan, draw_customers, existing_share, signup_plan
 from .marketing import draw_marketing, signup_model
 from .mess import plant_mess
 from .orders import draw_lines, draw_orders, group_weights
+from .shocks import apply_shocks, planted_shocks
 from .tables import customer_tables, marketing_table, order_lines_table, products_table
 from .truth import truth
 
@@ -59,6 +60,7 @@ def _chunk(ctx: _Context, rng: np.random.Generator, first_customer: int, n: int,
     orders = draw_orders(rng, ctx.cal, ctx.curves, cust)
     lines = draw_lines(rng, ctx.cat, ctx.weights, ctx.cal.n_days, orders)
     rows, guest, copies = plant_mess(rng, ctx.cal.n_days, orders, lines)
+    rows = apply_shocks(ctx.cal, ctx.cat, rows, orders, cust["country"][orders["cust"]], COUNTRIES)
     table = order_lines_table(ctx.cal, rows, guest, orders, first_order, first_customer, ctx.cust_width)
     customers, groups = customer_tables(ctx.cal, cust, first_customer, ctx.cust_width)
     o = rows["order"]
@@ -130,6 +132,7 @@ def generate_demo_data(out_dir: str | Path, customers: int = 20_000, seed: int =
                 writer.close()
     planted = truth(cal, seed, customers, start, CHUNK_SIZE, cat, alpha, expected, plan, counts, group_counts,
                     n_lines, n_orders, existing_counts)
+    planted["shocks"] = planted_shocks(cal)  # planted anomalies and the driver shift (marketsql.demo.shocks)
     (out / files[4]).write_text(json.dumps(planted, indent=2) + "\n")
     plant_campaign(out, seed)  # the randomised e-mail campaign (model kind uplift)
     files.append("campaign.parquet")

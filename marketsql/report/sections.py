@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .budget import budget
+from .changes import anomalies_and_drivers
 from .customer_value import customer_value
 from .data import PALETTE, TIER_COLOURS, Data
 from .notes import add_baseline_note
@@ -151,6 +152,7 @@ def trends(db: Data) -> Section:
         s.missing("No forecast yet — run `marketsql train forecast` to add the next months per category.")
     figure.update_layout(title="Monthly revenue by category (complete months; dashed: forecast with its interval)")
     s.chart(figure, height=460)
+    anomalies_and_drivers(db, s)
     add_baseline_note(db, s, "forecast")
     if db.has("forecast_accuracy"):
         accuracy = db.rows("SELECT category, model_method, model_mase, model_coverage, baseline_method, baseline_mase,"

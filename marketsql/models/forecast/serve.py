@@ -28,6 +28,10 @@ NAME = "forecast"
 SOURCE_VIEW = "sales_by_month"
 MIN_TRAIN_MONTHS = 6
 MACROS = ("forecast_points", "forecast_holdout_points", "forecast_accuracy_points")
+# the holdout months with the served method's forecast and interval (sales_anomalies reads it; empty untrained)
+ANOMALY_MACRO = "forecast_anomaly_points"
+ANOMALY_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"), ("actual", "DOUBLE"),
+                   ("forecast", "DOUBLE"), ("lower", "DOUBLE"), ("upper", "DOUBLE")]
 
 
 @dataclass
@@ -181,7 +185,7 @@ class Forecast(ModelKind):
         p = record.params
         future = [date.fromisoformat(m) for m in p["forecast_months"]]
         tested = [date.fromisoformat(m) for m in p["holdout_months"]]
-        points, holdout, accuracy = [], [], []
+        points, holdout, accuracy, served = [], [], [], []
         for i, (dimension, key) in enumerate(p["series"]):
             for j, month in enumerate(future):
                 points.append((dimension, key, month, arrays["forecast"][i, j], arrays["lower"][i, j],
@@ -190,6 +194,9 @@ class Forecast(ModelKind):
             for j, month in enumerate(tested):
                 holdout.append((dimension, key, month, *(arrays[f"holdout_{name}"][i, j] for name in HOLDOUT_ARRAYS),
                                 model_method, baseline_method))
+                side = "model" if p["winners"][i] == "model" else "baseline"
+                served.append((dimension, key, month, arrays["holdout_actual"][i, j],
+                               *(arrays[f"holdout_{side}{part}"][i, j] for part in ("", "_lower", "_upper"))))
             block = record.metrics["per_series"][key]
             accuracy.append((dimension, key, model_method, *(block["model"].get(m) for m in SCORES),
                              baseline_method, *(block["baseline"].get(m) for m in SCORES), p["level"],
@@ -198,11 +205,13 @@ class Forecast(ModelKind):
         con.execute(table_macro("forecast_points", POINT_COLUMNS, points))
         con.execute(table_macro("forecast_holdout_points", HOLDOUT_COLUMNS, holdout))
         con.execute(table_macro("forecast_accuracy_points", ACCURACY_COLUMNS, accuracy))
+        con.execute(table_macro(ANOMALY_MACRO, ANOMALY_COLUMNS, served))
 
     def compile_untrained(self, con: duckdb.DuckDBPyConnection) -> None:
         """Stand-in table macros that fail with what to run."""
         for name in MACROS:
             con.execute(failing_table_macro(name, self.untrained))
+        con.execute(table_macro(ANOMALY_MACRO, ANOMALY_COLUMNS, []))  # no forecast: no forecast anomalies
 
     def udfs(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[Udf]:
         """No Python UDF: the forecast is a table."""

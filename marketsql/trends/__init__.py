@@ -1,0 +1,1 @@
+"""Trend analyses beyond the views: what drove a change (revenue_drivers)."""
