@@ -30,6 +30,7 @@ from mirror import server  # bench/mirror.py: a private server unless --dsn
 from timing import best
 
 from marketsql.core import dbsources
+from marketsql.engines import sources as engine_sources
 from marketsql.engines.postgres import copy as pgcopy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def via_marketsql(dsn: str) -> int:
     con.execute("CREATE SCHEMA raw")
     os.environ["MSQL_BENCH_DSN"] = dsn
     source = dbsources.DatabaseSource("postgres", "$MSQL_BENCH_DSN", f"{SCHEMA}.orders", None, ("line_no",))
-    return dbsources.load(con, "orders", source, {}, Path("/nonexistent"), 1).rows
+    return engine_sources.load(con, "orders", source, {}, Path("/nonexistent"), 1).rows
 
 
 def via_fetchall(dsn: str) -> int:
@@ -101,7 +102,7 @@ def load_mysql(dsn: str, pg_dsn: str) -> None:
     duck.execute("CREATE SCHEMA raw")
     os.environ["MSQL_BENCH_DSN"] = pg_dsn
     source = dbsources.DatabaseSource("postgres", "$MSQL_BENCH_DSN", f"{SCHEMA}.orders", None, ("line_no",))
-    dbsources.load(duck, "orders", source, {}, Path("/nonexistent"), 1)
+    engine_sources.load(duck, "orders", source, {}, Path("/nonexistent"), 1)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "orders.csv"
         duck.execute(f"COPY (SELECT * EXCLUDE (_source_row) FROM raw.orders ORDER BY line_no) TO '{path}'"
@@ -125,7 +126,7 @@ def mysql_via_marketsql(dsn: str) -> int:
     con.execute("CREATE SCHEMA raw")
     os.environ["MSQL_BENCH_MYSQL_DSN"] = dsn
     source = dbsources.DatabaseSource("mysql", "$MSQL_BENCH_MYSQL_DSN", f"{SCHEMA}.orders", None, ("line_no",))
-    return dbsources.load(con, "orders", source, {}, Path("/nonexistent"), 1).rows
+    return engine_sources.load(con, "orders", source, {}, Path("/nonexistent"), 1).rows
 
 
 def mysql_via_fetchall(dsn: str) -> int:

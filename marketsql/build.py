@@ -20,10 +20,11 @@ from marketsql.core import database, locations, manifest, quality
 from marketsql.core.config import ProjectConfig
 from marketsql.core.manifest import ObjectBuilt, QualityRow
 from marketsql.core.resources import resource_error
-from marketsql.core.sources import SourceLoad, load_database_source, load_source
+from marketsql.core.sources import SourceLoad, load_source
 from marketsql.core.sqltext import literal, quote_ident
 from marketsql.core.udfs import Udf, register
 from marketsql.core.views import ViewFile
+from marketsql.engines.sources import load_database_source
 from marketsql.errors import MarketsqlError, SqlError
 from marketsql.models.registry import Change, ModelRecord, Registry
 from marketsql.trends import base, drivers

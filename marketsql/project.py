@@ -321,22 +321,9 @@ class Project:
 
     def check_postgres(self, dsn: str | None = None, schema: str | None = None,
                        server: bool = True) -> MirrorResult:
-        """Every view that cannot be mirrored onto PostgreSQL, with file, line and reason; writes nothing.
-
-        With ``server`` and a DSN configured, the built database is also dry-run on the server (rolled
-        back); without ``server`` only the SQL files are checked.
-        """
-        from marketsql.engines.postgres import connection, mirror
-        from marketsql.errors import ConfigError
-
-        target = None
-        if server:
-            try:
-                target = connection.resolve(self.config.targets, dsn, schema)
-            except ConfigError:
-                if dsn:
-                    raise
-        return mirror.check(self, target, files_only=not server)
+        """Every view that cannot be mirrored onto PostgreSQL, with file, line and reason; writes nothing
+        (``check_target("postgres", …)``: with ``server`` and a DSN, also dry-run on the server, rolled back)."""
+        return self.check_target("postgres", dsn, schema, server)
 
     def mirror_to(self, target: str, dsn: str | None = None, schema: str | None = None,
                   progress: Progress | None = None) -> MirrorResult:

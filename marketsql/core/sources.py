@@ -97,20 +97,6 @@ def load_source(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> SourceL
     return SourceLoad(source.name, tuple(files), size, sha, rows, time.perf_counter() - started)
 
 
-def load_database_source(con: duckdb.DuckDBPyConnection, source: SourceConfig, previous: Path,
-                         build_id: int) -> SourceLoad:
-    """Create ``raw.<name>`` from an operational database (see :mod:`marketsql.core.dbsources`)."""
-    from . import dbsources
-
-    assert source.database is not None
-    started = time.perf_counter()
-    read = dbsources.load(con, source.name, source.database, source.columns, previous, build_id)
-    where = dbsources.shown(source.database)
-    appended = f", {read.new_rows:,} new" if source.database.incremental else ""
-    return SourceLoad(source.name, tuple(where), read.bytes, read.sha256, read.rows, time.perf_counter() - started,
-                      read.note, f"{' '.join(where)}{appended}")
-
-
 def _reader(source: SourceConfig, files: list[str], filename: bool = False) -> str:
     """The read_csv/read_parquet call; with ``filename``, each row also carries its file in FILE_COLUMN."""
     file_list = "[" + ", ".join(literal(f) for f in files) + "]"

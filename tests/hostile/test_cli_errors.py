@@ -145,6 +145,8 @@ CASES: dict[str, dict[str, tuple[list[str], str | None]]] = {
     "budget": standard(["budget", "--total", "1000"], (["--min", "tv"], "Error: Invalid value 'tv' for --min: 'tv'"
                                                        " is not NAME=VALUE — see marketsql budget --help")),
     "position": standard(["position", "--brand", "acme"], (["--top", "five"], not_an_int("--top", "five", "position"))),
+    "explain-change": standard(["explain-change", "--from", "2024-10", "--to", "2024-11"],
+                               (["--top", "few"], not_an_int("--top", "few", "explain-change"))),
     "target": standard(["target", "--target", "repeat", "--budget", "10", "--cost-per-contact", "1"],
                        (["--budget", "lots"], "Error: Invalid value 'lots' for '--budget': Input should be a valid"
                                               " number, unable to parse string as a number — see marketsql target"

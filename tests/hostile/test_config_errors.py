@@ -117,8 +117,8 @@ UNKNOWN_KEYS = {
     "misspelt source option": (
         BASE + 'delimiter = ";"\n',
         "unknown key 'sources.orders.delimiter' in marketsql.toml (did you mean 'sources.orders.delim'?)"
-        " — allowed: columns, dateformat, delim, encoding, escape, format, grain, header, max_line_size, null_padding,"
-        " path, quote, skip, timestampformat"),
+        " — allowed: columns, dateformat, delim, encoding, escape, format, grain, header, incremental, key,"
+        " max_line_size, mysql, null_padding, path, postgres, query, quote, skip, table, timestampformat"),
     "unknown target": (
         '[targets.postgress]\ndsn = "postgresql://x"\n',
         "unknown key 'targets.postgress' in marketsql.toml (did you mean 'targets.postgres'?) — allowed: postgres"),

@@ -106,19 +106,22 @@ class Recommendation(ModelKind):
 
     def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """``recommend(customer_id, 5)`` for every customer with purchases (product column, then score, per
-        rank), and the numpy model's top 5 with the bought products excluded."""
+        rank), and the numpy model's top 5 with the bought products excluded; tied products (scores within
+        ``TIE``) in product order in both."""
         model = load(con, record)
         frame = con.execute("SELECT customer_id, recommend(customer_id, 5) AS top FROM (SELECT DISTINCT customer_id"
                             " FROM customer_product_interactions) ORDER BY customer_id").df()
         columns, scores = model.recommend(model.customer_rows(pd.Index(frame["customer_id"], dtype=object)), 5)
-        python = np.concatenate([np.where(columns >= 0, columns, -1).ravel(), scores.ravel()])
         sql_columns = np.full(columns.shape, -1.0)
         sql_scores = np.full(scores.shape, np.nan)
         for i, top in enumerate(frame["top"]):
             for j, item in enumerate(top):
                 sql_columns[i, j] = model.product_index([item["product_id"]])[0]
                 sql_scores[i, j] = item["score"]
-        return np.concatenate([sql_columns.ravel(), sql_scores.ravel()]), python.astype(np.float64)
+        python_columns = np.where(columns >= 0, columns, -1).astype(np.float64)
+        sql = _ties_in_product_order(sql_columns, sql_scores)
+        python = _ties_in_product_order(python_columns, scores.astype(np.float64))
+        return np.concatenate([sql[0].ravel(), sql[1].ravel()]), np.concatenate([python[0].ravel(), python[1].ravel()])
 
     def training_lines(self, result: RecommendationTraining, record: ModelRecord) -> list[str]:
         """Every candidate beside popularity on the holdout, the winner, and what was registered."""
@@ -219,3 +222,21 @@ class Recommendation(ModelKind):
             Udf("similar_products", similar_products, ("VARCHAR", "INTEGER"), RESULT, origin),
             Udf("recommendation_source", recommendation_source, ("VARCHAR",), "VARCHAR", origin),
         ]
+
+
+TIE = 1e-6  # scores closer than this are a tie: float32 sums in another order differ by ~1e-7
+
+
+def _ties_in_product_order(columns: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k lists (rows of product columns and scores, best first) with the products of tied scores (consecutive
+    scores within ``TIE``) put in product order, each keeping its score: two lists that differ only in the order
+    of tied products become equal."""
+    columns, scores = columns.copy(), scores.copy()
+    for i in range(len(scores)):
+        row = scores[i]
+        starts = np.r_[0, np.flatnonzero(~(np.abs(np.diff(row)) < TIE)) + 1, row.size]
+        for a, b in zip(starts[:-1], starts[1:], strict=True):
+            if b - a > 1:
+                order = a + np.argsort(columns[i, a:b], kind="stable")
+                columns[i, a:b], scores[i, a:b] = columns[i, order], row[order]
+    return columns, scores
