@@ -78,6 +78,12 @@ def load(con: duckdb.DuckDBPyConnection, name: str, source: DatabaseSource, colu
     dsn = expand(source.dsn, label)
     with snapshot(dsn, label, source.table, source.query, source.key, source.incremental, after) as snap:
         names = [c.name for c in snap.columns]
+        roles = [*(("key", k) for k in source.key), *((("incremental", source.incremental),) if source.incremental
+                                                       else ())]
+        for role, column in roles:
+            if column not in names:
+                raise SourceError(f"{label}: {role} column {column!r} is not in what the server returns"
+                                  f" ({', '.join(names)}) — fix {role} = … in the project config")
         if offset and _columns(con, name) != ["_source_row", *names]:
             con.execute(f"DROP TABLE {table}")
             offset, chain, snap.after = 0, None, None

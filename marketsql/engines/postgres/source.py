@@ -112,7 +112,6 @@ def snapshot(dsn: str, label: str, relation: str | None, query: str | None, key:
         cursor = connection.cursor()
         inner = _relation(relation) if relation else sql.SQL(query or "")
         columns = _describe(cursor, inner)
-        _check_named(columns, key, incremental, label)
         yield Snapshot(columns, cursor, inner, key, incremental, after)
     except psycopg.Error as exc:
         raise PostgresError(f"{label}: PostgreSQL refused to read the {what}: {scrub(dsn, first_line(exc))}"
@@ -135,14 +134,6 @@ def _describe(cursor: psycopg.Cursor[Any], inner: sql.Composable) -> list[Column
         name = info.name if info is not None else "unknown"
         columns.append(Column(column.name, name, duckdb_type(name, column.precision, column.scale)))
     return columns
-
-
-def _check_named(columns: list[Column], key: Sequence[str], incremental: str | None, label: str) -> None:
-    names = [c.name for c in columns]
-    for role, name in [*(("key", k) for k in key), *((("incremental", incremental),) if incremental else ())]:
-        if name not in names:
-            raise PostgresError(f"{label}: {role} column {name!r} is not in what the server returns"
-                                f" ({', '.join(names)}) — fix {role} = … in the project config")
 
 
 def _select(inner: sql.Composable, columns: list[Column], key: Sequence[str], incremental: str | None,
