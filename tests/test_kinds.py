@@ -68,10 +68,7 @@ def test_sql_equals_python_on_the_active_version(name: str, small_shop: Path) ->
     finally:
         con.close()
     assert len(from_sql) > 0 and from_sql.shape == from_python.shape
-    # recommendation scores are float32 sums, in 2,048-row vectors in SQL and all rows at once in numpy: the BLAS
-    # blocks them differently, so they agree to float32's precision (~1e-7), not beyond
-    rtol = 1e-6 if name == "recommendation" else 1e-9
-    np.testing.assert_allclose(from_sql, from_python, rtol=rtol, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(from_sql, from_python, rtol=kind(name).sql_python_rtol, atol=1e-12, equal_nan=True)
 
 
 @pytest.mark.slow

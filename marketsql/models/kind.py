@@ -80,6 +80,8 @@ class ModelKind:
     """Views the training reads; a database without them is refused before training ("build first")."""
     options: ClassVar[tuple[str, ...]] = ()
     """Keyword options of :meth:`train` that ``marketsql train`` passes on when given."""
+    sql_python_rtol: ClassVar[float] = 1e-9
+    """How closely :meth:`sql_and_python`'s two sides agree (float32 models: float32's precision)."""
 
     @property
     def untrained(self) -> str:
