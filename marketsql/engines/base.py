@@ -51,6 +51,35 @@ class Engine(Protocol):
     def ping(self, target: Any) -> None: ...
 
 
+@dataclass(frozen=True)
+class ModuleEngine:
+    """An engine whose work lives in two of its modules: ``connection.resolve`` (a target with ``connect()``) and
+    ``mirror.check`` / ``mirror.mirror`` — the shape of the PostgreSQL and MySQL engines."""
+
+    name: str
+    dialect: Dialect
+    connection: Any  # the engine's connection module
+    mirrors: Any  # the engine's mirror module
+
+    def resolve(self, config_targets: Mapping[str, Any] | None, dsn: str | None = None,
+                schema: str | None = None) -> Any:
+        """The server and schema/database (``--dsn``, the engine's environment variable, ``[targets.<name>]``)."""
+        return self.connection.resolve(config_targets, dsn, schema)
+
+    def check(self, project: Any, target: Any, progress: Progress | None = None,
+              files_only: bool = False) -> MirrorResult:
+        """What cannot be mirrored, before anything is written (the engine's ``mirror.check``)."""
+        return self.mirrors.check(project, target, progress, files_only)  # type: ignore[no-any-return]
+
+    def mirror(self, project: Any, target: Any, progress: Progress | None = None) -> MirrorResult:
+        """Mirror the built database, all or nothing (the engine's ``mirror.mirror``)."""
+        return self.mirrors.mirror(project, target, progress)  # type: ignore[no-any-return]
+
+    def ping(self, target: Any) -> None:
+        """Connect once and close: an unreachable server or a wrong password fails here."""
+        target.connect().close()
+
+
 ENGINES: dict[str, str] = {  # name: module holding ENGINE
     "postgres": "marketsql.engines.postgres.engine",
     "mysql": "marketsql.engines.mysql.engine",
