@@ -1,10 +1,12 @@
 """A randomised e-mail campaign planted in the demo shop, with a known uplift (model kind ``uplift``).
 
 The day after the order data ends, every customer is randomly e-mailed (half) or left out ('control'). Planted:
-customers aged 50+ visit often anyway (response propensity high, little uplift); those under 35 respond to the
-e-mail. Visit probability = 0.08 + 0.25·[age ≥ 50] + e-mail × (0.20 if age < 35 else 0.02); a visit converts with
+customers aged 40+ visit often anyway (response propensity high, little uplift); those under 35 respond to the
+e-mail. Visit probability = 0.08 + 0.25·[age ≥ 40] + e-mail × (0.20 if age < 35 else 0.02); a visit converts with
 probability 0.3 and a conversion spends a lognormal amount (median ~90). Targeting by response propensity picks
-the 50+ customers, targeting by uplift the under-35s: the test checks the model finds the second.
+the 40+ customers, targeting by uplift the under-35s: the test checks the model finds the second. (With the
+threshold at 50, 9 % of the demo's customers, response ranked the under-35s second and beat even the true uplift
+on a 900-customer holdout 12 % of the time: too close for a test; at 40 it never did in 300 simulated holdouts.)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-YOUNG, OLD = 35, 50
+YOUNG, OLD = 35, 40
 BASE, OLD_BASE, YOUNG_UPLIFT, OTHER_UPLIFT, CONVERT = 0.08, 0.25, 0.20, 0.02, 0.3
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from .calendar import STORE_HOURS, WEB_HOURS, Calendar
 from .catalogue import BUNDLES
 from .customers import GROUPS, active_windows, group_attr, pick_rows
+from .upgrades import draw_phones
 
 Arrays = dict[str, np.ndarray]
 
@@ -75,7 +76,7 @@ def draw_lines(rng: np.random.Generator, cat: Arrays, weights: np.ndarray, n_day
 
     ``weights`` are the groups' pick weights (``group_weights(cat)``), ``n_days`` the period's length."""
     og = orders["group"]
-    has_phone = rng.random(og.size) < group_attr("p_phone")[og]
+    has_phone = draw_phones(rng.random(og.size), orders)  # the planted upgrade cycle (upgrades.py)
     n_lines = 1 + np.minimum(rng.poisson(group_attr("extra")[og]), 4)
     order = np.repeat(np.arange(og.size), n_lines)
     first = np.arange(order.size) == np.repeat(np.cumsum(n_lines) - n_lines, n_lines)

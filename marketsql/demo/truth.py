@@ -20,6 +20,7 @@ from .marketing import (
 )
 from .mess import DIRTY_RATES
 from .orders import PRICE_DECAY_PER_MONTH, XIAOMI_TREND
+from .upgrades import truth_entry as upgrade_truth
 
 Arrays = dict[str, np.ndarray]
 
@@ -50,7 +51,8 @@ def truth(cal: Calendar, seed: int, customers: int, start: str, chunk_size: int,
                        "signup with orders (0 = to the end of the period); signup 'year1' = in-period "
                        "signups in the first 12 months only; existing = chance that a customer of the group "
                        "signed up before the period (see existing_customers); curve 0 = regular intensity, "
-                       "1 = sale events; p_phone = chance an order has a phone; extra = Poisson mean of "
+                       "1 = sale events; p_phone = chance an order has a phone (in the upgrade cycle's "
+                       "groups: before the customer's first phone; after it, upgrade_cycle); extra = Poisson mean of "
                        "further accessory lines (max 4); discount = uniform range rounded to 5%; "
                        "sales = web/app/store probabilities; age = mean (sd 10).",
         "existing_customers": {
@@ -98,6 +100,7 @@ def truth(cal: Calendar, seed: int, customers: int, start: str, chunk_size: int,
             "volume": "monthly orders ~ (order intensity curve) x (customers active that month): the "
                       "existing base orders from day 0, in-period signups join as marketing acquires them, "
                       "Lapsed drop out"},
+        "upgrade_cycle": upgrade_truth(),
         "trends": {"phone_price_decay_per_month": PRICE_DECAY_PER_MONTH,
                    "xiaomi_phone_pick_weight_start_end": XIAOMI_TREND,
                    "phone_popularity": "acceptance max(0.2, exp(-age_days / 540)) favours new phones",

@@ -23,6 +23,10 @@ Gradient = Callable[[np.ndarray], np.ndarray]  # natural-scale parameters -> (ro
 # optimum: accepted, instead of gradient-free Nelder-Mead (11 s of 15 s at 1 M customers; on the 20 k demo it stalled
 # at 1.07e-6 and Nelder-Mead then ran out of iterations, failing `marketsql demo`).
 STALLED_GRADIENT = 1e-5
+# ... and when gradient-free Nelder-Mead, started there, improves the average log-likelihood by less than this
+# (relative): the 3,000-customer demo with the phone-upgrade cycle stalled on a ridge (a ≈ 2.7e5, b ≈ 1.9e7) where
+# 2,000 Nelder-Mead iterations gained 1.5e-9
+FLAT_RIDGE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,14 @@ def fit(model: str, names: tuple[str, ...], loglik: LogLik, weights: np.ndarray,
                       options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-9})
     stalled_at_optimum = np.isfinite(result.fun) and float(np.max(np.abs(result.jac))) < STALLED_GRADIENT
     if not result.success and not stalled_at_optimum:  # a line search stopped elsewhere: retry without gradients
+        first = result
         result = minimize(objective, np.clip(result.x, *BOUNDS), method="Nelder-Mead",
                           options={"maxiter": max_iter, "xatol": 1e-8, "fatol": 1e-13})
+        # on a flat ridge (BG/NBD's a and b both large, only a / b identified) Nelder-Mead crawls along it until it
+        # runs out of iterations without improving the average log-likelihood: both points are the optimum
+        stalled_at_optimum = bool(np.isfinite(first.fun) and result.fun >= first.fun - FLAT_RIDGE * max(
+            1.0, abs(first.fun)))
+        result = result if result.fun < first.fun else first
     if not np.isfinite(result.fun) or not (result.success or stalled_at_optimum):
         raise ModelError(f"{model} did not converge ({result.message}) — check the data (see clv_summary), or"
                          " give a longer calibration period with --calibration-end")
