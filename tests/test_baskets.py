@@ -42,6 +42,7 @@ header = false
     files = {"marketsql.toml": config, "sql/baskets/basket_lines.sql": GROCERIES_LINES}
     for name in SHARED_BASKET_FILES:
         files[f"sql/baskets/{name}"] = (BASKETS / name).read_text(encoding="utf-8")
+    files["udfs/baskets.py"] = (REPO / "udfs" / "baskets.py").read_text(encoding="utf-8")  # frequent_itemsets calls it
     return files
 
 

@@ -1,0 +1,42 @@
+"""basket_itemsets(baskets, total_baskets, min_support): frequent itemsets of 2 to 4 items, for
+``sql/baskets/frequent_itemsets.sql``.
+
+``baskets`` is one list per basket of its frequent items coded 0…n-1 (all baskets in one call: the
+view aggregates them into a single row); the result lists every frequent set with its basket count.
+The counting is :func:`marketsql.baskets.frequent_itemsets` (numpy).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from marketsql import udf
+from marketsql.baskets import frequent_itemsets
+
+ITEMSET = pa.struct([("itemset_size", pa.int32()), ("item_1", pa.int32()), ("item_2", pa.int32()),
+                     ("item_3", pa.int32()), ("item_4", pa.int32()), ("baskets", pa.int64())])
+
+
+@udf(params=["INTEGER[][]", "BIGINT", "DOUBLE"],
+     returns="STRUCT(itemset_size INTEGER, item_1 INTEGER, item_2 INTEGER, item_3 INTEGER, item_4 INTEGER,"
+             " baskets BIGINT)[]")
+def basket_itemsets(baskets: pa.Array, total_baskets: pa.Array, min_support: pa.Array) -> pa.Array:
+    """Per row: the frequent itemsets (codes, unused items NULL) of its baskets, with their basket counts."""
+    out = []
+    for row in range(len(baskets)):
+        lists = baskets[row].values                    # one list of codes per basket
+        found = frequent_itemsets(lists.flatten().to_numpy(), lists.value_lengths().to_numpy(),
+                                  total_baskets[row].as_py(), min_support[row].as_py())
+        columns: list[list] = [[], [], [], [], [], []]
+        for sets, counts in found:
+            size = sets.shape[1]
+            columns[0].extend([size] * len(sets))
+            for position in range(4):
+                columns[position + 1].extend(sets[:, position].tolist() if position < size else [None] * len(sets))
+            columns[5].extend(counts.tolist())
+        out.append(pa.StructArray.from_arrays([pa.array(c, type=t.type) for c, t in zip(columns, ITEMSET,
+                                                                                         strict=True)],
+                                              fields=list(ITEMSET)))
+    offsets = pa.array([0, *(sum(len(s) for s in out[:i + 1]) for i in range(len(out)))], type=pa.int32())
+    values = pa.concat_arrays(out) if out else pa.array([], type=ITEMSET)
+    return pa.ListArray.from_arrays(offsets, values)
