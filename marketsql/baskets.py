@@ -62,17 +62,18 @@ def frequent_itemsets(codes: np.ndarray, lengths: np.ndarray, total_baskets: int
 
 def _pairs(codes: np.ndarray, lengths: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of items that shares a basket, with the number of baskets it shares."""
-    ends = np.repeat(np.cumsum(lengths), lengths)      # one past each element's basket
+    small = np.int32 if codes.size < 2**31 - 1 else np.int64          # half the memory traffic when it fits
+    key = np.int32 if n_items * n_items < 2**31 else np.int64
+    later = (np.repeat(np.cumsum(lengths), lengths) - np.arange(1, codes.size + 1)).astype(small)
+    item = codes.astype(key)
     tally = _Tally(n_items)
-    active = np.arange(codes.size, dtype=np.int64)
+    active = np.flatnonzero(later > 0).astype(small)   # elements with a later element in their basket
     step = 1
-    while True:                                        # element i with element i + step of its basket
-        active = active[active + step < ends[active]]
-        if active.size == 0:
-            break
-        first, second = codes[active], codes[active + step]
-        tally.add(np.minimum(first, second) * n_items + np.maximum(first, second))
+    while active.size:                                 # element i with element i + step of its basket
+        first, second = item[active], item[active + step]
+        tally.add(np.minimum(first, second) * key(n_items) + np.maximum(first, second))
         step += 1
+        active = active[later[active] >= step]
     keys, counts = tally.result()
     return np.stack([keys // n_items, keys % n_items], axis=1), counts
 
