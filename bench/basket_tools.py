@@ -10,9 +10,10 @@ itemsets (≤ 4 items) and the rules with one consequent item at min_support / m
 - ``pyfim``: Borgelt's C ``fpgrowth`` (``mode="o"``: rule support = support of the whole itemset);
 - ``efficient_apriori``: the pure-Python ``apriori``.
 
-A miner that runs out of memory (``--memory-cap``: an address-space limit on top of what the interpreter
-and its libraries take) or time reports that instead of a result. Each returns counts and a digest of
-its rules, so the bench can check that all found the same.
+A Python miner that runs out of memory (``--memory-cap``: a data-size limit on top of what the
+interpreter, its libraries and its input already hold; the SQL side has DuckDB's ``memory_limit``
+instead, as a data limit also counts what DuckDB's allocator maps ahead) or time reports that instead
+of a result. Each returns counts and a digest of its rules, so the bench can check that all agree.
 """
 
 from __future__ import annotations
@@ -58,12 +59,14 @@ def run(script: str, name: str, timeout: float, **kwargs: object) -> dict:
 
 
 def cap_memory(megabytes: float | None) -> None:
-    """Limit the address space to what is mapped now plus ``megabytes`` (None: no limit)."""
+    """Limit the process's data (heap and private writable mappings, RLIMIT_DATA) to what it holds now
+    plus ``megabytes`` (None: no limit). Unlike an address-space limit it ignores the virtual memory
+    that threads reserve and never touch."""
     if megabytes:
-        mapped = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
-                      if line.startswith("VmSize:")) * 1024
-        limit = mapped + int(megabytes * 2**20)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        data = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                    if line.startswith("VmData:")) * 1024
+        limit = data + int(megabytes * 2**20)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
 def min_count(baskets: int, min_support: float) -> int:

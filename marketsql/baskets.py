@@ -60,6 +60,24 @@ def frequent_itemsets(codes: np.ndarray, lengths: np.ndarray, total_baskets: int
     return found
 
 
+def keep_items(codes: np.ndarray, lengths: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The baskets reduced to ``items`` (recoded 0…len(items)-1 in their order); baskets left with fewer
+    than 2 items are dropped. Returns codes and lengths as :func:`frequent_itemsets` takes them."""
+    codes = np.asarray(codes, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    if codes.size == 0 or items.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    recode = np.full(max(int(codes.max()), int(items.max())) + 1, -1, dtype=np.int64)
+    recode[items] = np.arange(items.size)
+    coded = recode[codes]
+    kept = coded >= 0
+    basket = np.repeat(np.arange(lengths.size), lengths)[kept]
+    counts = np.bincount(basket, minlength=lengths.size)
+    enough = counts[basket] >= 2
+    return coded[kept][enough], counts[counts >= 2]
+
+
 def _pairs(codes: np.ndarray, lengths: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of items that shares a basket, with the number of baskets it shares."""
     small = np.int32 if codes.size < 2**31 - 1 else np.int64          # half the memory traffic when it fits
