@@ -80,9 +80,9 @@ def keep_items(codes: np.ndarray, lengths: np.ndarray, items: np.ndarray) -> tup
 
 def _pairs(codes: np.ndarray, lengths: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of items that shares a basket, with the number of baskets it shares."""
-    small = np.int32 if codes.size < 2**31 - 1 else np.int64          # half the memory traffic when it fits
-    key = np.int32 if n_items * n_items < 2**31 else np.int64
-    later = (np.repeat(np.cumsum(lengths), lengths) - np.arange(1, codes.size + 1)).astype(small)
+    small: type[np.signedinteger] = np.int32 if codes.size < 2**31 - 1 else np.int64  # less memory traffic
+    key: type[np.signedinteger] = np.int32 if n_items * n_items < 2**31 else np.int64
+    later: np.ndarray = (np.repeat(np.cumsum(lengths), lengths) - np.arange(1, codes.size + 1)).astype(small)
     item = codes.astype(key)
     tally = _Tally(n_items)
     active = np.flatnonzero(later > 0).astype(small)   # elements with a later element in their basket
