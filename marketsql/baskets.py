@@ -1,7 +1,8 @@
 """Frequent itemsets of 2 to 4 items, counted in numpy: the engine behind ``sql/baskets/frequent_itemsets.sql``.
 
-The view codes the frequent single items 0…n-1 in SQL, gathers each basket's codes into a list and
-calls the UDF ``basket_itemsets`` (``udfs/baskets.py``) once on the list of those lists. Here:
+The view codes every item in SQL, gathers each basket's codes into a list and calls the UDF
+``basket_itemsets`` (``udfs/baskets.py``) once on the list of those lists and the codes of the frequent
+items; :func:`keep_items` reduces the baskets to those items. Then:
 
 - pairs are counted horizontally: every pair of frequent items inside every basket becomes one
   integer key ``low * n + high``, tallied with ``np.bincount`` (or a sort where n² is too large),
