@@ -1,20 +1,19 @@
-"""Benchmark of the analytics views: association rules in SQL (sql/baskets/) against mlxtend.
+"""Benchmark of the analytics views: association rules (sql/baskets/) against mlxtend, pyfim, efficient-apriori.
 
-    python bench/analytics.py                        # builds Online Retail into a temp database first
+    python bench/analytics.py --skip-report          # Online Retail, then the demo's baskets at 10x and 100x
     python bench/analytics.py --database examples/online_retail/online_retail.duckdb   # reuse a build
+    python bench/analytics.py --scales 10 --memory-cap 2048   # the other miners limited to 2 GB more
     python bench/analytics.py --mlxtend-memory high  # mlxtend's default apriori (vectorised: ~42 s, ~10.7 GB)
     python bench/analytics.py --report-demo DIR      # report timing on a demo project already made
 
-Baskets are the Online Retail invoices × StockCode of ``stg_order_lines`` (the view ``basket_lines``),
-min_support 0.01 and min_confidence 0.25 (the defaults of ``basket_settings``). Each side runs in a
-child process of its own (this script with ``--child``), so the peak RSS it reports is its own:
-
-- SQL: the SELECTs of ``frequent_itemsets`` and ``association_rules`` (as in their files) run on the
-  built database in DuckDB, best of 3;
-- mlxtend: ``apriori`` + ``association_rules`` on the one-hot encoded baskets (read from the same
-  database, encoded before the clock starts), rules with one consequent item kept, best of 3.
-
-Both must find the same itemsets and rules.
+Baskets: the Online Retail invoices × StockCode of ``stg_order_lines`` (the view ``basket_lines``), then
+the demo generator's orders × products (quantity > 0) at 10x and 100x its default 20,000 customers
+(``basket_lines`` materialised from the generated parquet); min_support 0.01 and min_confidence 0.25
+(the defaults of ``basket_settings``), itemsets of up to 4 items, rules with one consequent item.
+Every miner runs in a child process of its own (this script with ``--child``; see
+bench/basket_tools.py), so the peak RSS it reports is its own; its input (one-hot matrix, transaction
+list) is made before the clock starts, the SQL side reads ``basket_lines`` inside its time. All that
+finish must find the same itemsets and rules.
 
 Then ``marketsql report`` on the demo project (20,000 customers, made in a temp folder unless
 ``--report-demo`` names one): seconds per section and in all (best of 3, in a child process), beside
@@ -24,29 +23,18 @@ the seconds of rebuilding the same project in the same run. Nothing here is a te
 from __future__ import annotations
 
 import argparse
-import hashlib
+import os
 import tempfile
-import time
 from pathlib import Path
 
-import processes  # bench/processes.py (the script's folder is on sys.path)
+import basket_tools  # bench/basket_tools.py: the miners (the script's folder is on sys.path)
+import processes  # bench/processes.py
 
 REPO = Path(__file__).resolve().parents[1]
 RETAIL_EXAMPLE = REPO / "examples" / "online_retail"
-BASKETS = REPO / "sql" / "baskets"
 MIN_SUPPORT = 0.01
 MIN_CONFIDENCE = 0.25
-
-
-def digest(rules: list[str]) -> str:
-    """Order-free fingerprint of a list of rules written as 'a, b -> c'."""
-    return hashlib.sha256("\n".join(sorted(rules)).encode()).hexdigest()[:16]
-
-
-def select_of(name: str) -> str:
-    """The SELECT of a basket view file, without its comment lines."""
-    text = (BASKETS / f"{name}.sql").read_text(encoding="utf-8")
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+DEMO_CUSTOMERS = 20_000  # the demo's default size: scale N generates N × this many customers
 
 
 # --- what the children run ---------------------------------------------------------------------------
@@ -58,61 +46,11 @@ def child_build(project: str, database: str) -> dict:
     return {"build_seconds": result.seconds}
 
 
-def child_sql(database: str) -> dict:
-    """frequent_itemsets then association_rules as plain SELECTs (the second reads the built table)."""
-    import duckdb
+def child_generate(directory: str, customers: int) -> dict:
+    from marketsql.demo.generate import generate_demo_data
 
-    con = duckdb.connect(database, read_only=True)
-    settings = con.execute("SELECT min_support, min_confidence FROM basket_settings").fetchall()[0]
-    assert settings == (MIN_SUPPORT, MIN_CONFIDENCE), settings
-    itemsets_sql, rules_sql = select_of("frequent_itemsets"), select_of("association_rules")
-    best = {"itemsets_seconds": float("inf"), "rules_seconds": float("inf"), "seconds_inside": float("inf")}
-    for _ in range(3):
-        started = time.perf_counter()
-        itemsets = con.execute(itemsets_sql).fetchall()
-        middle = time.perf_counter()
-        rules = con.execute(rules_sql).fetchall()
-        ended = time.perf_counter()
-        for key, value in (("itemsets_seconds", middle - started), ("rules_seconds", ended - middle),
-                           ("seconds_inside", ended - started)):
-            best[key] = min(best[key], value)
-    baskets = con.execute("SELECT count(DISTINCT basket_id) FROM basket_lines").fetchall()[0][0]
-    con.close()
-    # rules: antecedent, antecedent_1..3, consequent, …
-    written = [f"{r[0]} -> {r[4]}" for r in rules]
-    return {**best, "baskets": baskets, "itemsets": len(itemsets), "rules": len(rules), "digest": digest(written)}
-
-
-def child_mlxtend(database: str, low_memory: bool) -> dict:
-    import duckdb
-    import numpy as np
-    import pandas as pd
-    from mlxtend.frequent_patterns import apriori, association_rules
-
-    con = duckdb.connect(database, read_only=True)
-    lines = con.execute("SELECT basket_id, item FROM basket_lines").df()
-    con.close()
-    started = time.perf_counter()
-    baskets, basket_ids = pd.factorize(lines["basket_id"])
-    items, item_ids = pd.factorize(lines["item"])
-    matrix = np.zeros((len(basket_ids), len(item_ids)), dtype=bool)  # baskets × items, True if bought
-    matrix[baskets, items] = True
-    # copy=False keeps df.values C-contiguous (row by row): mlxtend's low-memory apriori selects rows of
-    # it and is ~13x slower on the column-major copy pandas makes by default (6 s instead of 0.45 s).
-    onehot = pd.DataFrame(matrix, index=basket_ids, columns=item_ids, copy=False)
-    assert onehot.values.flags["C_CONTIGUOUS"]
-    encode_seconds = time.perf_counter() - started
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        itemsets = apriori(onehot, min_support=MIN_SUPPORT, use_colnames=True, low_memory=low_memory)
-        rules = association_rules(itemsets, num_itemsets=len(onehot), metric="confidence",
-                                  min_threshold=MIN_CONFIDENCE)
-        rules = rules[rules["consequents"].map(len) == 1]  # one consequent item, as arules and the SQL
-        best = min(best, time.perf_counter() - started)
-    written = [f"{', '.join(sorted(r.antecedents))} -> {next(iter(r.consequents))}" for r in rules.itertuples()]
-    return {"seconds_inside": best, "encode_seconds": encode_seconds, "baskets": len(onehot),
-            "items": onehot.shape[1], "itemsets": len(itemsets), "rules": len(rules), "digest": digest(written)}
+    made = generate_demo_data(directory, customers=customers)
+    return {"order_lines": made["order_lines"], "generate_seconds": made["seconds"]}
 
 
 def child_demo(directory: str) -> dict:
@@ -132,8 +70,8 @@ def child_report(directory: str, output: str) -> dict:
             "missing": best.missing, "build_seconds": rebuild.seconds}
 
 
-CHILDREN = {"build": child_build, "sql": child_sql, "mlxtend": child_mlxtend, "demo": child_demo,
-            "report": child_report}
+CHILDREN = {"build": child_build, "generate": child_generate, "demo": child_demo, "report": child_report,
+            **basket_tools.MINERS}
 
 
 def child(name: str, **kwargs: object) -> dict:
@@ -143,25 +81,59 @@ def child(name: str, **kwargs: object) -> dict:
 
 # --- the report ----------------------------------------------------------------------------------------
 
-def association_rules_bench(database: Path, low_memory: bool) -> None:
-    sql = child("sql", database=str(database))
-    lib = child("mlxtend", database=str(database), low_memory=low_memory)
-    print(f"Association rules on Online Retail: {sql['baskets']:,} baskets (invoices), {lib['items']:,} items,"
-          f" min_support {MIN_SUPPORT}, min_confidence {MIN_CONFIDENCE}; best of 3 after imports and loading")
-    print(f"  SQL views in DuckDB   {sql['seconds_inside']:7.3f} s (frequent_itemsets {sql['itemsets_seconds']:.3f}"
-          f" + association_rules {sql['rules_seconds']:.3f})   peak RSS {sql['peak_rss_mb']:6.0f} MB"
-          f"   {sql['itemsets']:,} itemsets, {sql['rules']:,} rules")
-    print(f"  mlxtend apriori+rules {lib['seconds_inside']:7.3f} s (low_memory={low_memory};"
-          f" one-hot encoding before it {lib['encode_seconds']:.3f} s)   peak RSS {lib['peak_rss_mb']:6.0f} MB"
-          f"   {lib['itemsets']:,} itemsets, {lib['rules']:,} rules")
-    print(f"  ratio mlxtend / SQL: {lib['seconds_inside'] / sql['seconds_inside']:.1f}x time,"
-          f" {lib['peak_rss_mb'] / sql['peak_rss_mb']:.1f}x peak RSS"
-          f" (whole child processes incl. start-up: {sql['seconds']:.1f} s vs {lib['seconds']:.1f} s)")
-    same = (sql["itemsets"], sql["rules"], sql["digest"]) == (lib["itemsets"], lib["rules"], lib["digest"])
-    print(f"  same itemsets and rules: {'yes' if same else 'NO'}"
-          f" (rule fingerprints {sql['digest']} / {lib['digest']})")
+def rules_table(label: str, database: Path, *, repeat: int, memory_limit: str, memory_cap: float | None,
+                low_memory: bool, timeout: float, skip: tuple[str, ...] = ()) -> None:
+    """Every miner on the basket_lines of ``database``, side by side; all that finish must agree."""
+    kw = {"database": str(database), "min_support": MIN_SUPPORT, "min_confidence": MIN_CONFIDENCE, "repeat": repeat}
+    runs = {"sql": basket_tools.run(__file__, "sql", timeout, memory_limit=memory_limit, **kw)}
+    runs["sql"]["load"] = os.getloadavg()[0]
+    for name in ("mlxtend", "pyfim", "efficient_apriori"):
+        extra: dict[str, object] = {"low_memory": low_memory} if name == "mlxtend" else {}
+        if name == "efficient_apriori":  # pure Python, ~20x slower: once
+            extra["repeat"] = 1
+        runs[name] = ({"failed": "skipped (--skip)"} if name in skip else
+                      basket_tools.run(__file__, name, timeout, memory_cap=memory_cap, **{**kw, **extra}))
+        runs[name]["load"] = os.getloadavg()[0]
+    sql = runs["sql"]
+    if "failed" in sql:
+        raise SystemExit(f"the SQL views failed on {label}: {sql['failed']}")
+    print(f"Association rules on {label}: {sql['baskets']:,} baskets, {sql['items']:,} items, min_support"
+          f" {MIN_SUPPORT}, min_confidence {MIN_CONFIDENCE}; best of {repeat} (efficient-apriori: 1) after loading;"
+          " load = 1-minute load average after each")
+    names = {"sql": f"SQL views (memory_limit {memory_limit})", "mlxtend": f"mlxtend apriori low_memory={low_memory}",
+             "pyfim": "pyfim fpgrowth (C)", "efficient_apriori": "efficient-apriori"}
+    for name, run in runs.items():
+        if "failed" in run:
+            print(f"  {names[name]:34s} failed after {run['seconds']:.0f} s: {run['failed']}")
+            continue
+        note = ""
+        if name == "sql":
+            note = f" (frequent_itemsets {run['itemsets_seconds']:.3f} + association_rules {run['rules_seconds']:.3f})"
+        elif name == "mlxtend":
+            note = f" (one-hot {run['onehot_mb']:,.0f} MB made before it in {run['encode_seconds']:.2f} s)"
+        ratio = run["seconds_inside"] / sql["seconds_inside"]
+        print(f"  {names[name]:34s} {run['seconds_inside']:8.3f} s  {ratio:5.1f}x SQL   peak RSS"
+              f" {run['peak_rss_mb']:7,.0f} MB   load {run['load']:.1f}   {run['itemsets']:,} itemsets,"
+              f" {run['rules']:,} rules{note}")
+    done = {name: (r["itemsets"], r["rules"], r["digest"]) for name, r in runs.items() if "failed" not in r}
+    same = len(set(done.values())) == 1
+    print(f"  same itemsets and rules: {'yes' if same else 'NO'} ({', '.join(f'{n} {d[2]}' for n, d in done.items())})")
     if not same:
-        raise SystemExit("the SQL views and mlxtend disagree")
+        raise SystemExit("the miners disagree")
+
+
+def demo_scale(scale: int, args: argparse.Namespace, tmp: Path) -> None:
+    """The demo generator at ``scale`` × its default customers; its baskets through every miner."""
+    demo = Path(args.demo_dir) / f"demo{scale}" if args.demo_dir else tmp / f"demo{scale}"
+    database = tmp / f"demo{scale}.duckdb"
+    if not (demo / "order_lines").is_dir():  # --demo-dir keeps what it made for the next run
+        made = child("generate", directory=str(demo), customers=DEMO_CUSTOMERS * scale)
+        print(f"(generated the demo {scale}x in {made['seconds']:.0f} s)")
+    lines = child("demo_baskets", demo=str(demo), database=str(database))
+    print(f"(demo {scale}x: {DEMO_CUSTOMERS * scale:,} customers, {lines['lines']:,} basket lines)")
+    rules_table(f"the demo {scale}x", database, repeat=1 if scale >= 100 else 3, memory_limit=args.memory_limit,
+                memory_cap=args.memory_cap, low_memory=args.mlxtend_memory == "low", timeout=args.timeout,
+                skip=tuple(args.skip.split(",")) if args.skip else ())
 
 
 def report_bench(directory: Path) -> None:
@@ -180,22 +152,34 @@ def main() -> None:
     parser.add_argument("--database", help="an Online Retail database already built (default: build one)")
     parser.add_argument("--mlxtend-memory", choices=("low", "high"), default="low",
                         help="mlxtend apriori low_memory=True (default) or its vectorised default")
+    parser.add_argument("--scales", default="10,100", help="demo sizes for the rules, × 20,000 customers ('' for none)")
+    parser.add_argument("--demo-dir", help="where to make (or find) the demo data of each scale (default: temp)")
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit of the SQL side (default 2GB)")
+    parser.add_argument("--memory-cap", type=float, default=None,
+                        help="MB of data each Python miner may add to its input (RLIMIT_DATA; default none)")
+    parser.add_argument("--skip", default="", help="miners to leave out, e.g. efficient_apriori")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds a miner may take per size (default 900)")
     parser.add_argument("--report-demo", help="a demo project already made (default: make one, 20,000 customers)")
     parser.add_argument("--skip-rules", action="store_true", help="only the report timing")
+    parser.add_argument("--skip-report", action="store_true", help="only the association rules")
     parser.add_argument("--child", nargs=2, metavar=("NAME", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         processes.run_child(CHILDREN, *args.child)
         return
-    low_memory = args.mlxtend_memory == "low"
-    if not args.skip_rules and args.database:
-        association_rules_bench(Path(args.database).resolve(), low_memory)
-    elif not args.skip_rules:
+    retail = dict(repeat=7, memory_limit=args.memory_limit, memory_cap=args.memory_cap,
+                  low_memory=args.mlxtend_memory == "low", timeout=args.timeout)
+    if not args.skip_rules:
         with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
-            database = Path(tmp) / "retail.duckdb"
-            build = child("build", project=str(RETAIL_EXAMPLE), database=str(database))
-            print(f"(built Online Retail in {build['seconds']:.1f} s, peak RSS {build['peak_rss_mb']:.0f} MB)")
-            association_rules_bench(database, low_memory)
+            database = Path(args.database).resolve() if args.database else Path(tmp) / "retail.duckdb"
+            if not args.database:
+                build = child("build", project=str(RETAIL_EXAMPLE), database=str(database))
+                print(f"(built Online Retail in {build['seconds']:.1f} s, peak RSS {build['peak_rss_mb']:.0f} MB)")
+            rules_table("Online Retail (invoices)", database, **retail)  # type: ignore[arg-type]
+            for scale in (int(s) for s in args.scales.split(",") if s.strip()):
+                demo_scale(scale, args, Path(tmp))
+    if args.skip_report:
+        return
     if args.report_demo:
         report_bench(Path(args.report_demo).resolve())
         return

@@ -42,6 +42,7 @@ header = false
     files = {"marketsql.toml": config, "sql/baskets/basket_lines.sql": GROCERIES_LINES}
     for name in SHARED_BASKET_FILES:
         files[f"sql/baskets/{name}"] = (BASKETS / name).read_text(encoding="utf-8")
+    files["udfs/baskets.py"] = (REPO / "udfs" / "baskets.py").read_text(encoding="utf-8")  # frequent_itemsets calls it
     return files
 
 
@@ -206,3 +207,25 @@ def test_online_retail_rules(retail):
     assert top["baskets"] == has_all.sum()
     assert top["confidence"] == pytest.approx(has_all.sum() / has_lhs.sum(), rel=1e-12)
     assert top["support"] == pytest.approx(has_all.sum() / len(baskets), rel=1e-12)
+
+
+@pytest.mark.slow
+def test_online_retail_itemsets_and_rules_equal_mlxtend(retail):
+    """The same itemsets (with counts) and rules as mlxtend's apriori + association_rules."""
+    mlxtend = pytest.importorskip("mlxtend.frequent_patterns")
+    lines = query(retail, "SELECT basket_id, item FROM basket_lines")
+    onehot = pd.crosstab(lines["basket_id"], lines["item"]).astype(bool)
+    sets = mlxtend.apriori(onehot, min_support=0.01, use_colnames=True, low_memory=True, max_len=4)
+    rules = mlxtend.association_rules(sets, num_itemsets=len(onehot), metric="confidence", min_threshold=0.25)
+    rules = rules[rules["consequents"].map(len) == 1]
+    expected_sets = {tuple(sorted(s)): round(v * len(onehot)) for s, v in zip(sets["itemsets"], sets["support"],
+                                                                              strict=True)}
+    ours = query(retail, "SELECT item_1, item_2, item_3, item_4, baskets FROM frequent_itemsets")
+    got_sets = {tuple(i for i in row[:4] if isinstance(i, str)): row[4] for row in ours.itertuples(index=False)}
+    assert got_sets == expected_sets
+    expected_rules = {(", ".join(sorted(r.antecedents)), next(iter(r.consequents))): r.confidence
+                      for r in rules.itertuples()}
+    got = query(retail, "SELECT antecedent, consequent, confidence FROM association_rules")
+    got_rules = dict(zip(zip(got["antecedent"], got["consequent"], strict=True), got["confidence"], strict=True))
+    assert got_rules.keys() == expected_rules.keys()
+    assert [got_rules[k] for k in expected_rules] == pytest.approx(list(expected_rules.values()), rel=1e-12)
