@@ -90,6 +90,14 @@ def test_sql_shows_whole_columns_with_thousands_separators(built_project):
                                   " — see marketsql sql --help")
 
 
+def test_no_progress_bar_when_piped(built_project):
+    """DuckDB's progress bar (queries over 2 s) is off when stderr is not a terminal: a log stays readable."""
+    shown = run_cli("sql", "-p", str(built_project.root), "SELECT current_setting('enable_progress_bar') AS bar",
+                    "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == [{"bar": False}]
+
+
 def test_user_error_is_one_line_with_exit_code_1(write_project):
     root = write_project({"sql/x.sql": "SELECT * FROM nowhere"})
     result = run_cli("build", "-p", str(root))

@@ -11,6 +11,7 @@ import fcntl
 import os
 import re
 import stat
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise _locked(path, exc) from exc
     try:
+        _progress_bar_only_on_a_terminal(con)
         check_intact(con, path)
     except BaseException:
         con.close()
@@ -47,10 +49,17 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _progress_bar_only_on_a_terminal(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB draws a progress bar for queries over 2 s; piped into a log or a file it is a screen of junk."""
+    if not sys.stderr.isatty():
+        con.execute("SET enable_progress_bar = false")
+
+
 def create(path: Path) -> duckdb.DuckDBPyConnection:
     """Create a new database file readable by older DuckDB clients and return a connection to it."""
     con = duckdb.connect(":memory:")
     try:
+        _progress_bar_only_on_a_terminal(con)
         con.execute(f"ATTACH '{_escape(path)}' AS project (STORAGE_VERSION '{STORAGE_VERSION}')")
         con.execute("USE project")
     except BaseException:
