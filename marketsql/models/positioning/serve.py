@@ -82,8 +82,9 @@ class Positioning(ModelKind):
             f" SELECT v.*, m.brand, position_x({named}) AS sql_x, position_y({named}) AS sql_y,"
             f" expected_price({named}, brand := m.brand) AS sql_price"
             " FROM v JOIN position_map AS m USING (product_id) ORDER BY product_id").df()
-        z = model.transform(frame[names].to_numpy(np.float64))
-        price = np.exp(model.log_price(z, model.brand_index(list(frame["brand"]))))
+        values = frame[names].to_numpy(np.float64)
+        z = model.transform(values)
+        price = np.exp(model.expected_log_price(values, model.brand_index(list(frame["brand"]))))
         xy = model.xy(z)
         python = np.concatenate([xy[:, 0], xy[:, 1], price])
         return frame[["sql_x", "sql_y", "sql_price"]].to_numpy(np.float64).T.ravel(), python
@@ -106,7 +107,7 @@ class Positioning(ModelKind):
         arrays, meta = result.model.to_arrays()
         params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
                   "all_brands": result.all_brands, "notes": result.notes}
-        record = context.register(self, "pca+ridge", params, result.model.attributes, result.metrics, arrays,
+        record = context.register(self, f"pca+{result.metrics['price_served']}", params, result.model.attributes, result.metrics, arrays,
                                   fingerprint(products[["product_id", "price"]],
                                               attributes.sort_values(["product_id", "attribute"])))
         return result, record
