@@ -117,10 +117,12 @@ def main() -> None:
     parser.add_argument("--all-pairs-up-to", type=int, default=3_000, help="largest size for the all-pairs SQL")
     parser.add_argument("--old-search-up-to", type=int, default=10_000,
                         help="largest size for the previous competitor search (scikit-learn's dual-tree KDTree)")
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit of the synthetic projects, e.g. 400MB")
     parser.add_argument("--skip-small", action="store_true", help="only the catalogue scale (4.)")
     args = parser.parse_args()
     if args.catalogue:
-        scale([int(s) for s in args.catalogue.split(",")], args.all_pairs_up_to, args.old_search_up_to)
+        scale([int(s) for s in args.catalogue.split(",")], args.all_pairs_up_to, args.old_search_up_to,
+              args.memory_limit)
     if args.skip_small:
         return
 

@@ -49,7 +49,7 @@ def candidates_line(metrics: dict) -> str:
             f" served (SQL and Python) {metrics['price_served']}")
 
 
-def synthetic_project(root: Path, size: int, seed: int = 0) -> Path:
+def synthetic_project(root: Path, size: int, seed: int = 0, memory_limit: str = "") -> Path:
     """A project like examples/smartphones over ``size`` phones drawn from the real catalogue (ids SP000001…)."""
     import pandas as pd
 
@@ -67,7 +67,8 @@ def synthetic_project(root: Path, size: int, seed: int = 0) -> Path:
     frame.to_csv(root / "phones.csv", index=False)
     phones_project(root / "project")
     toml = root / "project" / "marketsql.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace(str(CSV), str(root / "phones.csv")), encoding="utf-8")
+    text = toml.read_text(encoding="utf-8").replace(str(CSV), str(root / "phones.csv"))
+    toml.write_text((f"memory_limit = {memory_limit!r}\n" if memory_limit else "") + text, encoding="utf-8")
     staging = root / "project" / "sql" / "staging"
     staging.mkdir(parents=True)
     for name in ("stg_products.sql", "stg_product_attributes.sql"):  # six-digit ids
@@ -145,12 +146,13 @@ def all_pairs_child(root: str) -> dict:
     return {"all_pairs_seconds": seconds, "same": pairs == stored, "rows": len(pairs)}
 
 
-def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int) -> None:
+def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_limit: str = "") -> None:
     """Build and train each synthetic catalogue size in children of their own; print the figures."""
-    print(f"catalogue scale (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores):")
+    print(f"catalogue scale (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; DuckDB memory_limit"
+          f" {memory_limit or 'default'}):")
     with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
         for size in sizes:
-            root = str(synthetic_project(Path(tmp) / f"c{size}", size))
+            root = str(synthetic_project(Path(tmp) / f"c{size}", size, memory_limit=memory_limit))
             built = child(SCRIPT, "build", root=root)
             trained = child(SCRIPT, "train", root=root)
             parts = trained["parts"]

@@ -146,8 +146,9 @@ class PositioningModel:
         if self.competitors is not None and self.competitor_distances is not None:
             arrays |= {"competitors": self.competitors, "competitor_distances": self.competitor_distances}
         if self.price_log_transform is not None:
-            arrays |= {"price_log_transform": self.price_log_transform.astype(bool),
-                       "price_input_center": self.price_input_center, "price_input_scale": self.price_input_scale}
+            price_log, price_center, price_scale = self.price_reading()
+            arrays |= {"price_log_transform": price_log.astype(bool), "price_input_center": price_center,
+                       "price_input_scale": price_scale}
         if self.sales is not None:
             arrays |= {"sales_intercept": np.array([self.sales.intercept]), "sales_coef": self.sales.coef,
                        "sales_brand_coef": self.sales.brand_coef, "sales_price_coef": np.array([self.sales.price_coef])}

@@ -114,7 +114,7 @@ def choose(candidates: list[dict[str, Any]]) -> tuple[str, str, str]:
     served = max(linear, key=lambda c: c["r2_price"])["candidate"] if linear else "brand_mean"
     why = f"best on the holdout by R² on price: {best}; served {served}"
     if best != served:
-        why += f" (the best linear model: {best} is not compiled to SQL)"
+        why += f" (the best linear model; {best} is not compiled to SQL)"
     if served == "brand_mean":
         why += " — the attribute models lose to the brand-mean baseline, so the baseline is served"
     return best, served, why

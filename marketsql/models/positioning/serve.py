@@ -107,7 +107,8 @@ class Positioning(ModelKind):
         arrays, meta = result.model.to_arrays()
         params = {"model": meta, "seed": seed, "holdout": holdout, "min_brand_products": min_brand_products,
                   "all_brands": result.all_brands, "notes": result.notes}
-        record = context.register(self, f"pca+{result.metrics['price_served']}", params, result.model.attributes, result.metrics, arrays,
+        served = result.metrics["price_served"]
+        record = context.register(self, f"pca+{served}", params, result.model.attributes, result.metrics, arrays,
                                   fingerprint(products[["product_id", "price"]],
                                               attributes.sort_values(["product_id", "attribute"])))
         return result, record
