@@ -3,7 +3,7 @@ numpy on the exported arrays, in the same process.
 
     python bench/position.py                  # the real 980-phone catalogue and the demo (20,000 customers)
     python bench/position.py --rows 200000    # fewer rows for the bulk comparison
-    python bench/position.py --catalogue 10000,100000 --all-pairs-up-to 10000 --skip-small   # scale only
+    python bench/position.py --catalogue 3000,10000,100000 --skip-small   # scale only (bench/position_scale.py)
 
 1. Training (fit + holdout evaluation, and train + register + rebuild) on both projects.
 2. One hypothetical phone, median of many calls: the macros in one SELECT (expected price, band,
