@@ -3,7 +3,7 @@ numpy on the exported arrays, in the same process.
 
     python bench/position.py                  # the real 980-phone catalogue and the demo (20,000 customers)
     python bench/position.py --rows 200000    # fewer rows for the bulk comparison
-    python bench/position.py --catalogue 10000,100000 --all-pairs-up-to 10000 --skip-small   # scale only
+    python bench/position.py --catalogue 3000,10000,100000 --skip-small   # scale only (bench/position_scale.py)
 
 1. Training (fit + holdout evaluation, and train + register + rebuild) on both projects.
 2. One hypothetical phone, median of many calls: the macros in one SELECT (expected price, band,
@@ -11,41 +11,21 @@ numpy on the exported arrays, in the same process.
    whole Project.position() (connection, model load, competitors, percentiles, segments).
 3. Bulk: expected_price() and position_x() over --rows random phones in a DuckDB table, against numpy
    on the same rows (rows/s, best of 3), checked equal.
-4. Catalogue scale (--catalogue): a synthetic catalogue of N phones drawn from the real one (each attribute
-   resampled from another phone with probability 0.3, the price scattered by a log-normal factor, sd 0.15),
-   built in one child process, then ``train positioning`` (fit, holdout, competitors, register, rebuild of
-   the positioning views) in another: seconds and peak RSS of that child. Beside it, at the sizes up to
-   --all-pairs-up-to, today's all-pairs SQL (competitors.ALL_PAIRS_SQL, what product_competitors ran before)
-   in a child of its own, its seconds and peak RSS, and whether both give the same competitors.
+4. Catalogue scale (--catalogue): see bench/position_scale.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from processes import child, run_child  # bench/processes.py
+from position_scale import CHILDREN, candidates_line, phones_project, scale  # bench/position_scale.py
+from processes import run_child  # bench/processes.py
 from timing import best, median_seconds  # bench/timing.py (the script's folder is on sys.path)
-
-REPO = Path(__file__).resolve().parents[1]
-CSV = REPO.parent / "shared" / "data" / "smartphones" / "smartphones_cleaned_v6.csv"
-
-
-def phones_project(root: Path):
-    import marketsql
-
-    example = REPO / "examples" / "smartphones"
-    text = (example / "marketsql.toml").read_text(encoding="utf-8")
-    text = text.replace('extends = "../.."', f'extends = "{example}"').replace(
-        "../../../shared/data/smartphones/smartphones_cleaned_v6.csv", str(CSV))
-    root.mkdir(parents=True)
-    (root / "marketsql.toml").write_text(text, encoding="utf-8")
-    return marketsql.Project.load(root)
 
 
 def train(project, label: str) -> None:
@@ -55,8 +35,9 @@ def train(project, label: str) -> None:
     total = time.perf_counter() - started
     price = trained.record.metrics["price"]
     print(f"{label}: {trained.record.metrics['products']} products, fit + evaluation {trained.result.seconds:.2f} s,"
-          f" train + register + rebuild {total:.2f} s; price R² {price['model']['r2']:.3f}"
+          f" train + register + rebuild {total:.2f} s; served price model R² on log price {price['model']['r2']:.3f}"
           f" (brand mean {price['brand_mean']['r2']:.3f})")
+    print("  " + candidates_line(trained.record.metrics))
 
 
 def placement(project, phone: dict, repeat: int) -> None:
@@ -80,7 +61,7 @@ def placement(project, phone: dict, repeat: int) -> None:
 
     def numpy_place() -> None:
         z = model.transform(values)
-        log_price = model.log_price(z, brand)
+        log_price = model.expected_log_price(values, brand)
         np.exp(log_price + model.price_quantiles)
         model.xy(z)
         model.tier(phone["price"])
@@ -119,94 +100,12 @@ def bulk(project, rows: int) -> None:
 
     def numpy_bulk() -> tuple[float, float]:
         z = model.transform(matrix)
-        return float(np.exp(model.log_price(z, index)).sum()), float(model.xy(z)[:, 0].sum())
+        return float(np.exp(model.expected_log_price(matrix, index)).sum()), float(model.xy(z)[:, 0].sum())
 
     limit = best(numpy_bulk)
     assert np.allclose(sql_total, numpy_bulk(), rtol=1e-9), (sql_total, numpy_bulk())
     print(f"  bulk, {rows:,} phones: SQL macros {rows / macro / 1e6:.2f} M rows/s, numpy {rows / limit / 1e6:.2f} M"
           f" rows/s (SQL at {limit / macro:.2f}x the speed of numpy); sums agree")
-
-
-def synthetic_project(root: Path, size: int, seed: int = 0) -> Path:
-    """A project like examples/smartphones over ``size`` phones drawn from the real catalogue (ids SP000001…)."""
-    import pandas as pd
-
-    real = pd.read_csv(CSV)
-    rng = np.random.default_rng(seed)
-    frame = real.iloc[rng.integers(len(real), size=size)].reset_index(drop=True)
-    for column in real.columns:
-        if column in ("brand_name", "model", "price") or not pd.api.types.is_numeric_dtype(real[column]):
-            continue
-        swap = rng.random(size) < 0.3  # mix attributes across phones: new combinations, same distributions
-        frame.loc[swap, column] = real[column].to_numpy()[rng.integers(len(real), size=int(swap.sum()))]
-    frame["price"] = np.round(frame["price"] * rng.lognormal(0.0, 0.15, size))
-    frame["model"] = frame["model"] + " #" + pd.Series(np.arange(size)).astype(str)
-    root.mkdir(parents=True)
-    frame.to_csv(root / "phones.csv", index=False)
-    phones_project(root / "project")
-    toml = root / "project" / "marketsql.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace(str(CSV), str(root / "phones.csv")), encoding="utf-8")
-    staging = root / "project" / "sql" / "staging"
-    staging.mkdir(parents=True)
-    for name in ("stg_products.sql", "stg_product_attributes.sql"):  # six-digit ids
-        text = (REPO / "examples" / "smartphones" / "sql" / "staging" / name).read_text(encoding="utf-8")
-        (staging / name).write_text(text.replace("VARCHAR), 4, '0')", "VARCHAR), 6, '0')"), encoding="utf-8")
-    return root / "project"
-
-
-def build_child(root: str) -> dict:
-    import marketsql
-
-    started = time.perf_counter()
-    marketsql.Project.load(root).build()
-    return {"build_seconds": time.perf_counter() - started}
-
-
-def train_child(root: str) -> dict:
-    import marketsql
-
-    started = time.perf_counter()
-    trained = marketsql.Project.load(root).train("positioning")
-    metrics = trained.record.metrics
-    return {"train_seconds": time.perf_counter() - started, "fit_seconds": trained.result.seconds,
-            "competitor_seconds": metrics["competitor_seconds"], "products": metrics["products"],
-            "price_r2": metrics["price"]["model"]["r2"]}
-
-
-def all_pairs_child(root: str) -> dict:
-    import marketsql
-    from marketsql.models.positioning.competitors import ALL_PAIRS_SQL
-
-    con = marketsql.Project.load(root).connect(read_only=True)
-    try:
-        started = time.perf_counter()
-        pairs = con.execute(f"SELECT product_id, competitor_rank, competitor_id FROM ({ALL_PAIRS_SQL})"
-                            " ORDER BY ALL").fetchall()
-        seconds = time.perf_counter() - started
-        stored = con.execute("SELECT product_id, competitor_rank, competitor_id FROM product_competitors"
-                             " ORDER BY ALL").fetchall()
-    finally:
-        con.close()
-    return {"all_pairs_seconds": seconds, "same": pairs == stored, "rows": len(pairs)}
-
-
-def scale(sizes: list[int], all_pairs_up_to: int) -> None:
-    print(f"catalogue scale (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores):")
-    with tempfile.TemporaryDirectory(prefix="marketsql-bench-") as tmp:
-        for size in sizes:
-            root = str(synthetic_project(Path(tmp) / f"c{size}", size))
-            built = child(__file__, "build", root=root)
-            trained = child(__file__, "train", root=root)
-            line = (f"  {trained['products']:>7,} products: build {built['build_seconds']:.1f} s; train positioning"
-                    f" {trained['train_seconds']:.1f} s (fit + evaluation {trained['fit_seconds']:.1f} s, of it"
-                    f" competitors {trained['competitor_seconds']:.2f} s), peak RSS {trained['peak_rss_mb']:,.0f} MB;"
-                    f" price R² {trained['price_r2']:.3f}")
-            if size <= all_pairs_up_to:
-                pairs = child(__file__, "all_pairs", root=root)
-                line += (f"\n           all pairs in SQL (before): {pairs['all_pairs_seconds']:.1f} s, peak RSS"
-                         f" {pairs['peak_rss_mb']:,.0f} MB; same competitors: {pairs['same']}")
-            print(line, flush=True)
-            print(f"  load average {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def main() -> None:
@@ -215,11 +114,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--catalogue", default="", help="synthetic catalogue sizes, e.g. 10000,100000")
-    parser.add_argument("--all-pairs-up-to", type=int, default=10_000, help="largest size for the all-pairs SQL")
+    parser.add_argument("--all-pairs-up-to", type=int, default=3_000, help="largest size for the all-pairs SQL")
+    parser.add_argument("--old-search-up-to", type=int, default=10_000,
+                        help="largest size for the previous competitor search (scikit-learn's dual-tree KDTree)")
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit of the synthetic projects, e.g. 400MB")
     parser.add_argument("--skip-small", action="store_true", help="only the catalogue scale (4.)")
     args = parser.parse_args()
     if args.catalogue:
-        scale([int(s) for s in args.catalogue.split(",")], args.all_pairs_up_to)
+        scale([int(s) for s in args.catalogue.split(",")], args.all_pairs_up_to, args.old_search_up_to,
+              args.memory_limit)
     if args.skip_small:
         return
 
@@ -245,7 +148,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        run_child({"build": build_child, "train": train_child, "all_pairs": all_pairs_child}, sys.argv[2],
-                  sys.argv[3])
+        run_child(CHILDREN, sys.argv[2], sys.argv[3])
     else:
         main()

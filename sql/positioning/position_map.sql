@@ -2,7 +2,8 @@
 -- marketsql: requires positioning
 -- The perceptual map: one row per positioned product with its coordinates (x, y: the two principal
 -- components of the standardised attributes, see position_axes), price tier, sales, the price the model
--- expects from its attributes and brand, and how far its actual price is from that.
+-- expects from its attributes and brand (the served price model, which reads the attributes its own way:
+-- meta.position_attributes.price_log_transform, price_center, price_scale), and how far its actual price is from that.
 WITH params AS (
     SELECT * FROM meta.position_parameters
 ),
@@ -11,7 +12,8 @@ scores AS (
         s.product_id,
         sum(s.z * a.loading_x) AS x_raw,
         sum(s.z * a.loading_y) AS y_raw,
-        sum(s.z * a.price_coef) AS price_raw,
+        sum(((CASE WHEN a.price_log_transform THEN ln(1 + greatest(s.value, 0)) ELSE s.value END)
+            - a.price_center) / a.price_scale * a.price_coef) AS price_raw,
         sum(s.z * a.sales_coef) AS sales_raw
     FROM position_space AS s
     JOIN meta.position_attributes AS a ON a.attribute = s.dimension

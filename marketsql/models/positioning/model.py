@@ -5,7 +5,9 @@ For a product with attribute values ``v`` (in ``attributes`` order), brand ``b``
 1. missing values take the training median; ``t = log1p(max(v, 0))`` where ``log_transform``, else ``v``;
 2. ``z = (t - center) / scale`` (the standardised attribute space);
 3. the perceptual map: ``x, y = (z - pca_mean) @ components.T`` (a 2-component PCA of ``z``);
-4. expected price: ``exp(price_intercept + z @ price_coef + brand premium)``, band
+4. expected price: ``exp(price_intercept + zq @ price_coef + brand premium)``, where ``zq`` are the attributes
+   as the served price model reads them (``price_log_transform``, ``price_input_center``/``scale``: ``z`` itself
+   for the ridge; log1p of every non-binary attribute, standardised, for the log-log model; see price.py), band
    ``exp(... + price_residual_quantiles)`` (out-of-fold residual quantiles, 10 % and 90 %);
 5. expected sales (when the project has sales): ``expm1(sales_intercept + z @ sales_coef +
    sales_price_coef * zp + brand effect)`` units per month, with ``zp = (ln p - price_center) / price_scale``;
@@ -61,6 +63,9 @@ class PositioningModel:
     reference_prices: np.ndarray = field(default_factory=lambda: np.zeros(0))
     competitors: np.ndarray | None = None  # (products, 5) rows of reference_ids, nearest first, -1 pads
     competitor_distances: np.ndarray | None = None  # (products, 5) their distances
+    price_log_transform: np.ndarray | None = None  # how the price model reads the attributes (None: as ``z``)
+    price_input_center: np.ndarray | None = None
+    price_input_scale: np.ndarray | None = None
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Raw attribute matrix (rows × attributes, NaN = missing) -> standardised z."""
@@ -77,9 +82,23 @@ class PositioningModel:
         lookup = {b: i for i, b in enumerate(self.brands)}
         return np.array([lookup.get((b or "").strip().lower(), -1) for b in brands], dtype=np.int64)
 
-    def log_price(self, z: np.ndarray, brand: np.ndarray) -> np.ndarray:
-        """Expected log price."""
-        return _linear(self.price, z, brand, None)
+    def price_inputs(self, values: np.ndarray) -> np.ndarray:
+        """Raw attribute matrix (NaN = missing) -> the inputs of the served price model."""
+        if self.price_log_transform is None or self.price_input_center is None or self.price_input_scale is None:
+            return self.transform(values)
+        values = np.where(np.isnan(values), self.medians, values)
+        t = np.where(self.price_log_transform, np.log1p(np.maximum(values, 0.0)), values)
+        return (t - self.price_input_center) / self.price_input_scale
+
+    def expected_log_price(self, values: np.ndarray, brand: np.ndarray) -> np.ndarray:
+        """Expected log price of raw attribute rows (NaN = missing) and brand columns."""
+        return _linear(self.price, self.price_inputs(values), brand, None)
+
+    def price_reading(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(log1p or not, centre, scale) per attribute, as the served price model reads it."""
+        if self.price_log_transform is None or self.price_input_center is None or self.price_input_scale is None:
+            return self.log_transform, self.center, self.scale
+        return self.price_log_transform, self.price_input_center, self.price_input_scale
 
     def price_z(self, price: np.ndarray) -> np.ndarray:
         """Standardised log price (the competitor space's last dimension)."""
@@ -126,13 +145,18 @@ class PositioningModel:
         }
         if self.competitors is not None and self.competitor_distances is not None:
             arrays |= {"competitors": self.competitors, "competitor_distances": self.competitor_distances}
+        if self.price_log_transform is not None:
+            price_log, price_center, price_scale = self.price_reading()
+            arrays |= {"price_log_transform": price_log.astype(bool), "price_input_center": price_center,
+                       "price_input_scale": price_scale}
         if self.sales is not None:
             arrays |= {"sales_intercept": np.array([self.sales.intercept]), "sales_coef": self.sales.coef,
                        "sales_brand_coef": self.sales.brand_coef, "sales_price_coef": np.array([self.sales.price_coef])}
         meta: dict[str, object] = {"category": self.category, "attributes": self.attributes, "brands": self.brands,
                 "reference_ids": self.reference_ids, "reference_names": self.reference_names,
                                    "reference_brands": self.reference_brands}
-        return {k: np.asarray(v, dtype=bool if k == "log_transform" else np.float64) for k, v in arrays.items()}, meta
+        return {k: np.asarray(v, dtype=bool if k.endswith("log_transform") else np.float64)
+                for k, v in arrays.items()}, meta
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, object]) -> PositioningModel:
@@ -156,6 +180,8 @@ class PositioningModel:
             reference_prices=arrays.get("reference_prices", np.zeros(0)),
             competitors=arrays["competitors"].astype(np.int64) if "competitors" in arrays else None,
             competitor_distances=arrays.get("competitor_distances"),
+            price_log_transform=arrays["price_log_transform"].astype(bool) if "price_log_transform" in arrays else None,
+            price_input_center=arrays.get("price_input_center"), price_input_scale=arrays.get("price_input_scale"),
         )
 
 

@@ -118,7 +118,7 @@ def place(con: duckdb.DuckDBPyConnection, attributes: Mapping[str, object], k: i
     brand_index = model.brand_index([brand])
     if brand and brand_index[0] < 0:
         notes.append(f"brand {brand!r} has too few products for a brand premium: priced as the average brand")
-    log_price = float(model.log_price(z, brand_index)[0])
+    log_price = float(model.expected_log_price(values[None, :], brand_index)[0])
     expected = float(np.exp(log_price))
     point_price = price if price is not None else expected
     units = None

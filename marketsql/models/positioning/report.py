@@ -28,8 +28,9 @@ def training_lines(result: TrainingResult, record: ModelRecord) -> list[str]:
                      f" {block['overall_mean']['r2']:.3f}")
     if metrics.get("price_candidates"):
         lines.append("  price candidates on the holdout (R² on price, not log price; MAE): " + ", ".join(
-            f"{c['candidate']} {c['r2_price']:.3f} / {c['mae_price']:,.0f}" for c in metrics["price_candidates"])
-            + f"; best {metrics['price_best']}, served {metrics['price_served']}")
+            f"{c['candidate']} {c['r2_price']:.3f} / {c['mae_price']:,.0f}" if "r2_price" in c
+            else f"{c['candidate']} left out" for c in metrics["price_candidates"])
+            + f"; best {metrics['price_best']}, served {metrics['price_served']} (SQL macros, map and Python)")
     if "band_coverage_holdout" in metrics.get("price", {}):
         lines.append(f"  80% price band covers {metrics['price']['band_coverage_holdout']:.0%} of holdout prices")
     for axis, share, loadings in zip("xy", model.explained, model.components):

@@ -42,10 +42,11 @@ def macro_statements(model: PositioningModel, version: int) -> list[str]:
     params = ", ".join(f"{parameter(a)} := {number(m)}" for a, m in zip(model.attributes, model.medians))
     null = ("(CASE WHEN " + " OR ".join(f"{quote_ident(a)} IS NULL" for a in model.attributes)
             + " THEN NULL ELSE 0 END)")
-    t = [f"ln(1 + greatest(CAST({quote_ident(a)} AS DOUBLE), 0))" if log else f"CAST({quote_ident(a)} AS DOUBLE)"
-         for a, log in zip(model.attributes, model.log_transform)]
+    t = _terms(model.attributes, model.log_transform)
     xy = [_in_t(model, comp, -float(comp @ model.pca_mean), t) for comp in model.components]
-    log_price = _in_t(model, model.price.coef, model.price.intercept, t) + " + " + _brand(model, model.price)
+    price_log, price_center, price_scale = model.price_reading()
+    log_price = (_in_t(model, model.price.coef, model.price.intercept, _terms(model.attributes, price_log),
+                       price_center, price_scale) + " + " + _brand(model, model.price))
     low, high = (float(q) for q in model.price_quantiles)
     args = ", ".join(f"{parameter(a)} := {quote_ident(a)}" for a in model.attributes)
     statements = [
@@ -90,9 +91,11 @@ def table_statements(model: PositioningModel, version: int,
                      metrics: dict[str, Any]) -> list[tuple[str, list | pd.DataFrame]]:
     """(statement, rows) pairs that (re)create the ``meta.position_*`` tables."""
     sales = model.sales
+    price_log, price_center, price_scale = model.price_reading()
     attributes = [
         (a, i, bool(log), float(m), float(c), float(s), float(model.components[0, i]), float(model.components[1, i]),
-         float(model.price.coef[i]), float(sales.coef[i]) if sales else None)
+         float(model.price.coef[i]), float(sales.coef[i]) if sales else None, bool(price_log[i]),
+         float(price_center[i]), float(price_scale[i]))
         for i, (a, log, m, c, s) in enumerate(zip(model.attributes, model.log_transform, model.medians,
                                                   model.center, model.scale))
     ]
@@ -123,7 +126,8 @@ def table_statements(model: PositioningModel, version: int,
     return [
         ("CREATE OR REPLACE TABLE meta.position_attributes (attribute VARCHAR, ordinal INTEGER,"
          " log_transform BOOLEAN, median DOUBLE, center DOUBLE, scale DOUBLE, loading_x DOUBLE, loading_y DOUBLE,"
-         " price_coef DOUBLE, sales_coef DOUBLE)", attributes),
+         " price_coef DOUBLE, sales_coef DOUBLE, price_log_transform BOOLEAN, price_center DOUBLE,"
+         " price_scale DOUBLE)", attributes),
         ("CREATE OR REPLACE TABLE meta.position_parameters (model_version INTEGER, category VARCHAR,"
          " price_center DOUBLE, price_scale DOUBLE, offset_x DOUBLE, offset_y DOUBLE, explained_x DOUBLE,"
          " explained_y DOUBLE, price_intercept DOUBLE, price_residual_low DOUBLE, price_residual_high DOUBLE,"
@@ -173,10 +177,20 @@ def standin_statements() -> list[str]:
     return statements
 
 
-def _in_t(model: PositioningModel, weights: np.ndarray, constant: float, t: list[str]) -> str:
-    """``constant + sum(weights * z)`` with ``z = (t - center) / scale``, written linear in t."""
-    b = weights / model.scale
-    a = constant - float(np.sum(weights * model.center / model.scale))
+def _terms(attributes: list[str], log_transform: np.ndarray) -> list[str]:
+    """Each attribute argument as the model reads it: ``ln(1 + greatest(a, 0))`` or ``a``, as DOUBLE."""
+    return [f"ln(1 + greatest(CAST({quote_ident(a)} AS DOUBLE), 0))" if log else f"CAST({quote_ident(a)} AS DOUBLE)"
+            for a, log in zip(attributes, log_transform)]
+
+
+def _in_t(model: PositioningModel, weights: np.ndarray, constant: float, t: list[str],
+          center: np.ndarray | None = None, scale: np.ndarray | None = None) -> str:
+    """``constant + sum(weights * z)`` with ``z = (t - center) / scale`` (the model's own by default), written
+    linear in t."""
+    center = model.center if center is None else center
+    scale = model.scale if scale is None else scale
+    b = weights / scale
+    a = constant - float(np.sum(weights * center / scale))
     return number(a) + "".join(f" + {number(w)} * {term}" for w, term in zip(b, t))
 
 

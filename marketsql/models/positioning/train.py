@@ -3,14 +3,13 @@
 - Attributes: the training median fills a missing value; a non-negative, non-binary attribute with
   skewness > 1 is log1p-transformed; then standardised. Constant attributes are dropped.
 - Perceptual map: scikit-learn PCA (2 components, full SVD) of the standardised attributes.
-- Price drivers: ridge regression (alpha by cross-validation) of log price on the standardised
-  attributes and one indicator per brand with at least ``min_brand_products`` products.
+- Price model: the best on the holdout (by R² on price) of the linear candidates of price.py — today's ridge
+  (alpha by leave-one-out, ridge.py) of log price on the standardised attributes and one indicator per brand
+  with at least ``min_brand_products`` products, a log-log linear model, or the brand-mean baseline; gradient
+  boosting is compared but not served (not compiled to SQL). Its coefficients are the price drivers.
 - Sales drivers (only where the project has sales): the same for log1p(units per month on sale),
   with the standardised log price as one more input. Products on sale for under a month are left out.
 - Competitors: the 5 nearest products of every product in the space ``[z, zp]`` (see competitors.py).
-- Price model candidates (metrics only): today's ridge, a log-log linear regression (log1p of every non-binary
-  attribute) and gradient boosting (HistGradientBoostingRegressor), fitted on log price, scored on the holdout by
-  R² and MAE on the price itself; stored in the metrics. The ridge is served (see ``price_candidates``).
 - Honest evaluation: a holdout of 25 % of the products — the newest launches (first sale) when the
   data has sales dates, otherwise a seeded random quarter — scored against the brand-mean and the
   overall-mean baselines; the price band is the 10 %–90 % range of out-of-fold residuals.
@@ -19,21 +18,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
-from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
 
 from marketsql.errors import ModelError
 
 from .competitors import nearest
 from .model import LinearModel, PositioningModel
+from .price import choose, compare, design, fitter, r2, readings
+from .ridge import Ridge, ridge_cv
 
-ALPHAS = np.logspace(-2, 3, 11)
+Fit = Callable[[np.ndarray, np.ndarray], Ridge]
 MIN_SALES_PRODUCTS = 20
 BAND = (0.10, 0.90)
 COMPETITORS = 5  # nearest competitors kept per product (the view product_competitors)
@@ -53,7 +54,20 @@ class TrainingResult:
 
 def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: int = 0, holdout: float = 0.25,
                       min_brand_products: int = 5) -> TrainingResult:
-    """Fit on ``products`` (rows of position_products, one category) and ``attributes`` (long form)."""
+    """Fit on ``products`` (rows of position_products, one category) and ``attributes`` (long form).
+
+    One BLAS and OpenMP thread: the products of tall, thin matrices here (100 k × 60) gain little from OpenBLAS's
+    threads, and on a busy machine those threads made ``XᵀX`` 300× slower (4.4 s instead of 0.015 s at load 9);
+    gradient boosting's OpenMP threads went from 9 s to 85 s the same way. (The competitor search runs on both
+    cores with threads of its own.)"""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _train(products, attributes, seed, holdout, min_brand_products)
+
+
+def _train(products: pd.DataFrame, attributes: pd.DataFrame, seed: int, holdout: float,
+           min_brand_products: int) -> TrainingResult:
     started = time.perf_counter()
     notes: list[str] = []
     products = products.sort_values("product_id").reset_index(drop=True)
@@ -86,19 +100,33 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
     else:
         notes.append(f"holdout: a random {int(test.sum())} of {len(test)} products (no sales dates; seed {seed})")
 
-    x_price = np.column_stack([z, dummies])
-    price_model, price_metrics, quantiles = _fit(x_price, log_price, brand_keys, test, seed, len(varying), brands)
-    price_metrics["band_coverage_holdout"] = _coverage(x_price, log_price, test, seed)
-    candidates = price_candidates(filled, z, dummies, products["price"].to_numpy(float), test, seed)
-    best = max(candidates, key=lambda c: c["r2_price"])["candidate"]
-    notes.append(f"price model candidates on the holdout: best by R² on price {best}; served ridge (the SQL macros"
-                 " and the map compile a linear model in the standardised space)")
+    reading = readings(filled, log_transform, center, scale)
+    started_candidates = time.perf_counter()
+    candidates, _ = compare(filled, dummies, products["price"].to_numpy(float), test, seed, reading)
+    candidate_seconds = time.perf_counter() - started_candidates
+    best, served, why = choose(candidates)
+    for skipped in (c for c in candidates if "skipped" in c):
+        notes.append(f"price candidate {skipped['candidate']} left out: {skipped['skipped']}")
+    notes.append(f"price model: {why}; the SQL macros, position_map and Project.position() all use {served}")
+    started_price = time.perf_counter()
+    x_price = design(served, reading[served], filled, dummies)
+    attribute_columns = 0 if served == "brand_mean" else len(varying)
+    price_model, price_metrics, quantiles = _fit(x_price, log_price, brand_keys, test, seed, attribute_columns,
+                                                 brands, fit=fitter(served))
+    if served == "brand_mean":
+        price_model.coef = np.zeros(len(varying))
+    price_metrics["band_coverage_holdout"] = _coverage(x_price, log_price, test, seed, fitter(served))
+    price_metrics["served"] = served
     metrics: dict[str, Any] = {"price": price_metrics, "products": len(products), "attributes": varying,
                                "explained_variance": [float(v) for v in pca.explained_variance_ratio_],
                                "holdout_rule": notes[-1], "price_r2": price_metrics["model"]["r2"],
                                "price_r2_brand_mean": price_metrics["brand_mean"]["r2"],
-                               "price_candidates": candidates, "price_best": best, "price_served": "ridge"}
+                               "price_candidates": candidates, "price_best": best, "price_served": served,
+                               "price_served_sql": served, "price_served_python": served, "price_choice": why,
+                               "seconds": {"candidates": candidate_seconds}}
+    metrics["seconds"]["price"] = time.perf_counter() - started_price
     sales_model = None
+    started_sales = time.perf_counter()
     if products["units_per_month"].notna().any():
         usable = (products["months_on_sale"].fillna(0) >= 1).to_numpy() & products["units_per_month"].notna().to_numpy()
         if usable.sum() >= MIN_SALES_PRODUCTS:
@@ -113,6 +141,7 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
                          f" (need {MIN_SALES_PRODUCTS})")
     else:
         notes.append("sales model skipped: the project has no sales (order lines) — only price drivers are modelled")
+    metrics["seconds"]["sales"] = time.perf_counter() - started_sales
     model = PositioningModel(
         category=str(products["category"].iloc[0]), attributes=list(varying), log_transform=log_transform,
         medians=medians, center=center, scale=scale, components=pca.components_, pca_mean=pca.mean_,
@@ -122,11 +151,12 @@ def train_positioning(products: pd.DataFrame, attributes: pd.DataFrame, seed: in
         reference_ids=[str(i) for i in products["product_id"]], reference_space=np.column_stack([z, zp]),
         reference_names=[str(n) for n in products["product_name"].fillna("")],
         reference_brands=[str(b) for b in products["brand"].fillna("")],
-        reference_prices=products["price"].to_numpy(float),
+        reference_prices=products["price"].to_numpy(float), price_log_transform=reading[served].log_transform,
+        price_input_center=reading[served].center, price_input_scale=reading[served].scale,
     )
     searched = time.perf_counter()
     model.competitors, model.competitor_distances = nearest(model.reference_space, model.reference_ids, COMPETITORS)
-    metrics["competitor_seconds"] = time.perf_counter() - searched
+    metrics["competitor_seconds"] = metrics["seconds"]["competitors"] = time.perf_counter() - searched
     return TrainingResult(model, metrics, _drivers(model), notes, sorted(b for b in counts if b),
                           time.perf_counter() - started)
 
@@ -151,78 +181,47 @@ def _holdout(products: pd.DataFrame, share: float, seed: int) -> np.ndarray:
 
 
 def _fit(x: np.ndarray, y: np.ndarray, brand_keys: np.ndarray, test: np.ndarray, seed: int, n_attr: int,
-         brands: list[str], with_price: bool = False) -> tuple[LinearModel, dict[str, Any], np.ndarray]:
+         brands: list[str], with_price: bool = False,
+         fit: Fit = ridge_cv) -> tuple[LinearModel, dict[str, Any], np.ndarray]:
     """Holdout metrics against the baselines, out-of-fold residual quantiles, then the fit on all rows."""
-    held = RidgeCV(alphas=ALPHAS).fit(x[~test], y[~test])
+    held = fit(x[~test], y[~test])
     predicted = held.predict(x[test])
     brand_mean = pd.Series(y[~test]).groupby(brand_keys[~test]).mean()
     baseline = pd.Series(brand_keys[test]).map(brand_mean).fillna(y[~test].mean()).to_numpy()
     overall = np.full(test.sum(), y[~test].mean())
     metrics: dict[str, Any] = {"n_train": int((~test).sum()), "n_test": int(test.sum()),
-                               "alpha": float(held.alpha_)}
+                               "alpha": held.alpha}
     for name, guess in (("model", predicted), ("brand_mean", baseline), ("overall_mean", overall)):
-        metrics[name] = {"r2": _r2(y[test], guess), "median_abs_pct_error": _pct_error(y[test], guess, with_price)}
-    residuals = _oof_residuals(x, y, seed)
+        metrics[name] = {"r2": r2(y[test], guess), "median_abs_pct_error": _pct_error(y[test], guess, with_price)}
+    residuals = _oof_residuals(x, y, seed, fit)
     quantiles = np.quantile(residuals, BAND)
-    final = RidgeCV(alphas=ALPHAS).fit(x, y)
-    coef = final.coef_
+    final = fit(x, y)
+    coef = final.coef
     attr_coef = coef[:n_attr]
     price_coef = float(coef[n_attr]) if with_price else 0.0
     brand_coef = coef[n_attr + int(with_price):]
     # brand effects relative to the product-weighted average brand, so an unknown brand is "average"
     share = np.array([(brand_keys == b).mean() for b in brands]) if brands else np.zeros(0)
     shift = float(share @ brand_coef)
-    linear = LinearModel(float(final.intercept_) + shift, attr_coef, brand_coef - shift, price_coef)
-    metrics["alpha_final"] = float(final.alpha_)
+    linear = LinearModel(final.intercept + shift, attr_coef, brand_coef - shift, price_coef)
+    metrics["alpha_final"] = final.alpha
     metrics["beats_brand_mean"] = metrics["model"]["r2"] > metrics["brand_mean"]["r2"]
     return linear, metrics, quantiles
 
 
-def price_candidates(filled: np.ndarray, z: np.ndarray, dummies: np.ndarray, price: np.ndarray, test: np.ndarray,
-                     seed: int) -> list[dict[str, Any]]:
-    """Today's ridge, a log-log linear regression and gradient boosting, each fitted on log price of the
-    training rows and scored on the holdout: R² and MAE on the price itself (not its log), R² on log price."""
-    from sklearn.ensemble import HistGradientBoostingRegressor
-    from sklearn.linear_model import LinearRegression
-
-    binary = np.array([set(np.unique(filled[:, j])) <= {0.0, 1.0} for j in range(filled.shape[1])])
-    logged = np.where(binary, filled, np.log1p(np.maximum(filled, 0.0)))
-    brand = dummies.argmax(axis=1) if dummies.shape[1] else np.zeros(len(z))
-    brand = np.where(dummies.any(axis=1), brand, dummies.shape[1]) if dummies.shape[1] else brand  # other: last
-    categorical = dummies.shape[1] < 250  # one brand column (HistGradientBoosting takes < 255 categories)
-    inputs = {"ridge": np.column_stack([z, dummies]), "loglog": np.column_stack([logged, dummies]),
-              "gbm": np.column_stack([filled, brand]) if categorical else np.column_stack([filled, dummies])}
-    learners = {"ridge": lambda: RidgeCV(alphas=ALPHAS), "loglog": LinearRegression,
-                "gbm": lambda: HistGradientBoostingRegressor(
-                    random_state=seed, categorical_features=[filled.shape[1]] if categorical else None)}
-    y = np.log(price)
-    out = []
-    for name, x in inputs.items():
-        guess = learners[name]().fit(x[~test], y[~test]).predict(x[test])
-        out.append({"candidate": name, "r2_price": _r2(price[test], np.exp(guess)),
-                    "mae_price": float(np.abs(price[test] - np.exp(guess)).mean()),
-                    "r2_log_price": _r2(y[test], guess)})
-    return out
-
-
-def _coverage(x: np.ndarray, y: np.ndarray, test: np.ndarray, seed: int) -> float:
+def _coverage(x: np.ndarray, y: np.ndarray, test: np.ndarray, seed: int, fit: Fit) -> float:
     """Share of holdout products whose price falls in the band built from the training rows only."""
-    low, high = np.quantile(_oof_residuals(x[~test], y[~test], seed), BAND)
-    predicted = RidgeCV(alphas=ALPHAS).fit(x[~test], y[~test]).predict(x[test])
+    low, high = np.quantile(_oof_residuals(x[~test], y[~test], seed, fit), BAND)
+    predicted = fit(x[~test], y[~test]).predict(x[test])
     residual = y[test] - predicted
     return float(((residual >= low) & (residual <= high)).mean())
 
 
-def _oof_residuals(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
+def _oof_residuals(x: np.ndarray, y: np.ndarray, seed: int, fit: Fit) -> np.ndarray:
     residuals = np.empty(len(y))
     for fit_rows, out_rows in KFold(n_splits=5, shuffle=True, random_state=seed).split(x):
-        residuals[out_rows] = y[out_rows] - RidgeCV(alphas=ALPHAS).fit(x[fit_rows], y[fit_rows]).predict(x[out_rows])
+        residuals[out_rows] = y[out_rows] - fit(x[fit_rows], y[fit_rows]).predict(x[out_rows])
     return residuals
-
-
-def _r2(y: np.ndarray, guess: np.ndarray) -> float:
-    total = float(((y - y.mean()) ** 2).sum())
-    return 1.0 - float(((y - guess) ** 2).sum()) / total if total > 0 else float("nan")
 
 
 def _pct_error(y: np.ndarray, guess: np.ndarray, log1p: bool) -> float:
