@@ -54,7 +54,7 @@ def run_demo(
         skipped = {name for name, _ in result.skipped}
         if generated or skipped & {"position_map", "sales_forecast", "budget_allocation", "customer_segments",
                                    "customer_value", "customer_propensity", "campaign_uplift"}:
-            for name in ("positioning", "forecast", "budget", "segmentation", "clv", "propensity", "uplift"):
+            for name in ("positioning", "segmentation", "forecast", "budget", "clv", "propensity", "uplift"):
                 say(f"training the {name} model")
                 project.train(name, progress, rebuild=False, **DEMO_OPTIONS.get(name, {}))
             result = project.build(progress)  # one rebuild compiles them all into the marts
