@@ -14,7 +14,9 @@ from marketsql.models.registry import Registry
 from marketsql.project import Project, init
 
 DATA_DIR = Path("data") / "demo"
-DEMO_OPTIONS = {"propensity": {"target": ["repeat", "category:Phones"], "horizon_days": 30}}
+DEMO_OPTIONS = {"propensity": {"target": ["repeat", "category:Phones"], "horizon_days": 30},
+                # revenue by category and by segment (reconciled); every measure and cut is ~5× the fits
+                "forecast": {"measures": ("revenue",), "dimensions": ("category", "segment")}}
 
 
 def run_demo(

@@ -34,7 +34,7 @@ def test_a_part_with_one_month_is_pooled_and_a_single_part_is_no_cut(write_proje
     project = marketsql.Project.load(root)
     project.build()
     lines = project.train("forecast", horizon=3, measures=("revenue", "customers")).result.lines()
-    assert "note: country: 1 part(s) pooled into 'Other (pooled)' (1 with sales in fewer than 6 months): IS" in lines
+    assert "note: country: 1 part(s) pooled into 'Other (pooled)' (1 with sales in fewer than 9 months): IS" in lines
     assert "note: category: a single part, not a cut of the total — not forecast" in lines
     assert any(line.startswith("note: segment cut absent: no trained segmentation model") for line in lines)
     con = project.connect(read_only=True)

@@ -8,7 +8,7 @@ ones) or without a segment fall in ``new or unscored``. The segment of today wou
 history: a recency-based segmentation puts everyone who bought in the past year into "recent" segments.
 
 Every series runs over the same complete months (a month without sales counts 0), so that the parts of a cut
-and the total share origins. A part with sales in fewer than 6 months (a forecast needs 6 to fit), or beyond the
+and the total share origins. A part with sales in fewer months than the holdout and 6 to fit, or beyond the
 ``MAX_PARTS`` largest by revenue, is pooled into ``POOLED`` (said in the output), so the parts still add up.
 """
 

@@ -139,7 +139,7 @@ class Forecast(ModelKind):
         if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
             raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
                              f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
-        cuts = build_cuts(context, frame, MIN_TRAIN_MONTHS, tuple(dimensions))
+        cuts = build_cuts(context, frame, holdout + MIN_TRAIN_MONTHS, tuple(dimensions))
         result = fit_cuts(cuts, horizon, holdout, level, context.progress)
         record = _register(context, self, result, horizon, holdout, level, frame)
         return result, record
