@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -14,9 +15,10 @@ from marketsql.models.registry import Registry
 from marketsql.project import Project, init
 
 DATA_DIR = Path("data") / "demo"
-DEMO_OPTIONS = {"propensity": {"target": ["repeat", "category:Phones"], "horizon_days": 30},
-                # revenue by category and by segment (reconciled); every measure and cut is ~5× the fits
-                "forecast": {"measures": ("revenue",), "dimensions": ("category", "segment")}}
+DEMO_OPTIONS: dict[str, dict[str, Any]] = {
+    "propensity": {"target": ["repeat", "category:Phones"], "horizon_days": 30},
+    # revenue by category and by segment (reconciled); every measure and cut is ~5× the fits
+    "forecast": {"measures": ("revenue",), "dimensions": ("category", "segment")}}
 
 
 def run_demo(
