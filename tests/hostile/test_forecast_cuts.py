@@ -8,9 +8,11 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pytest
 from conftest import run_cli
 
 import marketsql
+from marketsql.errors import ModelError
 
 MONTHS = 14
 # total, two countries with sales every month, one country with one month of sales, one category only
@@ -33,6 +35,10 @@ def test_a_part_with_one_month_is_pooled_and_a_single_part_is_no_cut(write_proje
     root = write_project({"sql/sales_by_month.sql": SALES})
     project = marketsql.Project.load(root)
     project.build()
+    with pytest.raises(ModelError, match=r"^measure 'profit': give some of revenue, orders, customers$"):
+        project.train("forecast", measures=("profit",))
+    with pytest.raises(ModelError, match=r"^dimension 'brand': give some of category, country, segment$"):
+        project.train("forecast", dimensions=("brand",))
     lines = project.train("forecast", horizon=3, measures=("revenue", "customers")).result.lines()
     assert "note: country: 1 part(s) pooled into 'Other (pooled)' (1 with sales in fewer than 9 months): IS" in lines
     assert "note: category: a single part, not a cut of the total — not forecast" in lines
