@@ -23,7 +23,8 @@ import pandas as pd
 
 from marketsql.models.kind import TrainContext
 from marketsql.models.registry import Registry
-from marketsql.trends.base import base_note
+
+from .cohort import base_note
 
 MEASURES = ("revenue", "orders", "customers")
 DIMENSIONS = ("category", "country", "segment")
