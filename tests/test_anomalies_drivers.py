@@ -86,7 +86,8 @@ def test_robust_rule_recomputed_with_pandas(demo_shop):
 
 def test_forecast_anomalies_are_the_holdout_months_outside_the_served_interval(demo_shop):
     holdout = _query(demo_shop.root, "SELECT h.*, a.winner FROM forecast_holdout AS h JOIN forecast_accuracy AS a"
-                                     " USING (dimension, category)")
+                                     " USING (measure, dimension, category)"
+                                     " WHERE measure = 'revenue' AND dimension IN ('total', 'category')")
     model = holdout["winner"] == "model"
     lower = np.where(model, holdout["model_lower"], holdout["baseline_lower"])
     upper = np.where(model, holdout["model_upper"], holdout["baseline_upper"])

@@ -42,3 +42,20 @@ def test_a_shrinking_base_is_said_and_a_growing_one_is_not(tmp_path: Path) -> No
     growing = [(f"2023-{m:02d}", [*range(10 * m), next(new)]) for m in range(1, 9)]
     _, built, _ = init_and_build(tmp_path / "growing", "growing.csv", _orders(growing))
     assert "closed cohort" not in built and "shrinking customer base" not in built
+
+
+def test_the_same_rule_per_part_of_a_cut():
+    """base_note is what the forecast applies to each category, country and segment (new customers unknown for a
+    segment: only shrinking is checked)."""
+    from marketsql.trends.base import base_note
+
+    months = [f"2023-{m:02d}" for m in range(1, 9)]
+    closed = list(zip(months, [5, 3, 1, 0, 2, 0, 0, 0], [5, 8, 9, 9, 10, 9, 8, 8], strict=True))
+    assert base_note(closed) == ("closed cohort: no new customers in the last 3 complete months (the last came in"
+                                 " 2023-05) — the base only loses customers, so its revenue decays; read a forecast"
+                                 " of it as an upper bound")
+    shrinking = list(zip(months, [None] * 8, [10, 12, 14, 15, 20, 16, 12, 9], strict=True))
+    assert base_note(shrinking) == ("shrinking customer base: buying customers fell in each of the last 3 complete"
+                                    " months, 20 in 2023-05 → 9 in 2023-08 (-55%)")
+    assert base_note(shrinking[:5]) is None  # too few months
+    assert base_note(list(zip(months, [None] * 8, [10] * 8, strict=True))) is None

@@ -29,7 +29,7 @@ def retail(tmp_path_factory):
     project = marketsql.Project.load(REPO / "examples" / "online_retail",
                                      database=tmp_path_factory.mktemp("forecast") / "r.duckdb")
     project.build()
-    trained = project.train("forecast", horizon=6)
+    trained = project.train("forecast", horizon=6, measures=("revenue",), dimensions=("category",))
     return project, trained, _tables(project)
 
 
@@ -40,7 +40,7 @@ def demo(tmp_path_factory):
     generate_demo_data(root / "data" / "demo", customers=5_000, seed=7)
     project = marketsql.Project.load(root)
     project.build()
-    trained = project.train("forecast", horizon=4)
+    trained = project.train("forecast", horizon=4, measures=("revenue",), dimensions=("category",))
     return project, trained, _tables(project)
 
 
@@ -123,7 +123,7 @@ def test_online_retail_holdout_recomputed(retail):
     sales = _actuals(tables["sales_by_month"])
     forecast = tables["sales_forecast"]
     for key, rows in forecast[forecast["method"] == "naive"].groupby("category"):
-        assert np.allclose(rows["forecast"], sales.loc[(key, pd.Timestamp("2011-11-01")), "revenue"])
+        assert np.allclose(rows["base_forecast"], sales.loc[(key, pd.Timestamp("2011-11-01")), "revenue"])
 
 
 def _monthly(name: str) -> np.ndarray:

@@ -157,6 +157,7 @@ def trends(db: Data) -> Section:
     if db.has("forecast_accuracy"):
         accuracy = db.rows("SELECT category, model_method, model_mase, model_coverage, baseline_method, baseline_mase,"
                            " baseline_coverage, winner, holdout_months, origins FROM forecast_accuracy"
+                           " WHERE measure = 'revenue' AND dimension IN ('total', 'category')"
                            " ORDER BY dimension DESC, category")
         s.text("Forecast check: each series' last months were held out and forecast from the months before, at "
                "that origin and up to two earlier ones, by the candidate models (ETS, log ETS, Theta, ARIMA) and "
@@ -193,7 +194,7 @@ def _add_forecast(db: Data, figure: Any, colours: dict[str, str]) -> None:
     import plotly.graph_objects as go
 
     rows = db.rows("SELECT category, month, forecast, lower, upper, method FROM sales_forecast"
-                   " WHERE dimension = 'category' ORDER BY 1, 2")
+                   " WHERE dimension = 'category' AND measure = 'revenue' ORDER BY 1, 2")
     for category in dict.fromkeys(r[0] for r in rows):
         points = [r for r in rows if r[0] == category]
         colour = colours.get(category, PALETTE[0])

@@ -1,36 +1,26 @@
 """Is the customer base closed or shrinking? A note for the build, the training and the report.
 
-A closed cohort (no new customers for the last ``RECENT`` complete months, after some before) only loses
-customers: its revenue decays, and a forecast that extends its level overstates it. A shrinking base (buying
-customers down in each of the last ``RECENT`` complete months, by at least ``SHRINK`` overall) says the same
-more softly. Read from ``customers_by_month`` and the complete months of ``sales_by_month``.
+The rule (:func:`marketsql.models.forecast.cohort.base_note`: a closed cohort — no new customers for the last 3
+complete months, after some before — only loses customers, so its revenue decays; a shrinking base — buying
+customers down in each of the last 3 complete months, by 20 % or more) is applied here to the whole base, read
+from ``customers_by_month`` and the complete months of ``sales_by_month``; the forecast applies it to each part
+of its cuts (a category, a country, a segment).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-RECENT = 3
-SHRINK = 0.2
-MIN_MONTHS = 6
+from marketsql.models.forecast.cohort import MIN_MONTHS, RECENT, SHRINK, base_note
+
+__all__ = ["MIN_MONTHS", "RECENT", "SHRINK", "base_note", "customer_base_notes"]
 
 
 def customer_base_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """One line when the base is a closed cohort or shrinking, else none (too few complete months: none)."""
+    """One line when the whole base is a closed cohort or shrinking, else none (too few complete months: none)."""
     rows = con.execute(
         "SELECT strftime(c.month, '%Y-%m'), c.new_customers, c.new_customers + c.returning_customers"
         " FROM customers_by_month AS c JOIN sales_by_month AS s ON s.dimension = 'total' AND s.month = c.month"
         " WHERE NOT s.partial_month ORDER BY c.month").fetchall()
-    if len(rows) < MIN_MONTHS:
-        return []
-    recent, before = rows[-RECENT:], rows[:-RECENT]
-    if all(new == 0 for _, new, _ in recent) and any(new > 0 for _, new, _ in before):
-        last_new = next(month for month, new, _ in reversed(before) if new > 0)
-        return [f"closed cohort: no new customers in the last {RECENT} complete months (the last came in {last_new})"
-                " — the base only loses customers, so its revenue decays; read a forecast of it as an upper bound"]
-    buying = [active for _, _, active in rows[-RECENT - 1:]]
-    if all(b < a for a, b in zip(buying, buying[1:], strict=False)) and buying[-1] < (1 - SHRINK) * buying[0]:
-        return [f"shrinking customer base: buying customers fell in each of the last {RECENT} complete months,"
-                f" {buying[0]:,} in {rows[-RECENT - 1][0]} → {buying[-1]:,} in {rows[-1][0]}"
-                f" ({buying[-1] / buying[0] - 1:+.0%})"]
-    return []
+    note = base_note(rows)
+    return [note] if note else []

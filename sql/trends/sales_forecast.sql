@@ -1,7 +1,11 @@
 -- marketsql: materialized
 -- marketsql: requires forecast
--- Revenue forecast for the next months (`marketsql train forecast --horizon N`), one row per series and month:
---   dimension 'total' (category 'All') or 'category'; forecast with an interval [lower, upper] of coverage
---   `level` (0.8 = 80 %); method = what made it: the ETS form or the baseline (seasonal naive / naive),
---   whichever had the lower MAE on the holdout (forecast_accuracy). Trained on complete months only.
+-- Forecasts for the next months (`marketsql train forecast --horizon N`), one row per series and month:
+--   measure 'revenue' | 'orders' | 'customers'; dimension 'total' (category 'All'), 'category', 'country' or
+--   'segment' (segment as of each month's start; absent without a segmentation model); forecast with an interval
+--   [lower, upper] of coverage `level` (0.8 = 80 %); method = what made the base forecast (the candidates' mean or
+--   the baseline, whichever won over the rolling origins, forecast_accuracy); forecast = base_forecast reconciled
+--   (`reconciliation`: bottom_up / ols / mint_shrink, chosen in forecast_reconciliation) so that every dimension's
+--   parts add up to the total; 'none' where the parts do not add up in history (orders and customers by category).
+--   The interval is the base one moved with the point. Trained on complete months only.
 SELECT * FROM forecast_points()

@@ -68,6 +68,8 @@ class SeriesResult:
     family: str = "ETS"  # the candidate the model is (a key of methods.CANDIDATES)
     candidates: dict[str, float] | None = None  # mean MASE over the origins, per candidate and "baseline"
     origins: int = 1
+    origin_ends: tuple[int, ...] = ()  # training length at each origin, the earliest first
+    origin_served: tuple[np.ndarray, ...] = ()  # the served side's (model or baseline) forecast at each origin
 
 
 def _non_negative(forecast: Forecast) -> Forecast:
@@ -77,11 +79,13 @@ def _non_negative(forecast: Forecast) -> Forecast:
 
 
 def _scored(y: np.ndarray, holdout: int, level: float, seasonal: bool,
-            ends: list[int]) -> tuple[dict[str, list[float]], dict[str, Forecast]]:
+            ends: list[int]) -> tuple[dict[str, list[float]], dict[str, Forecast], dict[str, list[np.ndarray]]]:
     """MASE of every family at every origin (a family that does not apply at an origin scores infinity),
-    and each family's forecast at the last origin (the holdout)."""
+    each family's forecast at the last origin (the holdout), and the model's and the baseline's point
+    forecasts at every origin."""
     scores: dict[str, list[float]] = {name: [] for name in (*CANDIDATES, MODEL, "baseline")}
     last: dict[str, Forecast] = {}
+    points: dict[str, list[np.ndarray]] = {MODEL: [], "baseline": []}
     for end in ends:
         train, test = y[:end], y[end:end + holdout]
         scale = mase_scale(train)
@@ -94,9 +98,11 @@ def _scored(y: np.ndarray, holdout: int, level: float, seasonal: bool,
                 continue
             forecast = _non_negative(forecast)
             scores[name].append(float(np.mean(np.abs(test - forecast.mean))) / scale)
+            if name in points:
+                points[name].append(forecast.mean)
             if end == ends[-1]:
                 last[name] = forecast
-    return scores, last
+    return scores, last, points
 
 
 def _scored_errors(test: np.ndarray, forecast: Forecast, mase: float) -> dict[str, float | None]:
@@ -112,7 +118,7 @@ def forecast_series(key: str, y: np.ndarray, horizon: int, holdout: int, level: 
     """Rolling-origin comparison of the candidates and the baseline, then the winner refitted on all of ``y``."""
     seasonal = len(y) - holdout >= SEASON  # the baseline the last origin allows
     ends = origins(len(y), holdout, SEASON if seasonal else MIN_TRAIN, n_origins)
-    scores, last = _scored(y, holdout, level, seasonal, ends)
+    scores, last, points = _scored(y, holdout, level, seasonal, ends)
     means = {name: float(np.mean(values)) for name, values in scores.items()}
     family = MODEL if MODEL in last else "baseline"
     # the model is served only when it beats the baseline at every origin (a tie goes to the baseline)
@@ -124,4 +130,5 @@ def forecast_series(key: str, y: np.ndarray, horizon: int, holdout: int, level: 
     final = _non_negative(refit(family if winner == "model" else "baseline", chosen.method, y, horizon, level))
     return SeriesResult(key, test, model, baseline, _scored_errors(test, model, means[family]),
                         _scored_errors(test, baseline, means["baseline"]), winner, final, family,
-                        {name: round(value, 4) for name, value in means.items() if np.isfinite(value)}, len(ends))
+                        {name: round(value, 4) for name, value in means.items() if np.isfinite(value)}, len(ends),
+                        tuple(ends), tuple(points[family if winner == "model" else "baseline"]))

@@ -1,0 +1,80 @@
+"""Hostile: forecast cuts the data cannot carry — a part with one month of sales, a dimension with a single part,
+the segmentation model removed after a forecast was cut by it. The forecast trains, says what it did with each,
+and the parts still add up to the total."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from conftest import run_cli
+
+import marketsql
+from marketsql.errors import ModelError
+
+MONTHS = 14
+# total, two countries with sales every month, one country with one month of sales, one category only
+SALES = f"""\
+    WITH m AS (SELECT CAST(DATE '2023-01-01' + INTERVAL (i) MONTH AS DATE) AS month, i FROM range({MONTHS}) AS t(i)),
+    parts AS (
+        SELECT 'country' AS dimension, 'FR' AS key, month, 100.0 + 10 * (i % 3) AS revenue, 10 + i % 2 AS orders,
+               8 AS customers FROM m
+        UNION ALL SELECT 'country', 'DE', month, 50.0 + i, 5, 4 FROM m
+        UNION ALL SELECT 'country', 'IS', month, 30.0, 2, 1 FROM m WHERE i = {MONTHS - 1}
+    )
+    SELECT *, false AS partial_month FROM parts
+    UNION ALL SELECT 'total', 'All', month, sum(revenue), sum(orders), sum(customers), false FROM parts GROUP BY month
+    UNION ALL SELECT 'category', 'Phones', month, sum(revenue), sum(orders), sum(customers), false FROM parts
+    GROUP BY month
+    """
+
+
+def test_a_part_with_one_month_is_pooled_and_a_single_part_is_no_cut(write_project):
+    root = write_project({"sql/sales_by_month.sql": SALES})
+    project = marketsql.Project.load(root)
+    project.build()
+    with pytest.raises(ModelError, match=r"^measure 'profit': give some of revenue, orders, customers$"):
+        project.train("forecast", measures=("profit",))
+    with pytest.raises(ModelError, match=r"^dimension 'brand': give some of category, country, segment$"):
+        project.train("forecast", dimensions=("brand",))
+    lines = project.train("forecast", horizon=3, measures=("revenue", "customers")).result.lines()
+    assert "note: country: 1 part(s) pooled into 'Other (pooled)' (1 with sales in fewer than 9 months): IS" in lines
+    assert "note: category: a single part, not a cut of the total — not forecast" in lines
+    assert any(line.startswith("note: segment cut absent: no trained segmentation model") for line in lines)
+    con = project.connect(read_only=True)
+    try:
+        rows = con.execute("SELECT measure, month, sum(forecast) FILTER (WHERE dimension = 'country'),"
+                           " sum(forecast) FILTER (WHERE dimension = 'total') FROM forecast_points() GROUP BY ALL"
+                           ).fetchall()
+        keys = {k for (k,) in con.execute("SELECT DISTINCT category FROM forecast_points() WHERE dimension ="
+                                          " 'country'").fetchall()}
+    finally:
+        con.close()
+    assert keys == {"FR", "DE", "Other (pooled)"} and len(rows) == 2 * 3
+    assert all(np.isclose(parts, total, rtol=1e-6) for _, _, parts, total in rows)
+
+
+def test_segmentation_removed_after_the_forecast(shop: Path):
+    """The stored forecast keeps its segment cut (it is a table); a new training says the cut is absent."""
+    con = duckdb.connect(str(shop / "marketsql.duckdb"))
+    try:
+        before = con.execute("SELECT count(*) FROM sales_forecast WHERE dimension = 'segment'").fetchall()[0][0]
+        con.execute("DELETE FROM meta.model_arrays WHERE name = 'segmentation'")
+        con.execute("DELETE FROM meta.models WHERE name = 'segmentation'")
+    finally:
+        con.close()
+    assert before > 0
+    built = run_cli("build", "-p", str(shop))
+    assert built.returncode == 0, built.stderr
+    project = marketsql.Project.load(shop)
+    trained = project.train("forecast", horizon=2, measures=("revenue",), dimensions=("country", "segment"))
+    assert ("note: segment cut absent: no trained segmentation model — run `marketsql train segmentation` and train"
+            " the forecast again to add it") in trained.result.lines()
+    con = project.connect(read_only=True)
+    try:
+        dimensions = {d for (d,) in con.execute("SELECT DISTINCT dimension FROM sales_forecast").fetchall()}
+    finally:
+        con.close()
+    assert dimensions == {"total", "country"}
