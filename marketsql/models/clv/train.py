@@ -68,7 +68,7 @@ def candidate_names(candidates: str | None) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip() for n in candidates.split(",") if n.strip()))
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown or not names:
-        raise ModelError(f"--candidates {candidates}: clv knows {', '.join(CANDIDATES)} — give one or both,"
+        raise ModelError(f"--candidates {candidates}: clv knows {', '.join(CANDIDATES)} — give one or more,"
                          " comma-separated")
     return names
 
