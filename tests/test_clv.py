@@ -19,6 +19,7 @@ from marketsql.errors import ModelError
 from marketsql.models.clv import BgNbd, GammaGamma
 from marketsql.models.clv.paretonbd import ParetoNbd
 from marketsql.models.clv.paretonbd import loglik as pareto_loglik
+from marketsql.models.clv.serve import models_of
 from marketsql.models.clv.simulate import bgnbd_histories
 from marketsql.models.clv.sql import postgres_functions
 from marketsql.models.clv.train import candidate_names
@@ -124,7 +125,7 @@ def test_demo_serves_clv_in_sql_equal_to_numpy(demo_shop: Shop):
     finally:
         con.close()
     prm = record.params
-    bgnbd, spend = BgNbd(prm["r"], prm["alpha"], prm["a"], prm["b"]), GammaGamma(prm["p"], prm["q"], prm["v"])
+    bgnbd, spend = models_of(record)  # the served purchase model: MBG/NBD on the demo (tests/test_clv_mbgnbd.py)
     x, t_x, age, m = (frame[c].to_numpy(float) for c in ("frequency", "recency_days", "age_days", "monetary_value"))
     assert len(frame) == summary
     np.testing.assert_allclose(frame["p_alive"], bgnbd.p_alive(x, t_x, age), rtol=1e-12)
@@ -159,7 +160,9 @@ def test_customer_value_and_p_alive_need_no_python(demo_shop: Shop):
         cid, alive = con.execute("SELECT customer_id, p_alive FROM customer_value ORDER BY clv_12m DESC LIMIT 1"
                                  ).fetchall()[0]
         assert con.execute("SELECT p_alive(?)", [cid]).fetchall()[0][0] == alive
-        assert con.execute("SELECT p_alive(0, 0, 100)").fetchall()[0][0] == 1.0
+        served, _ = models_of(Registry(con).active("clv"))
+        assert con.execute("SELECT p_alive(0, 0, 100)").fetchall()[0][0] == pytest.approx(
+            float(served.p_alive(0.0, 0.0, 100.0)), rel=1e-12)
         profiles = con.execute("SELECT count(*), count(mean_p_alive), count(mean_clv_12m) FROM segment_profiles"
                                ).fetchall()[0]
         assert profiles[0] == profiles[1] == profiles[2] > 0
@@ -333,5 +336,5 @@ def test_served_pareto_nbd_drives_the_mart_and_the_functions(shop: Path):
 
 
 def test_unknown_candidate_is_one_clear_error():
-    with pytest.raises(ModelError, match=r"^--candidates bgnbd,nbd: clv knows bgnbd, pareto_nbd — give one or both"):
+    with pytest.raises(ModelError, match=r"^--candidates bgnbd,nbd: clv knows bgnbd, mbgnbd, pareto_nbd — give one"):
         candidate_names("bgnbd,nbd")

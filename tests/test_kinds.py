@@ -90,7 +90,7 @@ def test_train_again_then_roll_back(name: str, small_shop: Path, tmp_path: Path)
         from_sql, from_python = kind(name).sql_and_python(con, Registry(con).active(name))
     finally:
         con.close()
-    np.testing.assert_allclose(from_sql, from_python, rtol=1e-9, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(from_sql, from_python, rtol=kind(name).sql_python_rtol, atol=1e-12, equal_nan=True)
 
 
 @pytest.mark.parametrize("name", KINDS)

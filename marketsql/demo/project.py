@@ -11,6 +11,7 @@ import duckdb
 from marketsql.build import BuildResult, Progress
 from marketsql.core.config import find_config
 from marketsql.errors import ConfigError
+from marketsql.models.clv.report import LABELS_MODEL
 from marketsql.models.registry import Registry
 from marketsql.project import Project, init
 
@@ -157,7 +158,7 @@ def _clv_lines(project: Project) -> list[str]:
         con.close()
     model, own = m["holdout"]["model"], m["holdout"]["own_rate"]
     verdict = "beats the baselines" if not m["loses_to"] else "loses on " + ", ".join(m["loses_to"])
-    served = "Pareto/NBD" if m.get("purchase_model") == "pareto_nbd" else "BG/NBD"
+    served = LABELS_MODEL[m.get("purchase_model", "bgnbd")]
     lines = [f"customer value (clv v{active[0].version}, {served} + Gamma-Gamma; holdout {m['calibration_customers']:,}"
              f" customers: MAE {model['mae']:.3f} vs own rate {own['mae']:.3f}, top-10 % capture"
              f" {model['top_decile_capture']:.0%} — {verdict}), five most valuable:"]

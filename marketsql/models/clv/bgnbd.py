@@ -7,6 +7,7 @@ Inputs per customer: ``x`` repeat purchases (frequency), ``t_x`` recency and ``T
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
@@ -72,6 +73,9 @@ class BgNbd:
     a: float
     b: float
     fit_: Fit | None = None
+    LABEL: ClassVar[str] = "BG/NBD"
+    loglik = staticmethod(loglik)
+    gradient = staticmethod(gradient)
 
     @classmethod
     def fit(cls, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> BgNbd:
@@ -80,9 +84,9 @@ class BgNbd:
         unique, counts = np.unique(data, axis=0, return_counts=True)
         ux, ut, ua = unique.T
         by_x = _by_x(ux)
-        result = fit("BG/NBD", NAMES, lambda p: loglik(p, ux, ut, ua, by_x), counts.astype(np.float64),
+        result = fit(cls.LABEL, NAMES, lambda p: cls.loglik(p, ux, ut, ua, by_x), counts.astype(np.float64),
                      start=np.array([1.0, max(float(np.mean(age)), 1.0) / 10, 1.0, 1.0]),
-                     gradient=lambda p: gradient(p, ux, ut, ua, by_x))
+                     gradient=lambda p: cls.gradient(p, ux, ut, ua, by_x))
         r, alpha, a, b = (float(value) for value in result.params)
         return cls(r, alpha, a, b, fit_=result)
 

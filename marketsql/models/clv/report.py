@@ -9,7 +9,7 @@ from .evaluate import PREDICTORS
 if TYPE_CHECKING:
     from .train import ClvTraining
 
-LABELS_MODEL = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}
+LABELS_MODEL = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 LABELS = {"model": "BG/NBD + Gamma-Gamma", "own_rate": "own rate (baseline)", "group_rate": "group rate (baseline)"}
 
 def training_lines(t: ClvTraining) -> list[str]:

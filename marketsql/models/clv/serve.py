@@ -30,6 +30,7 @@ from . import sql
 from .bgnbd import BgNbd
 from .data import periods, summary
 from .gammagamma import GammaGamma
+from .mbgnbd import MbgNbd
 from .paretonbd import ParetoNbd
 from .train import (
     LABELS,
@@ -52,11 +53,13 @@ PARAMETER_COLUMNS = [("r", "DOUBLE"), ("alpha", "DOUBLE"), ("a", "DOUBLE"), ("b"
 
 
 def models_of(record: ModelRecord) -> tuple[PurchaseModel, GammaGamma]:
-    """The fitted models of a registered version (the purchase model it serves: BG/NBD or Pareto/NBD)."""
+    """The fitted models of a registered version (the purchase model it serves: BG/NBD, MBG/NBD or Pareto/NBD)."""
     prm = record.params
     spend = GammaGamma(prm["p"], prm["q"], prm["v"])
     if prm.get("purchase_model", "bgnbd") == "pareto_nbd":
         return ParetoNbd(prm["r"], prm["alpha"], prm["s"], prm["beta"]), spend
+    if prm.get("purchase_model", "bgnbd") == "mbgnbd":
+        return MbgNbd(prm["r"], prm["alpha"], prm["a"], prm["b"]), spend
     return BgNbd(prm["r"], prm["alpha"], prm["a"], prm["b"]), spend
 
 

@@ -1,4 +1,4 @@
-"""Draw purchase histories from the BG/NBD process (for the demo generator, tests and the benchmark)."""
+"""Draw purchase histories from the BG/NBD process, or MBG/NBD's (for the demo generator, tests and the benchmark)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import numpy as np
 
 
 def bgnbd_histories(rng: np.random.Generator, n: int, r: float, alpha: float, a: float, b: float,
-                    age: np.ndarray, max_purchases: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                    age: np.ndarray, max_purchases: int = 400,
+                    modified: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per customer (first purchase at day 0, observed for ``age`` days): repeat purchases x, recency t_x, the
     planted alive flag at the end, and the purchase rate. Vectorised over customers, one step per purchase:
     exponential waiting times at a gamma(r, alpha) rate; after each repeat purchase the customer drops out with a
-    beta(a, b) probability."""
+    beta(a, b) probability — and with ``modified`` (MBG/NBD) right after the first purchase too."""
     rate = rng.gamma(r, 1.0 / alpha, n)
     dropout = rng.beta(a, b, n)
     age = np.broadcast_to(np.asarray(age, dtype=np.float64), (n,)).copy()
@@ -19,6 +20,9 @@ def bgnbd_histories(rng: np.random.Generator, n: int, r: float, alpha: float, a:
     now = np.zeros(n)
     alive = np.ones(n, dtype=bool)
     active = np.ones(n, dtype=bool)  # alive and still inside the window
+    if modified:  # drawn after the BG/NBD draws above, so those replay unchanged
+        alive[rng.random(n) < dropout] = False
+        active[:] = alive
     for _ in range(max_purchases):
         if not active.any():
             break

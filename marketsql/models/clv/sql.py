@@ -17,14 +17,23 @@ PARETO_IN_POSTGRES = ("clv serves Pareto/NBD, whose P(alive) needs the Gauss hyp
                       " age_days)")
 
 
-def p_alive_expression(r: float, alpha: float, a: float, b: float) -> str:
-    """BG/NBD P(alive | frequency, recency_days, age_days): 1 for no repeat purchase, NULL for a NULL input."""
+def p_alive_expression(r: float, alpha: float, a: float, b: float, modified: bool = False) -> str:
+    """BG/NBD P(alive | frequency, recency_days, age_days): 1 for no repeat purchase, NULL for a NULL input; MBG/NBD's
+    (``modified``) for any frequency, with b + frequency in place of b + frequency - 1."""
     nr, nalpha, na, nb = (number(x) for x in (r, alpha, a, b))  # stored values: finite numbers or UnsafeSqlError
-    log_odds = (f"ln({na}) - ln({nb} + frequency - 1) + ({nr} + frequency)"
+    shift = "" if modified else " - 1"
+    log_odds = (f"ln({na}) - ln({nb} + frequency{shift}) + ({nr} + frequency)"
                 f" * ln(({nalpha} + age_days) / ({nalpha} + recency_days))")
+    repeat_only = "" if modified else " WHEN frequency <= 0 THEN 1.0"
     return ("CASE WHEN frequency IS NULL OR recency_days IS NULL OR age_days IS NULL THEN NULL"
-            " WHEN frequency <= 0 THEN 1.0"
+            f"{repeat_only}"
             f" ELSE 1.0 / (1.0 + exp(least(greatest({log_odds}, -700.0), 700.0))) END")
+
+
+def served_p_alive(params: dict[str, Any]) -> str:
+    """The closed-form P(alive) of a served BG/NBD or MBG/NBD."""
+    modified = params.get("purchase_model", "bgnbd") == "mbgnbd"
+    return p_alive_expression(params["r"], params["alpha"], params["a"], params["b"], modified)
 
 
 def alive_sql(params: dict[str, Any]) -> str:
@@ -32,7 +41,7 @@ def alive_sql(params: dict[str, Any]) -> str:
     needs the Gauss hypergeometric function) a call of the Arrow UDF ``p_alive_at`` (a marketsql connection)."""
     if params.get("purchase_model", "bgnbd") == "pareto_nbd":
         return "p_alive_at(frequency, recency_days, age_days)"
-    return p_alive_expression(params["r"], params["alpha"], params["a"], params["b"])
+    return served_p_alive(params)
 
 
 def order_value_expression(p: float, q: float, v: float) -> str:
@@ -108,7 +117,7 @@ def postgres_functions(params: dict[str, Any] | None, schema: str) -> list[str]:
                            " sql IMMUTABLE PARALLEL SAFE AS $body$ SELECT "
                            f"{order_value_expression(params['p'], params['q'], params['v'])} $body$")
     else:
-        alive = p_alive_expression(params["r"], params["alpha"], params["a"], params["b"])
+        alive = served_p_alive(params)
         value = order_value_expression(params["p"], params["q"], params["v"])
         created = [f"CREATE FUNCTION {s}.p_alive({alive_args}) RETURNS double precision LANGUAGE sql IMMUTABLE"
                    f" PARALLEL SAFE AS $body$ SELECT {alive} $body$",
