@@ -39,7 +39,8 @@ def train(
     epochs: Annotated[int | None, typer.Option(help="Recommendation: Keras epochs (default: 10-30).")] = None,
     candidates: Annotated[str | None, typer.Option(
         help="Recommendation, propensity: comma-separated candidates (propensity: logistic,hgb by default; add keras"
-             " for the Keras sequence network); clv: purchase models tried, bgnbd (default) and/or pareto_nbd"
+             " for the Keras sequence network); clv: purchase models tried, from bgnbd, mbgnbd (default: both) and"
+             " pareto_nbd"
              " (the better on the holdout is served).")] = None,
     outcome: Annotated[str | None, typer.Option(help="uplift: outcome of campaign_customers, visit (default) or"
                                                      " conversion.")] = None,
