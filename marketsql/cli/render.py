@@ -107,7 +107,7 @@ def fail_on_problems(problems: Sequence[Any], title: str = "PostgreSQL") -> None
 
 def print_postgres_check(result: MirrorResult, title: str = "PostgreSQL") -> None:
     """How each object would be mirrored, and against what it was checked."""
-    env = "MARKETSQL_PG_DSN" if title == "PostgreSQL" else "MARKETSQL_MYSQL_DSN"
+    env = {"PostgreSQL": "MARKETSQL_PG_DSN", "Spark": "MARKETSQL_SPARK_MASTER"}.get(title, "MARKETSQL_MYSQL_DSN")
     undone = "rolled back" if title == "PostgreSQL" else "in a scratch database, dropped"
     for item in result.items:
         how = item.why if item.kind == "table" else f"transpiled to a {title} view"
