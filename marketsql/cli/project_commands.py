@@ -10,10 +10,21 @@ import typer
 
 from marketsql.errors import ConfigError
 
-from .app import (DsnOpt, MasterOpt, ProjectDir, SchemaOpt, SetOpt, SourceOpt, TargetOpt, WarehouseOpt, app, out,
-                  pairs, status)
+from .app import (
+    DsnOpt,
+    MasterOpt,
+    ProjectDir,
+    SchemaOpt,
+    SetOpt,
+    SourceOpt,
+    TargetOpt,
+    WarehouseOpt,
+    app,
+    out,
+    pairs,
+    status,
+)
 from .render import fail_on_problems, print_build, print_mirror, print_postgres_check, run_sql
-
 
 TARGETS = ("duckdb", "postgres", "mysql", "spark")
 

@@ -28,7 +28,8 @@ USAGE = {
                           " string as an integer — see marketsql demo --help"),
     "option without its value": (["build", "-p"], "Option '-p' requires an argument — see marketsql build --help"),
     "bad choice": (["check", "--target", "oracle"],
-                   "Invalid value 'oracle' for --target: use duckdb, postgres, mysql or spark — see marketsql check --help"),
+                   "Invalid value 'oracle' for --target: use duckdb, postgres, mysql or spark — see marketsql check"
+                   " --help"),
     "bad int argument": (["activate", "segmentation", "latest"],
                          "Invalid value for 'version': Input should be a valid integer, unable to parse string as an"
                          " integer — see marketsql activate --help"),

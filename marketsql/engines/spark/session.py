@@ -117,9 +117,10 @@ def session(target: Target) -> Any:
     key = (target.master, target.warehouse)
     if _session is not None and _session_key == key and not _session.sparkContext._jsc.sc().isStopped():
         return _session
-    if _session is not None and _session_key != key:
-        raise SparkError(f"this process already runs Spark on {_session_key[0]} with warehouse {_session_key[1]}"
-                         f" — one warehouse per process: mirror onto {_session_key[1]} or use a new process")
+    if _session is not None and _session_key is not None and _session_key != key:
+        master, warehouse = _session_key
+        raise SparkError(f"this process already runs Spark on {master} with warehouse {warehouse} — one warehouse"
+                         f" per process: mirror onto {warehouse} or use a new process")
     preflight(target)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # pyspark 4 warns (on import and later) that pandas >= 3 is not fully supported: the mirror uses no pandas path
