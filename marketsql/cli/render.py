@@ -116,7 +116,8 @@ def print_postgres_check(result: MirrorResult, title: str = "PostgreSQL") -> Non
     where = {"files": "the SQL files only (build the project to check the database, give --dsn to check on a server)",
              "database": f"the built database (give --dsn or {env} to dry-run it on a server)",
              "server": f"{title} at {result.target} (dry run, {undone})"}[result.checked]
-    out.print(f"Checked against {where}", markup=False)
+    out.print(f"Checked against {where.replace('give --dsn', 'give --master') if title == 'Spark' else where}",
+              markup=False)
     fail_on_problems(result.problems, title)
     out.print(f"All {len(result.items) or 'the'} objects can be mirrored", markup=False)
 

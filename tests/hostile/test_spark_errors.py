@@ -46,7 +46,22 @@ def root(write_project: WriteProject, tmp_path: Path) -> Path:
 def test_unusable_master_or_warehouse_fails_before_anything_is_built(root: Path, tmp_path: Path, options, line):
     args = [o.format(tmp=tmp_path) for o in options]
     assert error_line("build", "-p", str(root), "--target", "spark", *args) == line.format(tmp=tmp_path)
-    assert not (root / "marketsql.duckdb").exists() and not (root / "spark-warehouse").exists()
+    assert not (root / "project.duckdb").exists() and not (root / "spark-warehouse").exists()
+
+
+def test_duckdb_only_construct_is_listed_before_anything_is_written(write_project: WriteProject):
+    root = write_project({"sql/lists.sql": "SELECT customer_id,\n  list_sort(list(order_id)) AS orders\n"
+                                           "FROM raw.orders GROUP BY customer_id\n",
+                          "sql/reads_lists.sql": "SELECT * FROM lists\n"})
+    checked = invoke("check", "-p", str(root), "--target", "spark")
+    assert checked.code == 1
+    assert "cannot mirror sql/lists.sql, line 2: lists — DuckDB function list_sort() has no Spark equivalent" \
+        in checked.stderr
+    assert "cannot mirror sql/reads_lists.sql, line 1: reads_lists — reads lists, which cannot be mirrored" \
+        in checked.stderr
+    built = invoke("build", "-p", str(root), "--target", "spark")
+    assert built.code == 1 and "2 view(s) cannot be mirrored onto Spark" in built.stderr
+    assert not (root / "project.duckdb").exists()  # stopped before the DuckDB build, and before any JVM
 
 
 @pytest.fixture
@@ -143,6 +158,7 @@ def _run(*args: str, kill_at: str | None = None) -> list[Any]:
     return states
 
 
+@pytest.mark.slow  # two JVMs of its own (8-20 s each to start)
 def test_a_killed_mirror_leaves_the_previous_one_untouched(small, tmp_path: Path):
     warehouse = str(tmp_path / "killed-warehouse")
     (before,) = _run(str(small.root), warehouse, "first", kill_at="checking rows")
