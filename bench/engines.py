@@ -80,6 +80,10 @@ def crossover(points: dict[str, list[tuple[int, float]]]) -> None:
     print(f"  duckdb build     {duck_fixed:7.2f} s fixed + {duck_row * 1e6:9.2f} us/row")
     print(f"  spark compute    {spark_fixed:7.2f} s fixed + {spark_row * 1e6:9.2f} us/row"
           f"  ({spark_row / duck_row if duck_row > 0 else float('inf'):.1f}x DuckDB's per-row cost)")
+    if spark_row <= 0 or duck_row <= 0:
+        print("  no crossover can be fitted: a per-row cost came out <= 0 (the machine's load changed between the"
+              " scales; run again with --repeat 2 on a quieter machine)")
+        return
     for machines in (1, 10, 100):
         row = spark_row / machines
         if row >= duck_row or duck_row <= 0:
@@ -181,7 +185,8 @@ def main() -> None:
                       + f"{result.copied_rows:11,}{p['total'] / duck:10.1f}")
                 if target == "spark":
                     print(f"  spark compute (views + verify) {compute:.2f} s = {compute / duck:.1f}x DuckDB's whole"
-                          f" build, {compute / lines * 1e6:.1f} us/line")
+                          f" build, {compute / lines * 1e6:.1f} us/line; switch {result.seconds.get('swap', 0):.2f} s"
+                          " (in other)")
             if "mysql" not in dsns:
                 print(f"  load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
                 continue
