@@ -326,17 +326,17 @@ class Project:
         return self.check_target("postgres", dsn, schema, server)
 
     def mirror_to(self, target: str, dsn: str | None = None, schema: str | None = None,
-                  progress: Progress | None = None) -> MirrorResult:
-        """Mirror the built database onto engine ``target`` (``postgres`` or ``mysql``), atomically; see
+                  progress: Progress | None = None, **options: str | None) -> MirrorResult:
+        """Mirror the built database onto engine ``target`` (``postgres``, ``mysql`` or ``spark``), atomically; see
         :mod:`marketsql.engines.base`. ``dsn``/``schema`` default to the engine's environment variable, then
-        ``[targets.<target>]``."""
+        ``[targets.<target>]``; for Spark ``dsn`` is the master and ``warehouse=`` the folder."""
         from marketsql.engines.base import engine
 
         chosen = engine(target)
-        return chosen.mirror(self, chosen.resolve(self.config.targets, dsn, schema), progress)
+        return chosen.mirror(self, chosen.resolve(self.config.targets, dsn, schema, **options), progress)
 
     def check_target(self, target: str, dsn: str | None = None, schema: str | None = None,
-                     server: bool = True) -> MirrorResult:
+                     server: bool = True, **options: str | None) -> MirrorResult:
         """Every view that cannot be mirrored onto engine ``target``, with file, line and reason; writes nothing
         readers see (with ``server`` and a DSN configured, the objects are also created on the server, without
         rows, and dropped or rolled back)."""
@@ -347,7 +347,7 @@ class Project:
         resolved = None
         if server:
             try:
-                resolved = chosen.resolve(self.config.targets, dsn, schema)
+                resolved = chosen.resolve(self.config.targets, dsn, schema, **options)
             except ConfigError:
                 if dsn:
                     raise

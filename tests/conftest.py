@@ -8,9 +8,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +75,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if "mariadb_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.mysql)
+        if "spark_target" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+
+
+@pytest.fixture(scope="session")
+def spark_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The Spark target of the whole test run: local[2] with one warehouse, so ONE SparkSession (8-20 s to start)
+    serves every Spark test; started here, stopped at the end."""
+    from marketsql.engines.spark import session
+
+    target = session.resolve({}, "local[2]", "marketsql", str(tmp_path_factory.mktemp("spark") / "warehouse"))
+    spark = session.session(target)
+    yield target
+    spark.stop()
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,13 @@ def _print_version(value: bool) -> None:
 
 
 TargetOpt = Annotated[str, typer.Option(
-    "--target", "-t", help="duckdb, or postgres / mysql to also mirror onto that server.")]
+    "--target", "-t", help="duckdb, or postgres / mysql / spark to also mirror onto that engine.")]
+MasterOpt = Annotated[str | None, typer.Option(
+    "--master", help="Spark master for --target spark (default: $MARKETSQL_SPARK_MASTER, [targets.spark] master,"
+    " else local[2]).")]
+WarehouseOpt = Annotated[str | None, typer.Option(
+    "--warehouse", help="Spark warehouse folder (tables and metastore) for --target spark (default:"
+    " $MARKETSQL_SPARK_WAREHOUSE, [targets.spark] warehouse, else spark-warehouse in the project).")]
 DsnOpt = Annotated[str | None, typer.Option(
     "--dsn", help="Server connection (default: $MARKETSQL_PG_DSN / $MARKETSQL_MYSQL_DSN, then [targets.<target>]"
     " dsn).")]

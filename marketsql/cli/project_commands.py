@@ -10,8 +10,23 @@ import typer
 
 from marketsql.errors import ConfigError
 
-from .app import DsnOpt, ProjectDir, SchemaOpt, SetOpt, SourceOpt, TargetOpt, app, out, pairs, status
+from .app import (
+    DsnOpt,
+    MasterOpt,
+    ProjectDir,
+    SchemaOpt,
+    SetOpt,
+    SourceOpt,
+    TargetOpt,
+    WarehouseOpt,
+    app,
+    out,
+    pairs,
+    status,
+)
 from .render import fail_on_problems, print_build, print_mirror, print_postgres_check, run_sql
+
+TARGETS = ("duckdb", "postgres", "mysql", "spark")
 
 
 @app.command()
@@ -51,14 +66,20 @@ def build(
     schema: SchemaOpt = None,
     reader: Annotated[list[str] | None, typer.Option(
         "--reader", help="PostgreSQL role granted read access to the mirror (repeatable).")] = None,
+    master: MasterOpt = None,
+    warehouse: WarehouseOpt = None,
 ) -> None:
-    """Load the sources and build every view in dependency order (atomically); --target postgres or mysql also
-    mirrors the result onto that server (views, marts and model functions, all or nothing)."""
+    """Load the sources and build every view in dependency order (atomically); --target postgres, mysql or spark
+    also mirrors the result onto that engine (views, marts and model functions, all or nothing)."""
     from marketsql.project import Project
 
-    if target not in ("duckdb", "postgres", "mysql"):
-        raise typer.BadParameter("use duckdb, postgres or mysql", param_hint="--target")
+    if target not in TARGETS:
+        raise typer.BadParameter("use duckdb, postgres, mysql or spark", param_hint="--target")
     loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
+    if target == "spark":
+        from .spark import mirror_spark, spark_target
+
+        sp = spark_target(loaded, dsn, master, schema, warehouse, preflight=True)
     if target == "mysql":
         from marketsql.engines.base import engine
 
@@ -95,20 +116,28 @@ def build(
         except MysqlRejected as rejected:
             fail_on_problems(rejected.problems, "MySQL")
         print_mirror(mirrored, "MySQL")
+    if target == "spark":
+        mirror_spark(loaded, sp)
 
 
 @app.command()
 def check(
-    project: ProjectDir = Path("."), target: TargetOpt = "duckdb", dsn: DsnOpt = None, schema: SchemaOpt = None
+    project: ProjectDir = Path("."), target: TargetOpt = "duckdb", dsn: DsnOpt = None, schema: SchemaOpt = None,
+    master: MasterOpt = None, warehouse: WarehouseOpt = None,
 ) -> None:
     """Parse every SQL file and UDF module and print the build order, without touching the database;
-    --target postgres or mysql lists, per object, how it is mirrored (copied / transpiled) and every view that
-    cannot run there (file, line, reason)."""
+    --target postgres, mysql or spark lists, per object, how it is mirrored (copied / transpiled) and every view
+    that cannot run there (file, line, reason)."""
     from marketsql.project import Project
 
-    if target not in ("duckdb", "postgres", "mysql"):
-        raise typer.BadParameter("use duckdb, postgres or mysql", param_hint="--target")
+    if target not in TARGETS:
+        raise typer.BadParameter("use duckdb, postgres, mysql or spark", param_hint="--target")
     loaded = Project.load(project)
+    if target == "spark":
+        from .spark import check_spark
+
+        check_spark(loaded, dsn, master, schema, warehouse)
+        return
     if target == "postgres":
         print_postgres_check(loaded.check_postgres(dsn, schema))
         return

@@ -107,7 +107,7 @@ def fail_on_problems(problems: Sequence[Any], title: str = "PostgreSQL") -> None
 
 def print_postgres_check(result: MirrorResult, title: str = "PostgreSQL") -> None:
     """How each object would be mirrored, and against what it was checked."""
-    env = "MARKETSQL_PG_DSN" if title == "PostgreSQL" else "MARKETSQL_MYSQL_DSN"
+    env = {"PostgreSQL": "MARKETSQL_PG_DSN", "Spark": "MARKETSQL_SPARK_MASTER"}.get(title, "MARKETSQL_MYSQL_DSN")
     undone = "rolled back" if title == "PostgreSQL" else "in a scratch database, dropped"
     for item in result.items:
         how = item.why if item.kind == "table" else f"transpiled to a {title} view"
@@ -116,7 +116,8 @@ def print_postgres_check(result: MirrorResult, title: str = "PostgreSQL") -> Non
     where = {"files": "the SQL files only (build the project to check the database, give --dsn to check on a server)",
              "database": f"the built database (give --dsn or {env} to dry-run it on a server)",
              "server": f"{title} at {result.target} (dry run, {undone})"}[result.checked]
-    out.print(f"Checked against {where}", markup=False)
+    out.print(f"Checked against {where.replace('give --dsn', 'give --master') if title == 'Spark' else where}",
+              markup=False)
     fail_on_problems(result.problems, title)
     out.print(f"All {len(result.items) or 'the'} objects can be mirrored", markup=False)
 

@@ -41,7 +41,7 @@ class Engine(Protocol):
     dialect: Dialect
 
     def resolve(self, config_targets: Mapping[str, Any] | None, dsn: str | None = None,
-                schema: str | None = None) -> Any: ...
+                schema: str | None = None, **options: Any) -> Any: ...
 
     def check(self, project: Any, target: Any, progress: Progress | None = None,
               files_only: bool = False) -> MirrorResult: ...
@@ -62,8 +62,10 @@ class ModuleEngine:
     mirrors: Any  # the engine's mirror module
 
     def resolve(self, config_targets: Mapping[str, Any] | None, dsn: str | None = None,
-                schema: str | None = None) -> Any:
+                schema: str | None = None, **options: Any) -> Any:
         """The server and schema/database (``--dsn``, the engine's environment variable, ``[targets.<name>]``)."""
+        if any(v is not None for v in options.values()):
+            raise ConfigError(f"{', '.join(options)} is not an option of the {self.name} target")
         return self.connection.resolve(config_targets, dsn, schema)
 
     def check(self, project: Any, target: Any, progress: Progress | None = None,
@@ -83,11 +85,12 @@ class ModuleEngine:
 ENGINES: dict[str, str] = {  # name: module holding ENGINE
     "postgres": "marketsql.engines.postgres.engine",
     "mysql": "marketsql.engines.mysql.engine",
+    "spark": "marketsql.engines.spark.engine",
 }
 
 
 def engine(name: str) -> Engine:
-    """The engine called ``name`` (``postgres``, ``mysql``); ConfigError naming the known ones otherwise."""
+    """The engine called ``name`` (``postgres``, ``mysql``, ``spark``); ConfigError naming the known ones otherwise."""
     if name not in ENGINES:
         raise ConfigError(f"unknown target {name!r} — use duckdb, {', '.join(ENGINES)}")
     found: Engine = importlib.import_module(ENGINES[name]).ENGINE

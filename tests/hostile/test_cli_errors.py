@@ -28,7 +28,8 @@ USAGE = {
                           " string as an integer — see marketsql demo --help"),
     "option without its value": (["build", "-p"], "Option '-p' requires an argument — see marketsql build --help"),
     "bad choice": (["check", "--target", "oracle"],
-                   "Invalid value 'oracle' for --target: use duckdb, postgres or mysql — see marketsql check --help"),
+                   "Invalid value 'oracle' for --target: use duckdb, postgres, mysql or spark — see marketsql check"
+                   " --help"),
     "bad int argument": (["activate", "segmentation", "latest"],
                          "Invalid value for 'version': Input should be a valid integer, unable to parse string as an"
                          " integer — see marketsql activate --help"),
@@ -118,10 +119,10 @@ CASES: dict[str, dict[str, tuple[list[str], str | None]]] = {
              "bad option value": (["demo", "{missing}", "--customers", "many"],
                                   not_an_int("--customers", "many", "demo"))},
     "build": {**standard(["build"], (["--target", "oracle"], "Error: Invalid value 'oracle' for --target: use duckdb"
-                                     ", postgres or mysql — see marketsql build --help")),
+                                     ", postgres, mysql or spark — see marketsql build --help")),
               "never built": (["build", "-p", "{unbuilt}"], OK)},
     "check": {**standard(["check"], (["--target", "oracle"], "Error: Invalid value 'oracle' for --target: use duckdb"
-                                     ", postgres or mysql — see marketsql check --help")),
+                                     ", postgres, mysql or spark — see marketsql check --help")),
               "never built": (["check", "-p", "{unbuilt}"], OK)},
     "sql": standard(["sql", "SELECT 1"], (["--format", "xml"], "Error: Invalid value 'xml' for --format: use table,"
                                           " csv, json or markdown — see marketsql sql --help")),
