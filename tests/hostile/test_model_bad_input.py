@@ -135,8 +135,8 @@ EXPECTED: dict[str, dict[str, str | None]] = {
         " --calibration-end",
         "no_purchases": CLV_EMPTY,
         "all_null_features": CLV_EMPTY,
-        # 50 customers: alone, BG/NBD did not converge here (its dropout parameter a ran to its bound); with MBG/NBD
-        # among the default candidates clv trains (a candidate that does not converge is reported and skipped)
+        # 50 customers who buy again at one price: BG/NBD and MBG/NBD both converge (MBG/NBD served). Before the
+        # demo's upgrade cycle this data ran BG/NBD's dropout parameter to its bound and it did not converge
         "constant_values": TRAINS,
     },
     "propensity": {
