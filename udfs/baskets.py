@@ -9,6 +9,8 @@ every frequent set of those items (as codes) with its basket count. The counting
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 import numpy as np
 import pyarrow as pa
 
@@ -42,6 +44,6 @@ def basket_itemsets(baskets: pa.Array, total_baskets: pa.Array, min_support: pa.
         out.append(pa.StructArray.from_arrays([pa.array(c, type=t.type) for c, t in zip(columns, ITEMSET,
                                                                                          strict=True)],
                                               fields=list(ITEMSET)))
-    offsets = pa.array([0, *(sum(len(s) for s in out[:i + 1]) for i in range(len(out)))], type=pa.int32())
+    offsets = pa.array([0, *accumulate(len(s) for s in out)], type=pa.int32())
     values = pa.concat_arrays(out) if out else pa.array([], type=ITEMSET)
     return pa.ListArray.from_arrays(offsets, values)

@@ -17,31 +17,18 @@ MySQL functions have no parameter defaults: ``segment(...)`` takes every feature
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
 from marketsql.core.sqltext import literal
 
-_CREATE_RE = re.compile(r'^CREATE FUNCTION "(?P<schema>[^"]+)"\.(?P<name>\w+)\((?P<params>.*?)\)'
-                        r' RETURNS (?P<returns>[\w ]+?(?:\[\])?) (?P<rest>LANGUAGE .*)$', re.S)
+from ..pgfunctions import CREATE_RE, Function, UntranslatableFunction, split_params
+
 _COMMENT_RE = re.compile(r'^COMMENT ON FUNCTION "[^"]+"\.(?P<name>\w+)\(.*?\) IS (?P<text>\'.*\')$', re.S)
 _RAISE_RE = re.compile(r"RAISE EXCEPTION (?:'%', )?(?P<message>'(?:[^']|'')*')")
 _TYPES = {"double precision": "DOUBLE", "integer": "INT", "bigint": "BIGINT", "text": "VARCHAR(255)",
           "text[]": "JSON", "boolean": "BOOLEAN", "date": "DATE", "numeric": "DECIMAL(65,30)"}
-
-
-class UntranslatableFunction(ValueError):
-    """A PostgreSQL function statement this module does not know how to render for MySQL."""
-
-
-@dataclass(frozen=True)
-class Function:
-    """One stored function: its name and the MySQL statement creating it (in ``database``)."""
-
-    name: str
-    statement: str
 
 
 def _type(pg: str, returned: bool = False) -> str:
@@ -82,7 +69,7 @@ def translate(statements: list[str], database: str) -> list[Function]:
         if comment:
             comments[comment.group("name")] = comment.group("text")
             continue
-        match = _CREATE_RE.match(statement)
+        match = CREATE_RE.match(statement)
         if match is None:
             raise UntranslatableFunction(f"cannot render for MySQL: {statement[:80]}")
         created.append((match.group("name"), _render(match, database)))
@@ -93,7 +80,7 @@ def translate(statements: list[str], database: str) -> list[Function]:
 def _render(match: re.Match[str], database: str) -> str:
     schema, name, rest = match.group("schema"), match.group("name"), match.group("rest")
     params: list[tuple[str, str]] = []
-    for part in filter(None, (p.strip() for p in _split(match.group("params")))):
+    for part in filter(None, (p.strip() for p in split_params(match.group("params")))):
         words = re.sub(r"\s+DEFAULT\s+.*$", "", part).split(" ", 1)
         params.append((words[0].strip('"'), _type(words[1])))
     head = (f"CREATE FUNCTION `{database}`.`{name}`({', '.join(f'`{p}` {t}' for p, t in params)})"
@@ -113,19 +100,6 @@ def _render(match: re.Match[str], database: str) -> str:
         expression = _expression(standard.group("expr"), schema, database, names)
         return f"{head} NOT DETERMINISTIC READS SQL DATA\0COMMENT\0 RETURN {expression}"
     raise UntranslatableFunction(f"cannot render the body of {name}() for MySQL")
-
-
-def _split(params: str) -> list[str]:
-    """Parameters split on top-level commas (a DEFAULT may hold a parenthesis)."""
-    parts, depth, current = [], 0, ""
-    for char in params:
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return [*parts, current]
 
 
 def helper_statements(database: str) -> list[Function]:

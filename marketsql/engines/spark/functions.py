@@ -15,31 +15,16 @@ Each kind states its functions once, as the PostgreSQL mirror's statements (``Mo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import sqlglot
 
-from ..mysql.functions import _split
+from ..pgfunctions import CREATE_RE, Function, UntranslatableFunction, split_params
 from .load import q, text
 
-_CREATE_RE = re.compile(r'^CREATE FUNCTION "(?P<schema>[^"]+)"\.(?P<name>\w+)\((?P<params>.*?)\)'
-                        r' RETURNS (?P<returns>[\w ]+?(?:\[\])?) (?P<rest>LANGUAGE .*)$', re.S)
 _COMMENT_RE = re.compile(r'^COMMENT ON FUNCTION "[^"]+"\.(?P<name>\w+)\(.*?\) IS \'(?P<text>(?:[^\']|\'\')*)\'$', re.S)
 _RAISE_RE = re.compile(r"RAISE EXCEPTION (?:'%', )?'(?P<message>(?:[^']|'')*)'")
 _TYPES = {"double precision": "DOUBLE", "integer": "INT", "bigint": "BIGINT", "text": "STRING",
           "text[]": "ARRAY<STRING>", "boolean": "BOOLEAN", "date": "DATE", "numeric": "DECIMAL(38,18)"}
-
-
-class UntranslatableFunction(ValueError):
-    """A PostgreSQL function statement this module does not know how to render for Spark."""
-
-
-@dataclass(frozen=True)
-class Function:
-    """One Spark SQL function: its name and the statement creating it."""
-
-    name: str
-    statement: str
 
 
 def _type(pg: str) -> str:
@@ -71,7 +56,7 @@ def translate(statements: list[str], database: str) -> list[Function]:
         if comment:
             comments[comment.group("name")] = comment.group("text").replace("''", "'")
             continue
-        match = _CREATE_RE.match(statement)
+        match = CREATE_RE.match(statement)
         if match is None:
             raise UntranslatableFunction(f"cannot render for Spark: {statement[:80]}")
         created.append((match.group("name"), match))
@@ -81,7 +66,7 @@ def translate(statements: list[str], database: str) -> list[Function]:
 def _render(match: re.Match[str], database: str, comment: str | None) -> str:
     name, rest = match.group("name"), match.group("rest")
     params: list[tuple[str, str, str]] = []
-    for part in filter(None, (p.strip() for p in _split(match.group("params")))):
+    for part in filter(None, (p.strip() for p in split_params(match.group("params")))):
         default = re.search(r"\s+DEFAULT\s+(.*)$", part)
         words = re.sub(r"\s+DEFAULT\s+.*$", "", part).split(" ", 1)
         params.append((words[0].strip('"'), _type(words[1]), f" DEFAULT {default.group(1)}" if default else ""))
