@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import sqlglot
@@ -145,6 +146,21 @@ def make_plan(duck: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], sc
             continue
         plan.items.append(Item("main", name, "view", view.label, "", (), int(rows), view, sql))
     return plan
+
+
+def files_verdict(project: Any, shown: str, schema: str, static: list[Problem],
+                  files_only: bool) -> MirrorResult | None:
+    """Every engine's check begins here: a result from the SQL files alone when that is all there is to check (a
+    view the files already rule out, ``files_only``, or no built database yet); None when the target must be asked."""
+    if static or files_only or not project.database.exists():
+        return MirrorResult(shown, str(project.database), schema_names(schema), Plan(problems=static),
+                            problems=static, checked="files")
+    return None
+
+
+def rejected_message(problems: list[Problem], engine: str) -> str:
+    """The one line of an engine's MirrorRejected."""
+    return f"{len(problems)} view(s) cannot be mirrored onto {engine}; first: {problems[0]} — nothing was changed"
 
 
 def static_problems(views: Mapping[str, ViewFile], order: list[str], python_functions: set[str],

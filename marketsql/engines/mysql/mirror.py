@@ -27,7 +27,17 @@ from marketsql.core import database
 from marketsql.errors import MarketsqlError
 
 from ..base import Dialect, Progress
-from ..plan import Item, MirrorResult, Plan, Problem, _line_of, make_plan, schema_names, static_problems
+from ..plan import (
+    Item,
+    MirrorResult,
+    Problem,
+    _line_of,
+    files_verdict,
+    make_plan,
+    rejected_message,
+    schema_names,
+    static_problems,
+)
 from . import functions as fn
 from . import transpile
 from .connection import DEFAULT_SCHEMA, MysqlError, Target, first_line
@@ -43,8 +53,7 @@ class MirrorRejected(MysqlError):
     """Views that cannot be mirrored, found before anything was written."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} view(s) cannot be mirrored onto MySQL; first: {problems[0]}"
-                         " — nothing was changed")
+        super().__init__(rejected_message(problems, "MySQL"))
         self.problems = problems
 
 
@@ -53,9 +62,9 @@ def check(project: Any, target: Target | None, progress: Progress | None = None,
     """List every view that cannot be mirrored onto MySQL, before anything readers see is written."""
     schema = target.schema if target else DEFAULT_SCHEMA
     static = static_problems(project.views, project.order, set(project.udfs), DIALECT)
-    if static or files_only or not project.database.exists():
-        return MirrorResult(target.shown if target else "", str(project.database), schema_names(schema),
-                            Plan(problems=static), problems=static, checked="files")
+    verdict = files_verdict(project, target.shown if target else "", schema, static, files_only)
+    if verdict is not None:
+        return verdict
     generation = _new_generation()
     result = _prepare(project, schema, generation)
     result.target = target.shown if target else ""

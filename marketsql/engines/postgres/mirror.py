@@ -27,7 +27,7 @@ from marketsql.core import database
 from marketsql.core.sqltext import literal, quote_ident
 from marketsql.errors import MarketsqlError
 
-from ..plan import Item, MirrorResult, Plan, Problem, _line_of, schema_names
+from ..plan import Item, MirrorResult, Problem, _line_of, files_verdict, rejected_message, schema_names
 from .connection import DEFAULT_SCHEMA, PostgresError, Target, first_line
 from .copy import copy_rows, create_table_sql
 from .plan import make_plan, static_problems
@@ -80,8 +80,7 @@ class MirrorRejected(PostgresError):
     """Views that cannot be mirrored, found before anything was written."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} view(s) cannot be mirrored onto PostgreSQL; first: {problems[0]}"
-                         " — nothing was changed")
+        super().__init__(rejected_message(problems, "PostgreSQL"))
         self.problems = problems
 
 
@@ -95,9 +94,9 @@ def check(project: BuiltProject, target: Target | None, progress: Progress | Non
     """
     schema = target.schema if target else DEFAULT_SCHEMA
     static = static_problems(project.views, project.order, set(project.udfs))
-    if static or files_only or not project.database.exists():
-        return MirrorResult(target.shown if target else "", str(project.database), schema_names(schema),
-                            Plan(problems=static), problems=static, checked="files")
+    verdict = files_verdict(project, target.shown if target else "", schema, static, files_only)
+    if verdict is not None:
+        return verdict
     result = _prepare(project, schema, target)
     if target is None or result.problems:
         return result
