@@ -5,15 +5,13 @@ replaces the first through the pointer views."""
 from __future__ import annotations
 
 import datetime
-import decimal
 import json
-import math
-from collections import Counter
 from typing import Any
 
 import pytest
 from conftest import REPO
 from mariadb_server import Server, mariadb_server  # noqa: F401  (fixture)
+from parity import assert_same_rows, rounded
 
 import marketsql
 from marketsql.demo.generate import generate_demo_data
@@ -21,8 +19,6 @@ from marketsql.engines.plan import Item, MirrorResult
 from marketsql.models.segmentation import FEATURES
 
 ARGS = ", ".join(f"`{f}`" for f in FEATURES)
-# a rank over floating-point sums: engines add in different orders, so a tie in one need not be a tie in the other
-FLOAT_TIES = {("product_features", "revenue_rank_in_category")}
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +47,9 @@ def _value(value: Any, kind: str) -> Any:
         return None
     if kind == "JSON" or "[" in kind or kind.startswith(("STRUCT", "MAP")):
         return json.dumps(json.loads(value) if isinstance(value, str) else value, sort_keys=True, default=str)
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float | decimal.Decimal):
-        number = float(value)
-        return number if number == 0 or not math.isfinite(number) else round(number, 8 - math.ceil(
-            math.log10(abs(number))))
     if isinstance(value, datetime.timedelta):  # pymysql reads TIME as a duration
         return (datetime.datetime.min + value).time()
-    return value
-
-
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-12)
-    return bool(a == b)
+    return rounded(value)
 
 
 def compare(duck: Any, my: Any, item: Item, database: str) -> None:
@@ -78,14 +62,7 @@ def compare(duck: Any, my: Any, item: Item, database: str) -> None:
     with my.cursor() as cur:
         cur.execute(f"SELECT {', '.join(f'`{n}`' for n in names)} FROM `{database}`.`{item.name}`")
         theirs = [tuple(_value(v, k) for v, k in zip(row, kinds)) for row in cur.fetchall()]
-    assert len(ours) == len(theirs), f"{item.name}: {len(ours)} rows in DuckDB, {len(theirs)} on MySQL"
-    ties = {names.index(c) for v, c in FLOAT_TIES if v == item.name}
-    left_ours, left_theirs = Counter(ours) - Counter(theirs), list((Counter(theirs) - Counter(ours)).elements())
-    for row in left_ours.elements():
-        match = next((other for other in left_theirs if all(
-            i in ties or _close(a, b) for i, (a, b) in enumerate(zip(row, other)))), None)
-        assert match is not None, f"{item.name}: DuckDB row {row} has no MySQL counterpart; left: {left_theirs[:3]}"
-        left_theirs.remove(match)
+    assert_same_rows(item.name, "MySQL", names, ours, theirs)
 
 
 def assert_parity(project: marketsql.Project, mirrored: MirrorResult, server: Server) -> list[str]:

@@ -6,23 +6,18 @@ pointer views."""
 from __future__ import annotations
 
 import datetime
-import decimal
 import json
-import math
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import WriteProject
+from parity import assert_same_rows, rounded
 
 import marketsql
 from marketsql.demo.generate import generate_demo_data
 from marketsql.engines.plan import Item, MirrorResult
 from marketsql.models.segmentation import FEATURES
-
-# a rank over floating-point sums: engines add in different orders, so a tie in one need not be a tie in the other
-FLOAT_TIES = {("product_features", "revenue_rank_in_category")}
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +47,9 @@ def _value(value: Any) -> Any:
         return None
     if isinstance(value, list | dict) or hasattr(value, "asDict"):
         return json.dumps(_plain(value), sort_keys=True, default=str)
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float | decimal.Decimal):
-        number = float(value)
-        return number if number == 0 or not math.isfinite(number) else round(number, 8 - math.ceil(
-            math.log10(abs(number))))
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         return value.astimezone(datetime.UTC).replace(tzinfo=None)
-    return value
-
-
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-12)
-    return bool(a == b)
+    return rounded(value)
 
 
 def compare(duck: Any, spark: Any, item: Item, database: str) -> None:
@@ -77,14 +60,7 @@ def compare(duck: Any, spark: Any, item: Item, database: str) -> None:
     columns = ", ".join(f"`{n}`" for n in names)
     theirs = [tuple(_value(v) for v in row) for row in spark.sql(
         f"SELECT {columns} FROM `{database}`.`{item.name}`").collect()]
-    assert len(ours) == len(theirs), f"{item.name}: {len(ours)} rows in DuckDB, {len(theirs)} on Spark"
-    ties = {names.index(c) for v, c in FLOAT_TIES if v == item.name}
-    left_ours, left_theirs = Counter(ours) - Counter(theirs), list((Counter(theirs) - Counter(ours)).elements())
-    for row in left_ours.elements():
-        match = next((other for other in left_theirs if all(
-            i in ties or _close(a, b) for i, (a, b) in enumerate(zip(row, other)))), None)
-        assert match is not None, f"{item.name}: DuckDB row {row} has no Spark counterpart; left: {left_theirs[:3]}"
-        left_theirs.remove(match)
+    assert_same_rows(item.name, "Spark", names, ours, theirs)
 
 
 def test_every_view_and_mart_equals_duckdb(demo, spark_target):
