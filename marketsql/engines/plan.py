@@ -92,6 +92,7 @@ class MirrorResult:
     copied_bytes: int = 0
     checked: str = "database"  # how far a check went: "files", "database" or "server"
     lookups: list[str] = field(default_factory=list)  # model functions reading mirrored tables, created after them
+    scored: dict[str, int] = field(default_factory=dict)  # model marts the target scored itself (Spark): their rows
 
     @property
     def function_names(self) -> list[str]:

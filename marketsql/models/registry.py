@@ -31,6 +31,7 @@ DDL = [
         name VARCHAR, version INTEGER, key VARCHAR, dtype VARCHAR, shape INTEGER[], data BLOB)""",
 ]
 ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "bool"}
+StoredArray = tuple[str, str, list[int], bytes]  # key, dtype, shape, raw bytes: one row of meta.model_arrays
 
 
 @dataclass(frozen=True)
@@ -167,19 +168,16 @@ class Registry:
 
     def arrays(self, record: ModelRecord) -> dict[str, np.ndarray]:
         """The version's arrays, after checking them against the stored checksum."""
+        return verified_arrays(record, self.stored_arrays(record))
+
+    def stored_arrays(self, record: ModelRecord) -> list[StoredArray]:
+        """The version's arrays as stored (key, dtype, shape, raw bytes), unchecked: for a process that checks
+        them itself with :func:`verified_arrays` (a Spark executor scoring the model)."""
         rows = self.con.execute(
             "SELECT key, dtype, shape, data FROM meta.model_arrays WHERE name = ? AND version = ? ORDER BY key",
             [record.name, record.version],
         ).fetchall()
-        digests = {key: _array_entry(dtype, shape, hashlib.sha256(data).hexdigest())
-                   for key, dtype, shape, data in rows}
-        _check(record, digests)
-        arrays = {}
-        for key, dtype, shape, data in rows:
-            if dtype not in ALLOWED_DTYPES:
-                raise ModelError(f"model {record.name} v{record.version}: array {key} has dtype {dtype} — retrain")
-            arrays[key] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
-        return arrays
+        return [(str(key), str(dtype), [int(n) for n in shape], bytes(data)) for key, dtype, shape, data in rows]
 
     def _exists(self) -> bool:
         found = self.con.execute(
@@ -302,6 +300,19 @@ def _check(record: ModelRecord, arrays: Mapping[str, dict[str, Any]]) -> None:
             f" metrics or arrays) was altered since it was registered, or registered by an older marketsql;"
             f" retrain (`marketsql train {record.name}`) or activate another version (`marketsql models`)"
         )
+
+
+def verified_arrays(record: ModelRecord, rows: list[StoredArray]) -> dict[str, np.ndarray]:
+    """The arrays of ``rows`` (as :meth:`Registry.stored_arrays` returns them) once they match ``record``'s checksum;
+    ModelError if anything was altered. Raw bytes with dtype and shape: nothing is unpickled."""
+    digests = {key: _array_entry(dtype, shape, hashlib.sha256(data).hexdigest()) for key, dtype, shape, data in rows}
+    _check(record, digests)
+    arrays = {}
+    for key, dtype, shape, data in rows:
+        if dtype not in ALLOWED_DTYPES:
+            raise ModelError(f"model {record.name} v{record.version}: array {key} has dtype {dtype} — retrain")
+        arrays[key] = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape).copy()
+    return arrays
 
 
 def _record(row: tuple[Any, ...]) -> ModelRecord:

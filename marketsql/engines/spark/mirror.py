@@ -2,10 +2,12 @@
 
 The mirror is built into a fresh generation of databases (see :mod:`.swap`): raw, meta and materialised tables
 written as Parquet by DuckDB and registered as Spark tables (:mod:`.load`) — the raw tables are the sources as the
-build read them, so Spark computes every view from exactly DuckDB's input; Python-model marts (recommendations,
-propensity) are such materialised tables, copied as rows — model functions as Spark SQL functions, every other view
-transpiled; then each object is run (every column computed) and its rows counted against DuckDB's; then the
-pointer views switch. Any failure before the switch drops the new generation and leaves the old mirror as it was.
+build read them, so Spark computes every view from exactly DuckDB's input; the Python-model marts
+``customer_propensity`` and ``customer_recommendations`` are scored by Spark itself from the mirrored features in
+Arrow batches (:mod:`.marts`), other Python-UDF marts copied as rows — model functions as Spark SQL functions,
+every other view transpiled; then each object is run (every column computed) and its rows counted against
+DuckDB's; then the pointer views switch. Any failure before the switch drops the new generation and leaves the old
+mirror as it was.
 
 ``check`` creates the same objects over empty tables in a scratch generation, which it drops again, so it lists every
 view Spark rejects (named, with Spark's message) without touching the mirror readers use.
@@ -18,6 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -39,7 +42,7 @@ from ..plan import (
     static_problems,
 )
 from . import functions as fn
-from . import transpile
+from . import marts, transpile
 from .load import q, register, table_folder, write_parquet
 from .session import DEFAULT_SCHEMA, SparkError, Target, first_line, preflight, session
 from .swap import GENERATION, MARK, create_generation, databases, drop_generation, swap
@@ -166,6 +169,10 @@ def _prepare(project: Any, schema: str, generation: str) -> MirrorResult:
         started = time.perf_counter()
         plan = make_plan(duck, project.views, building, names, python, DIALECT)
         seconds = {"transpile": time.perf_counter() - started}
+        for position, item in enumerate(plan.items):  # say which model marts Spark scores, which it copies
+            scoring = marts.scoring(duck, item)
+            if scoring is not None:
+                plan.items[position] = replace(item, why=scoring.why)
     finally:
         duck.close()
     return MirrorResult("", str(project.database), schema_names(schema), plan, functions, list(plan.problems),
@@ -180,10 +187,17 @@ def _apply(spark: Any, duck: duckdb.DuckDBPyConnection, result: MirrorResult, bu
     for function in fn.translate(result.functions, building["main"]):
         spark.sql(function.statement)
     rejected: dict[str, str] = {}
-    copy_seconds = view_seconds = 0.0
+    copy_seconds = view_seconds = score_seconds = 0.0
     for position, item in enumerate(result.items, 1):
         schema = building[item.role]
         began = time.perf_counter()
+        scoring = marts.scoring(duck, item) if rows else None
+        if scoring is not None and scoring.stored is not None:
+            say(f"scoring {item.name} in Spark ({position}/{len(result.items)})")
+            _score(spark, scoring, item, schema, warehouse, result)
+            result.seconds[f"score {item.name}"] = time.perf_counter() - began
+            score_seconds += time.perf_counter() - began
+            continue
         if item.kind == "table":
             say(f"loading {item.role}.{item.name} ({position}/{len(result.items)})")
             result.copied_rows += _load(spark, duck, item, schema, warehouse, rows)
@@ -198,8 +212,8 @@ def _apply(spark: Any, duck: duckdb.DuckDBPyConnection, result: MirrorResult, bu
     began = time.perf_counter()
     for function in fn.translate(result.lookups, building["main"]):
         spark.sql(function.statement)
-    result.seconds.update(copy=copy_seconds, views=view_seconds,
-                          functions=time.perf_counter() - began + (began - started - copy_seconds - view_seconds))
+    result.seconds.update(copy=copy_seconds, views=view_seconds, score=score_seconds, functions=time.perf_counter()
+                          - began + (began - started - copy_seconds - view_seconds - score_seconds))
 
 
 def _load(spark: Any, duck: duckdb.DuckDBPyConnection, item: Item, schema: str, warehouse: str, rows: bool) -> int:
@@ -216,6 +230,22 @@ def _load(spark: Any, duck: duckdb.DuckDBPyConnection, item: Item, schema: str, 
         raise SparkError(f"{item.label}: Spark cannot read the rows of {item.role}.{item.name}: {first_line(exc)};"
                          " nothing was changed") from None
     return written
+
+
+def _score(spark: Any, scoring: marts.Scoring, item: Item, schema: str, warehouse: str,
+           result: MirrorResult) -> None:
+    """Score a model mart in Spark; SparkError unless it has DuckDB's rows and columns."""
+    try:
+        written = marts.score(spark, scoring, item, schema, warehouse)
+    except MarketsqlError:
+        raise
+    except Exception as exc:
+        raise SparkError(f"{item.label}: scoring {item.name} in Spark failed: {first_line(exc)}; nothing was"
+                         " changed") from None
+    if written != item.rows:
+        raise SparkError(f"{item.label}: {item.name} scored in Spark has {written:,} rows but {item.rows:,} in"
+                         " DuckDB; nothing was changed")
+    result.scored[item.name] = written
 
 
 def _create_view(spark: Any, item: Item, schema: str, rejected: Mapping[str, str]) -> Problem | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -123,6 +124,8 @@ def session(target: Target) -> Any:
                          f" per process: mirror onto {warehouse} or use a new process")
     preflight(target)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if target.master.startswith("local"):  # the workers scoring model marts run this Python (numpy, marketsql)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # pyspark 4 warns (on import and later) that pandas >= 3 is not fully supported: the mirror uses no pandas path
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     from pyspark import SparkConf, SparkContext
@@ -158,5 +161,9 @@ def first_line(exc: BaseException) -> str:
     """Spark's message in one line, without the JVM stack and the SQLSTATE suffix."""
     text = getattr(exc, "getMessage", None)
     message = str(text() if callable(text) else exc).strip()
-    line = message.splitlines()[0] if message else type(exc).__name__
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if lines and "Traceback (most recent call last)" in message:  # a Python worker failed: its exception line
+        raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+        lines = [f"{lines[0].split(':', 1)[0]}: {raised[0] if raised else lines[-1]}"]
+    line = lines[0] if lines else type(exc).__name__
     return re.sub(r"\s*SQLSTATE: \w+\s*$", "", line)[:400]
