@@ -19,10 +19,12 @@ Prints rows/s and each ratio to the plain fetch, with the load average.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import psycopg
@@ -91,22 +93,20 @@ def via_copy_file(dsn: str) -> int:
         return int(con.execute("SELECT count(*) FROM orders").fetchall()[0][0])
 
 
-def load_mysql(dsn: str, pg_dsn: str) -> None:
-    """The same rows into MariaDB (``SCHEMA.orders``), through marketsql's MySQL mirror loader path."""
+def load_mysql(dsn: str, copies: int) -> int:
+    """Online Retail into MariaDB (``SCHEMA.orders`` with a ``line_no`` key), ``copies`` times over, by LOAD DATA."""
     import pymysql
 
     from marketsql.engines.mysql.connection import parts
 
     read = parts(dsn)
     duck = duckdb.connect()
-    duck.execute("CREATE SCHEMA meta")
-    duck.execute("CREATE SCHEMA raw")
-    os.environ["MSQL_BENCH_DSN"] = pg_dsn
-    source = dbsources.DatabaseSource("postgres", "$MSQL_BENCH_DSN", f"{SCHEMA}.orders", None, ("line_no",))
-    engine_sources.load(duck, "orders", source, {}, Path("/nonexistent"), 1)
+    duck.execute(f"CREATE TABLE one AS SELECT row_number() OVER () AS line_no, * FROM read_csv('{DATA}')")
+    duck.execute(f"CREATE TABLE orders AS SELECT (c.i - 1) * (SELECT count(*) FROM one) + line_no AS line_no,"
+                 f" * EXCLUDE (line_no) FROM one, range(1, {copies + 1}) AS c(i) ORDER BY 1")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "orders.csv"
-        duck.execute(f"COPY (SELECT * EXCLUDE (_source_row) FROM raw.orders ORDER BY line_no) TO '{path}'"
+        duck.execute(f"COPY (SELECT * FROM orders ORDER BY line_no) TO '{path}'"
                      " (FORMAT csv, HEADER false, NULLSTR '\\N')")
         con = pymysql.connect(host=read["host"], port=int(read["port"]), user=read["user"], password=read["password"],
                               local_infile=True, autocommit=True)
@@ -119,6 +119,25 @@ def load_mysql(dsn: str, pg_dsn: str) -> None:
             cur.execute(f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {SCHEMA}.orders FIELDS TERMINATED BY ','"
                         " OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n'")
         con.close()
+    return int(duck.execute("SELECT count(*) FROM orders").fetchall()[0][0])
+
+
+def mysql_via_connectorx(dsn: str, text: bool = False) -> int:
+    """connectorx's Arrow reader (Rust, its own connection) of the ordered SELECT, into DuckDB; ``text``: every
+    column cast to CHAR on the server first (the values as marketsql's source reads them)."""
+    import connectorx
+
+    from marketsql.engines.mysql.connection import parts
+
+    read = parts(dsn)
+    uri = f"mysql://{read['user']}:{quote(read['password'], safe='')}@{read['host']}:{read['port']}/{SCHEMA}"
+    columns = "line_no, InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country"
+    select = ", ".join(f"CAST({c.strip()} AS CHAR) AS {c.strip()}" for c in columns.split(",")) if text else "*"
+    table = connectorx.read_sql(uri, f"SELECT {select} FROM {SCHEMA}.orders ORDER BY line_no", return_type="arrow")
+    duck = duckdb.connect()
+    duck.register("frame", table)
+    duck.execute("CREATE TABLE orders AS SELECT * FROM frame")
+    return int(duck.execute("SELECT count(*) FROM orders").fetchall()[0][0])
 
 
 def mysql_via_fetchall(dsn: str) -> int:
@@ -156,25 +175,31 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1, help="Online Retail this many times over")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-mysql", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--no-postgres", action="store_true", help="MySQL only")
     args = parser.parse_args()
-    with server(args.dsn) as dsn:
-        rows = load_online_retail(dsn, args.copies)
-        print(f"Online Retail x{args.copies}: {rows:,} rows; load average {os.getloadavg()[0]:.1f}")
-        plain = "psycopg fetchall → pandas → DuckDB (plain fetch)"
-        compare("PostgreSQL 15:", {"marketsql database source (COPY → file → DuckDB)": via_marketsql,
-                                   plain: via_fetchall,
-                                   "psycopg COPY → file → DuckDB read_csv (sniffed)": via_copy_file},
-                dsn, rows, plain, args.repeat)
-        if not args.no_mysql:
-            sys.path.insert(0, str(REPO / "tests"))
-            from mariadb_server import running_server
+    if not args.no_postgres:
+        with server(args.dsn) as dsn:
+            rows = load_online_retail(dsn, args.copies)
+            print(f"Online Retail x{args.copies}: {rows:,} rows; load average {os.getloadavg()[0]:.1f}")
+            plain = "psycopg fetchall → pandas → DuckDB (plain fetch)"
+            compare("PostgreSQL 15:", {"marketsql database source (COPY → file → DuckDB)": via_marketsql,
+                                       plain: via_fetchall,
+                                       "psycopg COPY → file → DuckDB read_csv (sniffed)": via_copy_file},
+                    dsn, rows, plain, args.repeat)
+    if not args.no_mysql:
+        sys.path.insert(0, str(REPO / "tests"))
+        from mariadb_server import running_server
 
-            with running_server() as mariadb:
-                load_mysql(mariadb.dsn(), dsn)
-                plain = "pymysql fetchall → pandas → DuckDB (plain fetch)"
-                compare("MariaDB 10.11:", {"marketsql database source (text batches → Arrow → DuckDB)":
-                                           lambda d: via_marketsql(d, "mysql"), plain: mysql_via_fetchall},
-                        mariadb.dsn(), rows, plain, args.repeat)
+        with running_server() as mariadb:
+            rows = load_mysql(mariadb.dsn(), args.copies)
+            print(f"Online Retail x{args.copies} in MariaDB: {rows:,} rows; load average {os.getloadavg()[0]:.1f}")
+            plain = "pymysql fetchall → pandas → DuckDB (plain fetch)"
+            runs = {"marketsql database source (text batches → Arrow → DuckDB)": lambda d: via_marketsql(d, "mysql"),
+                    plain: mysql_via_fetchall}
+            if importlib.util.find_spec("connectorx"):
+                runs["connectorx Arrow (typed) → DuckDB"] = mysql_via_connectorx
+                runs["connectorx Arrow (CAST … AS CHAR: text) → DuckDB"] = lambda d: mysql_via_connectorx(d, True)
+            compare("MariaDB 10.11:", runs, mariadb.dsn(), rows, plain, args.repeat)
         print(f"load average after: {os.getloadavg()[0]:.1f} (2 cores; best of {args.repeat})")
 
 

@@ -26,7 +26,10 @@ def demo(tmp_path_factory, spark_target) -> tuple[marketsql.Project, MirrorResul
     generate_demo_data(project.root / "data" / "demo", customers=300, seed=11)
     project.build()
     project.train("segmentation", k_min=4, k_max=4, rebuild=False)
-    project.train("clv")
+    project.train("clv", rebuild=False)
+    # trees (the Arrow-UDF path in DuckDB) for two targets; recommendation without the Keras candidate (speed)
+    project.train("propensity", target=["repeat", "category:Cases"], candidates="hgb", serve="hgb", rebuild=False)
+    project.train("recommendation", candidates="popularity,item_cosine,ease")
     return project, project.mirror_to("spark", spark_target.master, "demo", warehouse=spark_target.warehouse)
 
 
@@ -82,6 +85,20 @@ def test_every_view_and_mart_equals_duckdb(demo, spark_target):
     finally:
         duck.close()
     assert not failed, "\n".join(failed)
+
+
+def test_model_marts_are_scored_in_spark_with_duckdbs_rows(demo):
+    """customer_propensity and customer_recommendations are not copied: Spark scores them from the mirrored features
+    (their rows equal DuckDB's in test_every_view_and_mart_equals_duckdb); every other materialised mart is copied."""
+    project, mirrored = demo
+    items = {i.name: i for i in mirrored.items}
+    assert mirrored.scored == {"customer_propensity": 600, "customer_recommendations": 3000}
+    assert items["customer_propensity"].why.startswith("scored in Spark from its features (propensity v")
+    assert items["customer_recommendations"].why.startswith("scored in Spark from its features (recommendation v")
+    assert items["customer_segments"].why.endswith("rows copied") and "customer_segments" not in mirrored.scored
+    assert mirrored.copied_rows == sum(i.rows for i in mirrored.items if i.kind == "table" and i.name not in
+                                       mirrored.scored)
+    assert mirrored.seconds["score"] > 0
 
 
 def test_spark_functions_give_duckdbs_segment_and_p_alive_for_every_customer(demo, spark_target):
