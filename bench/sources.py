@@ -11,8 +11,9 @@ Side by side in one process, best of N, into a DuckDB table each time:
 - psycopg ``fetchall`` of the same ordered SELECT, then DuckDB from the rows (a plain client fetch);
 - psycopg ``COPY … TO STDOUT`` into a file, then DuckDB's ``read_csv`` with its type sniffing (the same bulk
   path, without the server's types, the checksum or ``_source_row``).
-MySQL (MariaDB): marketsql's source (unbuffered cursor without value converters → Arrow text batches →
-DuckDB casts) beside pymysql's default ``fetchall`` → pandas → DuckDB.
+MySQL (MariaDB): marketsql's source read by pymysql (unbuffered cursor without value converters → Arrow text
+batches → DuckDB casts) and by connectorx (when installed: the columns cast to CHAR on the server → Arrow → the same
+batches and casts), beside pymysql's default ``fetchall`` → pandas → DuckDB, and connectorx's typed Arrow read.
 Prints rows/s and each ratio to the plain fetch, with the load average.
 """
 
@@ -122,6 +123,15 @@ def load_mysql(dsn: str, copies: int) -> int:
     return int(duck.execute("SELECT count(*) FROM orders").fetchall()[0][0])
 
 
+def pymysql_forced(dsn: str) -> int:
+    """marketsql's MySQL source with its connectorx fast path turned off (MARKETSQL_MYSQL_READER=pymysql)."""
+    os.environ["MARKETSQL_MYSQL_READER"] = "pymysql"
+    try:
+        return via_marketsql(dsn, "mysql")
+    finally:
+        del os.environ["MARKETSQL_MYSQL_READER"]
+
+
 def mysql_via_connectorx(dsn: str, text: bool = False) -> int:
     """connectorx's Arrow reader (Rust, its own connection) of the ordered SELECT, into DuckDB; ``text``: every
     column cast to CHAR on the server first (the values as marketsql's source reads them)."""
@@ -194,9 +204,11 @@ def main() -> None:
             rows = load_mysql(mariadb.dsn(), args.copies)
             print(f"Online Retail x{args.copies} in MariaDB: {rows:,} rows; load average {os.getloadavg()[0]:.1f}")
             plain = "pymysql fetchall → pandas → DuckDB (plain fetch)"
-            runs = {"marketsql database source (text batches → Arrow → DuckDB)": lambda d: via_marketsql(d, "mysql"),
+            runs = {"marketsql source, pymysql (text batches → Arrow → DuckDB)": lambda d: pymysql_forced(d),
                     plain: mysql_via_fetchall}
             if importlib.util.find_spec("connectorx"):
+                runs["marketsql source, connectorx (CAST AS CHAR → Arrow → DuckDB)"] = lambda d: via_marketsql(
+                    d, "mysql")
                 runs["connectorx Arrow (typed) → DuckDB"] = mysql_via_connectorx
                 runs["connectorx Arrow (CAST … AS CHAR: text) → DuckDB"] = lambda d: mysql_via_connectorx(d, True)
             compare("MariaDB 10.11:", runs, mariadb.dsn(), rows, plain, args.repeat)

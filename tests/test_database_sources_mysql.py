@@ -83,3 +83,59 @@ def _ts(text: str) -> object:
     from datetime import datetime
 
     return datetime.fromisoformat(text)
+
+
+WHOLE = {
+    "marketsql.toml": """\
+        database = "project.duckdb"
+        [sources.lines]
+        mysql = "$MSQL_TEST_MYSQL_DSN"
+        table = "shop_src.lines"
+        key = "line_id"
+        """,
+    "sql/line_count.sql": "SELECT count(*) AS n FROM raw.lines\n",
+}
+
+
+def test_mysql_source_read_by_connectorx_equals_pymysqls(write_project: WriteProject,
+                                                         mariadb_server: Server, monkeypatch):  # noqa: F811
+    """With connectorx installed a whole source is read by its Arrow reader (cast to text on the server): the raw
+    table, its types and the recorded checksum equal pymysql's read of the same rows, byte for byte."""
+    from marketsql.engines.mysql import arrowread
+
+    with mariadb_server.admin() as my, my.cursor() as cur:
+        cur.execute("CREATE DATABASE IF NOT EXISTS shop_src")
+        cur.execute("DROP TABLE IF EXISTS shop_src.lines")
+        cur.execute("CREATE TABLE shop_src.lines (line_id INT PRIMARY KEY, qty BIGINT UNSIGNED, price DECIMAL(10,2),"
+                    " ratio DOUBLE, note TEXT, made DATETIME(3), seen TIMESTAMP NULL, day DATE, tiny TINYINT)")
+        cur.execute("SET time_zone = '+02:00'")  # TIMESTAMP values are stored in UTC, read back in UTC by both
+        cur.execute("INSERT INTO shop_src.lines VALUES (2, 18446744073709551615, -3.25, 0.1, 'it''s \"q\"\\nzwei é',"
+                    " '2024-01-05 10:00:00.125', '2024-03-01 12:00:00', '2024-01-05', -128),"
+                    " (1, 0, NULL, 1e-300, '', NULL, NULL, NULL, NULL),"
+                    " (3, 7, 1234567.89, 2.5e17, NULL, '1999-12-31 23:59:59', '2024-06-30 00:00:01', '1970-01-01', 1)")
+    monkeypatch.setenv("MSQL_TEST_MYSQL_DSN", mariadb_server.dsn())
+    fast_reads: list[int] = []
+    real = arrowread.read
+
+    def counted(*args):  # the real reader, counted: the fast path must have run, not fallen back
+        tables = real(*args)
+        fast_reads.append(-1 if tables is None else sum(t.num_rows for t in tables))
+        return tables
+
+    monkeypatch.setattr(arrowread, "read", counted)
+    project = marketsql.Project.load(write_project(WHOLE, base=None))
+    fast = project.build().sources[0]
+    db = project.config.database
+    fast_rows = _rows(db, "SELECT * FROM raw.lines ORDER BY _source_row")
+    fast_types = _rows(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'lines'")
+    assert fast_reads == [3]
+    monkeypatch.setenv(arrowread.ENV, "pymysql")
+    slow = project.build().sources[0]
+    assert fast_reads == [3]  # turned off: pymysql read it
+    assert _rows(db, "SELECT * FROM raw.lines ORDER BY _source_row") == fast_rows
+    assert fast_rows[1][1:] == (2, 18446744073709551615, Decimal("-3.25"), 0.1, 'it\'s "q"\nzwei é',
+                                _ts("2024-01-05 10:00:00.125"), _ts("2024-03-01 10:00:00"),
+                                _ts("2024-01-05").date(), -128)
+    assert _rows(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'lines'") \
+        == fast_types
+    assert (slow.sha256, slow.rows, slow.bytes) == (fast.sha256, fast.rows, fast.bytes)

@@ -131,9 +131,13 @@ def print_mirror(result: MirrorResult, title: str = "PostgreSQL") -> None:
               f" (raw sources in {result.schemas['raw']}, manifest in {result.schemas['meta']})"
               f" in {seconds.get('total', 0):.1f} s", markup=False)
     functions = ", ".join(f"{name}(...)" for name in result.function_names)
-    out.print(f"  {len(result.items) - views} tables copied ({result.copied_rows:,} rows,"
+    out.print(f"  {len(result.items) - views - len(result.scored)} tables copied ({result.copied_rows:,} rows,"
               f" {seconds.get('copy', 0):.1f} s), {views} views created and run"
               f" ({seconds.get('views', 0) + seconds.get('verify', 0):.1f} s), functions {functions}", markup=False)
+    if result.scored:
+        out.print(f"  {len(result.scored)} model marts scored on {title} from their features"
+                  f" ({', '.join(f'{name} {rows:,} rows' for name, rows in result.scored.items())};"
+                  f" {seconds.get('score', 0):.1f} s)", markup=False)
 
 
 def print_trained(trained: Trained) -> None:

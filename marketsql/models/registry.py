@@ -9,6 +9,7 @@ the database (a parameter changed, a feature renamed) is refused, not silently s
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from collections.abc import Mapping
@@ -170,7 +171,7 @@ class Registry:
         """The version's arrays, after checking them against the stored checksum."""
         return verified_arrays(record, self.stored_arrays(record))
 
-    def stored_arrays(self, record: ModelRecord) -> list[StoredArray]:
+    def stored_arrays(self, record: ModelRecord) -> builtins.list[StoredArray]:
         """The version's arrays as stored (key, dtype, shape, raw bytes), unchecked: for a process that checks
         them itself with :func:`verified_arrays` (a Spark executor scoring the model)."""
         rows = self.con.execute(

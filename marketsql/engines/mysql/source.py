@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pymysql
@@ -20,9 +20,10 @@ import pymysql.cursors
 from pymysql.connections import TEXT_TYPES
 from pymysql.constants import FIELD_TYPE
 
+from . import arrowread
 from .connection import MysqlError, first_line, mask, parts, scrub
 
-BATCH = 50_000
+BATCH = arrowread.BATCH
 # pymysql's encoders (for the watermark literal) without its decoders: values come back as the server's text
 _ENCODERS_ONLY = {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
 _TYPES = {
@@ -63,6 +64,8 @@ class Snapshot:
     key: Sequence[str]
     watermark_column: str | None
     after: str | None
+    read_parts: dict[str, str] = field(default_factory=dict, repr=False)  # the DSN's parts, for connectorx
+    reader: str = "pymysql"  # which client read the rows: "connectorx" when its fast path ran
 
     @property
     def select(self) -> str:
@@ -74,8 +77,16 @@ class Snapshot:
         return f"SELECT * FROM ({self.inner}) AS src{where} ORDER BY {order}"
 
     def batches(self) -> Iterator[Any]:
-        """Arrow tables of at most BATCH rows, in order (values as pymysql decodes them)."""
+        """Arrow tables of at most BATCH rows, in order, each value the server's text (connectorx when installed
+        and the source allows it, see :mod:`.arrowread`; else pymysql)."""
         import pyarrow as pa
+
+        if self.read_parts and arrowread.available() and arrowread.eligible(self.columns, self.watermark_column):
+            fast = arrowread.read(self.read_parts, [c.name for c in self.columns], self.select)
+            if fast is not None:
+                self.reader = "connectorx"
+                yield from fast
+                return
 
         names = [c.name for c in self.columns]
         with self.connection.cursor(pymysql.cursors.SSCursor) as cursor:
@@ -130,7 +141,7 @@ def snapshot(dsn: str, label: str, relation: str | None, query: str | None, key:
                 cursor.description or ())
             columns = [Column(d[0], d[1], "BLOB" if raw else duckdb_type(d[1], d[5]))
                        for d, raw in zip(cursor.description or (), binary, strict=True)]
-        yield Snapshot(columns, connection, inner, key, incremental, after)
+        yield Snapshot(columns, connection, inner, key, incremental, after, read)
     except pymysql.Error as exc:
         raise MysqlError(f"{label}: MySQL refused to read the {what}: {scrub(dsn, first_line(exc))}"
                          f" — check {'table' if relation else 'query'} = … in the project config") from None

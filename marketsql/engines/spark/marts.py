@@ -60,12 +60,13 @@ def scoring(duck: duckdb.DuckDBPyConnection, item: Item) -> Scoring | None:
                    f"scored in Spark from its features ({kind} v{record.version}, Arrow batches)")
 
 
-def score(spark: Any, plan: Scoring, item: Item, database: str, warehouse: str) -> int:
-    """Score the mart into ``database`` (Parquet, registered as a table); the number of rows written."""
+def score(spark: Any, plan: Scoring, item: Item, database: str, warehouse: str, source: str | None = None) -> int:
+    """Score the mart into ``database`` (Parquet, registered as a table) from the features in ``source`` (default
+    ``database``); the number of rows written."""
     assert plan.stored is not None
     handle = spark.sparkContext.broadcast(plan.stored)
-    frame = _propensity(spark, handle, database) if item.name == "customer_propensity" else \
-        _recommendations(spark, handle, database)
+    frame = _propensity(spark, handle, source or database) if item.name == "customer_propensity" else \
+        _recommendations(spark, handle, source or database)
     names = [c.name for c in item.columns]
     folder = table_folder(warehouse, database, item.name)
     frame.select(*names).write.parquet(str(folder))
