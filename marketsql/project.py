@@ -24,6 +24,7 @@ from marketsql.build import BuildResult, Progress, build
 from marketsql.core import database, locations, manifest
 from marketsql.core.config import ProjectConfig, find_config, load_config
 from marketsql.core.dag import build_order
+from marketsql.core.locations import standard_pipeline  # noqa: F401  (public here before core had it)
 from marketsql.core.udfs import Udf, register
 from marketsql.core.udfs import discover as discover_udfs
 from marketsql.core.views import ViewFile
@@ -359,15 +360,6 @@ def connect(root: str | Path = ".", read_only: bool = False) -> duckdb.DuckDBPyC
     return Project.load(root).connect(read_only=read_only)
 
 
-def standard_pipeline() -> Path:
-    """The folder holding the standard pipeline's ``sql/`` and ``udfs/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_pipeline", here.parent):
-        if all((candidate / part).exists() for part in ("sql", "udfs", "marketsql.toml")):
-            return candidate
-    raise ConfigError("the standard pipeline (sql/, udfs/) is missing from this installation — reinstall marketsql")
-
-
 def init(directory: str | Path, from_file: str | Path | None = None, kind: str | None = None,
          columns: Mapping[str, str] | None = None) -> Project:
     """Start a new project in ``directory`` from the standard pipeline (demo sources configured), or,
@@ -385,7 +377,7 @@ def init(directory: str | Path, from_file: str | Path | None = None, kind: str |
     locations.prepare_folder(target, "choose another folder")
     if any(target.iterdir()):
         raise ConfigError(f"{target} is not empty — choose a new or empty folder")
-    source = standard_pipeline()
+    source = locations.standard_pipeline()
     shutil.copytree(source / "sql", target / "sql")
     shutil.copytree(source / "udfs", target / "udfs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(source / "marketsql.toml", target / "marketsql.toml")

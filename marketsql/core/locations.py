@@ -64,3 +64,12 @@ def _writable_folder(path: Path, what: str, fix: str, create: bool = True) -> No
     except OSError as exc:
         raise MarketsqlError(f"cannot write {what} {path}: the folder {path.parent} is not writable"
                              f" ({exc.strerror or exc}) — {fix}, or make the folder writable") from exc
+
+
+def standard_pipeline() -> Path:
+    """The folder holding the standard pipeline's ``sql/`` and ``udfs/``."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "_pipeline", package.parent):
+        if all((candidate / part).exists() for part in ("sql", "udfs", "marketsql.toml")):
+            return candidate
+    raise ConfigError("the standard pipeline (sql/, udfs/) is missing from this installation — reinstall marketsql")

@@ -44,7 +44,7 @@ def scoring(duck: duckdb.DuckDBPyConnection, item: Item) -> Scoring | None:
     kind = SCORED.get(item.name)
     if kind is None or item.role != "main" or item.kind != "table" or item.view is None:
         return None
-    from marketsql.project import standard_pipeline
+    from marketsql.core.locations import standard_pipeline
 
     own = standard_pipeline() / "sql" / "marts" / f"{item.name}.sql"
     if Path(item.view.path).read_text(encoding="utf-8") != own.read_text(encoding="utf-8"):
