@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,20 @@ def test_model_marts_are_scored_in_spark_with_duckdbs_rows(demo):
     assert mirrored.copied_rows == sum(i.rows for i in mirrored.items if i.kind == "table" and i.name not in
                                        mirrored.scored)
     assert mirrored.seconds["score"] > 0
+
+
+def test_a_mart_whose_sql_is_not_marketsqls_own_is_copied_not_scored(demo, tmp_path):
+    """Spark re-implements the mart's SQL around the scorers, so an edited mart file is copied as DuckDB built it."""
+    from marketsql.engines.spark import mirror
+
+    project, _ = demo
+    copy = marketsql.Project.load(shutil.copytree(project.root, tmp_path / "edited"))
+    mart = copy.root / "sql" / "marts" / "customer_propensity.sql"
+    mart.write_text(mart.read_text(encoding="utf-8") + "-- edited\n", encoding="utf-8")
+    planned = {i.name: i.why for i in mirror.check(marketsql.Project.load(copy.root), None).items}
+    assert planned["customer_propensity"] == ("rows copied (sql/marts/customer_propensity.sql is not marketsql's"
+                                              " own, which Spark scores)")
+    assert planned["customer_recommendations"].startswith("scored in Spark from its features (recommendation v")
 
 
 def test_spark_functions_give_duckdbs_segment_and_p_alive_for_every_customer(demo, spark_target):

@@ -39,8 +39,9 @@ class Scoring:
     why: str
 
 
-def scoring(duck: duckdb.DuckDBPyConnection, item: Item) -> Scoring | None:
-    """How the mart ``item`` reaches Spark if it is one Spark can score; None for every other object."""
+def scoring(duck: duckdb.DuckDBPyConnection, item: Item, arrays: bool = True) -> Scoring | None:
+    """How the mart ``item`` reaches Spark if it is one Spark can score; None for every other object. ``arrays``
+    False: the model's arrays are not read (enough to say how, as the plan does)."""
     kind = SCORED.get(item.name)
     if kind is None or item.role != "main" or item.kind != "table" or item.view is None:
         return None
@@ -56,7 +57,7 @@ def scoring(duck: duckdb.DuckDBPyConnection, item: Item) -> Scoring | None:
     if any(t.get("shape") == "sequence" for t in record.params.get("targets", [])):
         return Scoring(item.name, None, "rows copied (a target is served by the Keras sequence network, which reads"
                                         " purchase lists: scored by DuckDB)")
-    return Scoring(item.name, batches.Stored(record, registry.stored_arrays(record)),
+    return Scoring(item.name, batches.Stored(record, registry.stored_arrays(record) if arrays else []),
                    f"scored in Spark from its features ({kind} v{record.version}, Arrow batches)")
 
 

@@ -170,7 +170,7 @@ def _prepare(project: Any, schema: str, generation: str) -> MirrorResult:
         plan = make_plan(duck, project.views, building, names, python, DIALECT)
         seconds = {"transpile": time.perf_counter() - started}
         for position, item in enumerate(plan.items):  # say which model marts Spark scores, which it copies
-            scoring = marts.scoring(duck, item)
+            scoring = marts.scoring(duck, item, arrays=False)
             if scoring is not None:
                 plan.items[position] = replace(item, why=scoring.why)
     finally:
