@@ -75,6 +75,13 @@ def score(spark: Any, plan: Scoring, item: Item, database: str, warehouse: str, 
     return int(spark.sql(f"SELECT count(*) FROM {q(database)}.{q(item.name)}").collect()[0][0])
 
 
+def _spread(spark: Any, frame: Any) -> Any:
+    """``frame`` over at least as many partitions as Spark has cores: a mart's features are often one Parquet file
+    (one partition), which would score on one core."""
+    cores = int(spark.sparkContext.defaultParallelism)
+    return frame.repartition(cores) if frame.rdd.getNumPartitions() < cores else frame
+
+
 def _propensity(spark: Any, handle: Any, database: str) -> Any:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -89,7 +96,7 @@ def _propensity(spark: Any, handle: Any, database: str) -> Any:
     def run(chunks: Any) -> Any:
         return batches.propensity(handle.value, FEATURES)(chunks)
 
-    scored = features.mapInArrow(run, f"customer_id {id_type}, target string, probability double,"
+    scored = _spread(spark, features).mapInArrow(run, f"customer_id {id_type}, target string, probability double,"
                                       " reasons array<string>")
     record = handle.value.record
     targets = spark.createDataFrame(
@@ -121,8 +128,8 @@ def _recommendations(spark: Any, handle: Any, database: str) -> Any:
     def run(chunks: Any) -> Any:
         return batches.recommendations(handle.value, K, source)(chunks)
 
-    ranked = customers.mapInArrow(run, f"customer_id {id_type}, rank int, product_id string, score double,"
-                                       " source string")
+    ranked = _spread(spark, customers).mapInArrow(
+        run, f"customer_id {id_type}, rank int, product_id string, score double, source string")
     products = spark.sql(f"SELECT CAST(product_id AS STRING) AS product_id, product_name"
                          f" FROM {q(database)}.`stg_products`")
     return ranked.join(products, "product_id", "left").select("customer_id", "rank", "product_id", "product_name",
