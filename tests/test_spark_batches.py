@@ -35,8 +35,10 @@ def stored(tmp_path) -> batches.Stored:
 
 
 def test_propensity_batches_score_as_the_numpy_scorers(stored):
-    rows = {"customer_id": ["a", "b", "c", "d", "e"], "target": ["repeat", "repeat", "cases", "cases", "cases"],
-            "target_index": [0, 0, 1, 1, None], "x": [0.1, 0.9, 3.0, None, 1.0], "y": [1.0, 2.0, -1.0, 0.0, 0.0]}
+    rows = {"customer_id": ["a", "b", "c", "d", "e", "f"], "target": ["repeat", "repeat", "cases", "cases", "cases",
+                                                                       "gone"],
+            "target_index": [0, 0, 1, 1, None, 7], "x": [0.1, 0.9, 3.0, None, 1.0, 1.0],
+            "y": [1.0, 2.0, -1.0, 0.0, 0.0, 0.0]}
     out = list(batches.propensity(stored, FEATURES)(iter([pa.RecordBatch.from_pydict(rows)])))
     assert len(out) == 1 and out[0].schema.names == ["customer_id", "target", "probability", "reasons"]
     got = out[0].to_pydict()
@@ -44,9 +46,9 @@ def test_propensity_batches_score_as_the_numpy_scorers(stored):
     trees, linear = model_of(PARAMS, ARRAYS, 0), model_of(PARAMS, ARRAYS, 1)
     expected = [*trees.probability(x[:2]), *linear.probability(x[2:])]
     assert got["probability"][:3] == pytest.approx(expected, rel=1e-15)
-    assert got["probability"][3:] == [None, None]  # a NULL feature, a NULL target index: NULL, as in DuckDB
+    assert got["probability"][3:] == [None] * 3  # a NULL feature or target index, no such target: NULL, as in DuckDB
     assert got["reasons"][:3] == [*reasons(trees, x[:2], FEATURES), *reasons(linear, x[2:], FEATURES)]
-    assert got["reasons"][3:] == [None, None] and got["customer_id"] == rows["customer_id"]
+    assert got["reasons"][3:] == [None] * 3 and got["customer_id"] == rows["customer_id"]
 
 
 def test_altered_model_bytes_are_refused_before_scoring(stored):

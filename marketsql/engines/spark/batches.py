@@ -65,8 +65,7 @@ def _floats(batch: pa.RecordBatch, names: tuple[str, ...]) -> tuple[np.ndarray, 
 def propensity(stored: Stored, features: tuple[str, ...]) -> Batches:
     """Batches of ``customer_id, target, target_index, *features`` -> ``customer_id, target, probability,
     reasons``: each row scored by its target's model, as ``propensity_score`` and ``propensity_reasons_at`` do in
-    DuckDB (a row with a NULL input gets NULLs, as a DuckDB UDF gives).
-    """
+    DuckDB (a row with a NULL input gets NULLs, as a DuckDB UDF gives)."""
     from marketsql.models.propensity.scoring import reasons
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -76,6 +75,7 @@ def propensity(stored: Stored, features: tuple[str, ...]) -> Batches:
             probability = np.full(batch.num_rows, np.nan)
             why: list[list[str] | None] = [None] * batch.num_rows
             index = np.where(missing, -1, np.nan_to_num(x[:, 0], nan=-1)).astype(np.int64)
+            index[index >= len(models)] = -1  # a target the model does not have: NULL, as propensity_score's CASE
             for target in np.unique(index[index >= 0]):
                 rows = np.flatnonzero(index == target)
                 model, values = models[int(target)], x[rows, 1:]
