@@ -27,9 +27,9 @@ import numpy as np
 
 MAX_VALUES = 16  # a dimension with at most this many distinct values can be a block dimension
 MIN_BLOCK = 16  # block dimensions are added while the blocks hold this many products on average
-GROUP = 1024  # products per group (one tall matrix product per batch of candidate blocks)
-GROUP_BLOCKS = 64  # and at most this many blocks (bounds the group's blocks × all-blocks offset tables)
-BATCH = 1024  # candidate products per batch
+GROUP = 1024  # products per group (one tall matrix product per batch of candidates)
+GROUP_BLOCKS = 64  # from at most this many blocks (bounds the group's blocks × all blocks offset table)
+BATCH = 1024  # candidate products per batch (the matrix products stay GROUP × BATCH: 4 MB)
 ROUNDING = 2e-6  # float32 bound: |error of q·p| <= ROUNDING * (|q| + |p|)² over 17 terms (γ₁₇ ≈ 1.0e-6)
 
 
@@ -42,13 +42,13 @@ def block_dimensions(x: np.ndarray) -> list[int]:
             few.append((-float(np.diff(values).min()), j))
     chosen: list[int] = []
     for _, j in sorted(few):
-        if len(_blocks(x, [*chosen, j])[0]) > len(x) / MIN_BLOCK:
+        if len(block_keys(x, [*chosen, j])[0]) > len(x) / MIN_BLOCK:
             break
         chosen.append(j)
     return chosen
 
 
-def _blocks(x: np.ndarray, dims: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def block_keys(x: np.ndarray, dims: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ``x[:, dims]`` in lexicographic order (keys), and each row's key number."""
     combined = np.zeros(len(x), dtype=np.int64)
     for j in dims:  # mixed radix over each column's value codes: one int64 per row, ordered like the values
@@ -58,31 +58,41 @@ def _blocks(x: np.ndarray, dims: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return x[first][:, dims], block.ravel()
 
 
-def pays(x: np.ndarray, dims: list[int], k: int, sample: int = 256, seed: int = 0) -> bool:
+def pays(x: np.ndarray, dims: list[int], k: int, sample: int = 128, seed: int = 0) -> bool:
     """Whether blocking on ``dims`` prunes: for a sample of rows, the products in blocks within their exact
     ``k``-th nearest distance are on average under a tenth of the catalogue."""
     if len(dims) == 0 or len(x) < 4 * MIN_BLOCK:
         return False
     rows = np.random.default_rng(seed).choice(len(x), min(sample, len(x)), replace=False)
-    radius = np.partition(_squared(x, rows), k, axis=1)[:, k]  # k-th other row (the row itself is at 0)
-    keys, block = _blocks(x, dims)
+    squared = _squared(x, rows)
+    squared.partition(k, axis=1)  # in place: the sample's table is the largest array of the search
+    radius = squared[:, k]  # k-th other row (the row itself is at 0)
+    keys, block = block_keys(x, dims)
     sizes = np.bincount(block, minlength=len(keys))
     within = [(sizes * (((keys - x[r, dims]) ** 2).sum(axis=1) <= rad)).sum() for r, rad in zip(rows, radius)]
     return float(np.mean(within)) < len(x) / 10
 
 
-def _squared(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Squared distances of ``rows`` to every row (float32 products: only to size the blocks)."""
+def _squared(x: np.ndarray, rows: np.ndarray, chunk: int = 32) -> np.ndarray:
+    """Squared distances of ``rows`` to every row (float32: only to size the blocks), ``chunk`` rows at a time."""
     single = x.astype(np.float32)
     norms = (single * single).sum(axis=1)
-    return np.maximum(norms[rows, None] + norms[None, :] - 2 * (single @ single[rows].T).T, 0)
+    out = np.empty((len(rows), len(x)), dtype=np.float32)
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        block = out[start:start + chunk]
+        np.matmul(single[part], single.T, out=block)
+        block *= -2
+        block += norms[None, :]
+        block += norms[part, None]
+    return np.maximum(out, 0, out=out)
 
 
 def candidates(x: np.ndarray, dims: list[int], width: int, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """For every row of ``x``: its ``width`` nearest rows (itself included, any order) by float32 distance, and
-    a lower bound on the squared distance of every row not among them."""
+    """For every row of ``x``: its ``width`` nearest rows (itself included, nearest first) by float32 distance,
+    and a lower bound on the squared distance of every row not among them."""
     n = len(x)
-    keys, block = _blocks(x, dims)
+    keys, block = block_keys(x, dims)
     by_block = np.argsort(block, kind="stable")
     starts = np.concatenate([[0], np.cumsum(np.bincount(block, minlength=len(keys)))])
     centred = x[by_block] - x.mean(axis=0)
@@ -91,9 +101,8 @@ def candidates(x: np.ndarray, dims: list[int], width: int, workers: int = 2) -> 
                      np.column_stack([centred, norms, np.ones(n)]).astype(np.float32),
                      np.column_stack([-2.0 * centred, np.ones(n), norms]).astype(np.float32),
                      ROUNDING * (np.sqrt(norms) + np.sqrt(norms.max())) ** 2 + 1e-12)
-    groups = _groups(starts, GROUP)
     with ThreadPoolExecutor(max(1, workers)) as pool:  # BLAS and numpy's sorts release the GIL
-        list(pool.map(search.group, groups))
+        list(pool.map(search.group, _groups(starts, block[by_block])))
     rows = np.empty((n, width), dtype=np.int64)
     bound = np.empty(n)
     rows[by_block] = by_block[search.nearest]
@@ -101,20 +110,18 @@ def candidates(x: np.ndarray, dims: list[int], width: int, workers: int = 2) -> 
     return rows, bound
 
 
-def _groups(starts: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Consecutive blocks ``[a, b)`` holding at least ``size`` rows (or ``GROUP_BLOCKS`` blocks) each."""
-    groups, first = [], 0
-    blocks = len(starts) - 1
-    while first < blocks:
-        last = min(int(np.searchsorted(starts, starts[first] + size, side="left")), blocks, first + GROUP_BLOCKS)
-        last = max(last, first + 1)
+def _groups(starts: np.ndarray, sorted_blocks: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive rows (in block order) ``[r, s)``: at most ``GROUP`` rows from at most ``GROUP_BLOCKS`` blocks."""
+    groups, first, n = [], 0, len(sorted_blocks)
+    while first < n:
+        last = min(first + GROUP, n, int(starts[min(sorted_blocks[first] + GROUP_BLOCKS, len(starts) - 1)]))
         groups.append((first, last))
         first = last
     return groups
 
 
 class _Search:
-    """The shared state of one search; :meth:`group` fills the rows of one group of blocks."""
+    """The shared state of one search; :meth:`group` fills the rows of one group."""
 
     def __init__(self, keys: np.ndarray, starts: np.ndarray, width: int, queries: np.ndarray, points: np.ndarray,
                  tolerance: np.ndarray) -> None:
@@ -126,31 +133,46 @@ class _Search:
         self.bound = np.empty(n)
 
     def group(self, span: tuple[int, int]) -> None:
-        first, last = span
-        own = slice(int(self.starts[first]), int(self.starts[last]))
-        local = np.repeat(np.arange(last - first), self.sizes[first:last])  # each row's block within the group
+        """Rows ``span`` against the candidate blocks, nearest first, BATCH rows at a time, until every row's
+        ``width``-th nearest is nearer than every block left (a block may be split across batches)."""
+        own = slice(*span)
+        first = int(np.searchsorted(self.starts, span[0], side="right")) - 1
+        last = int(np.searchsorted(self.starts, span[1] - 1, side="right"))
+        local = np.searchsorted(self.starts, np.arange(*span), side="right") - 1 - first  # each row's block
         offsets = np.zeros((last - first, len(self.keys)))  # the group's blocks × all blocks
         for j in range(self.keys.shape[1]):
             offsets += (self.keys[first:last, j, None] - self.keys[None, :, j]) ** 2
         order = np.argsort(offsets.min(axis=0), kind="stable")
         left = np.minimum.accumulate(offsets[:, order][:, ::-1], axis=1)[:, ::-1]  # nearest block from here on
         left = np.column_stack([left, np.full(last - first, np.inf)]) * (1 - 1e-9) - 1e-12
-        ends = np.cumsum(self.sizes[order])
+        sizes = self.sizes[order]
+        ends = np.cumsum(sizes)  # rows of the ordered blocks seen after each block
         queries = self.queries[own]
         best = np.full((len(queries), self.width), np.inf, dtype=np.float32)
         best_rows = np.zeros((len(queries), self.width), dtype=np.int64)
         active = np.arange(len(queries))
-        position = 0
+        done = 0
         while len(active):
-            stop = max(int(np.searchsorted(ends, (ends[position - 1] if position else 0) + BATCH)) + 1, position + 1)
-            stop = min(stop, len(order))
-            rows = np.concatenate([np.arange(self.starts[b], self.starts[b + 1]) for b in order[position:stop]])
-            squared = queries[active] @ self.points[rows].T
-            _merge(best, best_rows, active, squared, rows, self.width)
-            position = stop
-            active = active[best[active, -1] > left[local[active], position]]  # the rest cannot come nearer
+            stop = min(done + BATCH, int(ends[-1]))
+            rows = _ordered_rows(self.starts[order], sizes, ends, done, stop)
+            _merge(best, best_rows, active, queries[active] @ self.points[rows].T, rows, self.width)
+            done = stop
+            unfinished = int(np.searchsorted(ends, done, side="right"))  # first block not fully seen
+            active = active[best[active, -1] > left[local[active], unfinished]]  # the rest cannot come nearer
         self.nearest[own] = best_rows
         self.bound[own] = best[:, -1].astype(np.float64) - self.tolerance[own]
+
+
+def _ordered_rows(block_starts: np.ndarray, sizes: np.ndarray, ends: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Rows ``low`` to ``high`` of the sequence of blocks (first rows ``block_starts``, ``sizes`` rows each,
+    cumulative ``ends``), as row numbers."""
+    a = int(np.searchsorted(ends, low, side="right"))
+    b = int(np.searchsorted(ends, high - 1, side="right")) + 1
+    lengths = sizes[a:b]
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    rows = np.repeat(block_starts[a:b], lengths) + offsets
+    skip = low - (int(ends[a - 1]) if a else 0)
+    return rows[skip:skip + high - low]
 
 
 def _merge(best: np.ndarray, best_rows: np.ndarray, active: np.ndarray, squared: np.ndarray, rows: np.ndarray,

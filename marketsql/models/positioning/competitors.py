@@ -4,16 +4,16 @@
 space ``[z, zp]`` (standardised attributes and log price), ties broken by the competitor's id, the
 product itself left out. :func:`nearest` finds the same ``k`` products for every row:
 
-1. a k-d tree (SciPy's ``cKDTree``, exact, queried on both cores) over the space rotated onto its principal
-   axes (a rotation keeps every distance; the tree's first splits then fall on the directions that vary most)
-   gives each row its ``k + MARGIN`` nearest candidates. Measured on 100 k synthetic phones (bench/position.py),
-   faster than scikit-learn's dual-tree ``KDTree`` (the previous search), its ``BallTree``, and brute force
-   (``NearestNeighbors(algorithm='brute')``, chunked GEMM): the space has 15 weakly correlated dimensions, where
-   no index prunes much, and the tree's per-pair cost is the lowest;
+1. candidates: each row's ``k + MARGIN`` nearest others, with a distance every row left out is at least at —
+   from blocks on the few-valued attributes with a certified radius (blocks.py: 100 k synthetic phones in a
+   fifth of the tree's time, bench/position.py), or, where a sample says blocks do not prune (no few-valued
+   attribute, or values spaced closer than the neighbours), from a k-d tree (SciPy's ``cKDTree``, exact, both
+   cores) over the space rotated onto its principal axes (a rotation keeps every distance). Tried and slower on
+   the 100 k space: scikit-learn's dual-tree ``KDTree`` and ``BallTree``, brute force (chunked GEMM);
 2. the candidates' distances are recomputed as ``sqrt(sum((a - b)²))`` and ranked by (distance, id);
-3. a row is certain when its k-th distance is below the farthest candidate's (minus a rounding margin):
-   every product left out is then farther still. The few rows that are not (more than ``MARGIN`` exact
-   ties, e.g. duplicate products) are ranked against every product exactly.
+3. a row is certain when its k-th distance is below that bound (minus a rounding margin): every product left
+   out is then farther still. The few rows that are not (more than ``MARGIN`` exact ties, e.g. duplicate
+   products) are ranked against every product exactly.
 
 Imported only when training (SciPy).
 """
