@@ -190,15 +190,11 @@ class Project:
         finally:
             con.close()
 
-    def _rebuild(self, changes: Sequence[Change], progress: Progress | None,
-                 memory_limit: str | None = None) -> BuildResult:
-        """Build with ``changes`` applied, from the source paths and settings of the last build unless
-        this project was loaded with explicit overrides; the result's notes say which were reused. ``memory_limit``:
-        DuckDB's, when the project sets none."""
+    def _rebuild(self, changes: Sequence[Change], progress: Progress | None, limit: str | None = None) -> BuildResult:
+        """Build with ``changes`` applied, from the last build's source paths and settings unless loaded with explicit
+        overrides (the notes say which were reused); ``limit``: DuckDB's memory_limit if the project sets none."""
         config, notes = self._as_last_built() if not self.overridden else (self.config, [])
-        if memory_limit and not config.memory_limit:
-            config = dataclasses.replace(config, memory_limit=memory_limit)
-        result = build(config, self.views, self.check(), self.udfs, progress, changes)
+        result = build(config, self.views, self.check(), self.udfs, progress, changes, limit)
         return dataclasses.replace(result, notes=[*notes, *result.notes])
 
     def _as_last_built(self) -> tuple[ProjectConfig, list[str]]:
