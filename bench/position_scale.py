@@ -5,9 +5,11 @@ probability 0.3, the price scattered by a log-normal factor, sd 0.15; ids SP0000
 process, then ``train positioning`` in another: its seconds split into reading the data, the price candidates,
 the served price model (holdout, band, final fit), the sales model, the competitor search, and registering +
 rebuilding the views; the peak RSS of each child; R² on price of each price candidate. Then, in a third child
-on the trained catalogue's competitor space, the same process times the competitor search against the previous
-one (scikit-learn's dual-tree ``KDTree`` queries, up to --old-search-up-to products) and the ridge's
-leave-one-out against scikit-learn's ``RidgeCV`` on the same rows (best of 3 / of 1 at the largest sizes).
+on the trained catalogue's competitor space, the same process times the competitor search (``auto``: blocks where
+they prune, see blocks.py) against the previous one (SciPy's k-d tree, ``method="tree"``; and scikit-learn's
+dual-tree ``KDTree`` queries, the one before, up to --old-search-up-to products), checks both against the stored
+competitors, and times the ridge's leave-one-out against scikit-learn's ``RidgeCV`` on the same rows (best of 3 /
+of 1 at the largest sizes).
 Beside it, up to --all-pairs-up-to, the all-pairs SQL (competitors.ALL_PAIRS_SQL, what product_competitors ran
 before) in a child of its own, and whether both give the same competitors.
 """
@@ -97,7 +99,10 @@ def train_child(root: str) -> dict:
 
 def search_child(root: str, old: bool) -> dict:
     """The competitor search and the ridge against what they replaced, on the trained catalogue's space."""
+    from threadpoolctl import threadpool_limits
+
     import marketsql
+    from marketsql.models.positioning import blocks
     from marketsql.models.positioning.competitors import nearest
     from marketsql.models.positioning.ridge import ALPHAS, ridge_cv
     from marketsql.models.positioning.serve import load
@@ -109,8 +114,15 @@ def search_child(root: str, old: bool) -> dict:
         con.close()
     space, ids = model.reference_space, model.reference_ids
     repeat = 1 if len(ids) > 20_000 else 3
-    new_seconds, (rows, _) = best_and_result(lambda: nearest(space, ids), repeat)
-    out = {"search_seconds": new_seconds, "same_as_stored": bool(np.array_equal(rows, model.competitors))}
+    with threadpool_limits(limits=1):  # as when training
+        new_seconds, (rows, _) = best_and_result(lambda: nearest(space, ids), repeat)
+        tree_seconds, (tree_rows, _) = best_and_result(lambda: nearest(space, ids, method="tree"), repeat)
+    ordered = np.ascontiguousarray(space[np.argsort(np.asarray(ids, dtype=object), kind="stable")])
+    dims = blocks.block_dimensions(ordered)
+    out = {"search_seconds": new_seconds, "same_as_stored": bool(np.array_equal(rows, model.competitors)),
+           "tree_seconds": tree_seconds, "tree_same": bool(np.array_equal(tree_rows, model.competitors)),
+           "method": "blocks" if blocks.pays(ordered, dims, 5) else "tree",
+           "blocks": len(blocks.block_keys(ordered, dims)[0])}
     if old:
         from sklearn.neighbors import KDTree
 
@@ -165,8 +177,10 @@ def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_
                   f" {trained['fit_seconds'] - sum(parts.values()):.1f} s; read + register + rebuild {rest:.1f} s"
                   f"\n           {trained['candidates']}", flush=True)
             search = child(SCRIPT, "search", root=root, old=size <= old_search_up_to)
-            line = (f"           competitor search {search['search_seconds']:.2f} s (same as stored:"
-                    f" {search['same_as_stored']})")
+            line = (f"           competitor search ({search['method']}, {search['blocks']:,} blocks)"
+                    f" {search['search_seconds']:.2f} s vs the k-d tree {search['tree_seconds']:.2f} s"
+                    f" ({search['tree_seconds'] / search['search_seconds']:.1f}x; same as stored:"
+                    f" {search['same_as_stored']}, {search['tree_same']})")
             if "old_search_seconds" in search:
                 line += (f", previous KDTree queries {search['old_search_seconds']:.2f} s"
                          f" ({search['old_search_seconds'] / search['search_seconds']:.1f}x)")

@@ -72,11 +72,13 @@ def build(
     udfs: Mapping[str, Udf],
     progress: Progress | None = None,
     changes: Sequence[Change] = (),
+    memory_limit: str | None = None,
 ) -> BuildResult:
     """Build the project database from scratch into a new file and swap it in atomically.
 
     ``changes`` (model versions to register or activate) are written into the new file's registry
     before the models are compiled, so they land together with the marts that use them, or not at all.
+    ``memory_limit``: DuckDB's when the project sets none (the rebuild after a training, see ModelKind).
     """
     say = progress or (lambda message: None)
     target = config.database
@@ -89,7 +91,7 @@ def build(
         con = None
         try:  # from the file's creation on: an interrupt anywhere (Ctrl-C, SIGTERM) removes it again
             con = database.create(temp)
-            result = _build_into(con, config, views, order, udfs, say, changes)
+            result = _build_into(con, config, views, order, udfs, say, changes, memory_limit)
             con.execute("CHECKPOINT")
             con.close()
             database.replace(temp, target)
@@ -109,10 +111,12 @@ def _build_into(
     udfs: Mapping[str, Udf],
     say: Progress,
     changes: Sequence[Change] = (),
+    memory_limit: str | None = None,
 ) -> BuildResult:
     started_at, started = datetime.now(), time.perf_counter()
-    if config.memory_limit:
-        con.execute(f"SET memory_limit = {literal(config.memory_limit)}")
+    limit = config.memory_limit or memory_limit
+    if limit:
+        con.execute(f"SET memory_limit = {literal(limit)}")
     register(con, udfs.values())
     manifest.carry_over(con, config.database)
     applied = [change.apply(Registry(con)) for change in changes]

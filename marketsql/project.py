@@ -21,7 +21,7 @@ import duckdb
 
 from marketsql import models
 from marketsql.build import BuildResult, Progress, build
-from marketsql.core import database, locations, manifest
+from marketsql.core import database, locations, manifest, memory
 from marketsql.core.config import ProjectConfig, find_config, load_config
 from marketsql.core.dag import build_order
 from marketsql.core.locations import standard_pipeline  # noqa: F401  (public here before core had it)
@@ -176,9 +176,10 @@ class Project:
                 result, _ = kind.train(context, **options)
             finally:
                 con.close()
+            memory.give_back()  # the training's frames and the connection's cache, before the rebuild's own
             if not rebuild:
                 return Trained(result, self._commit_in_place(registry.changes)[-1], None)
-            built = self._rebuild(registry.changes, progress)
+            built = self._rebuild(registry.changes, progress, kind.rebuild_memory_limit)
         return Trained(result, built.models[-1], built)
 
     def _commit_in_place(self, changes: Sequence[Change]) -> list[ModelRecord]:
@@ -190,11 +191,11 @@ class Project:
         finally:
             con.close()
 
-    def _rebuild(self, changes: Sequence[Change], progress: Progress | None) -> BuildResult:
-        """Build with ``changes`` applied, from the source paths and settings of the last build unless
-        this project was loaded with explicit overrides; the result's notes say which were reused."""
+    def _rebuild(self, changes: Sequence[Change], progress: Progress | None, limit: str | None = None) -> BuildResult:
+        """Build with ``changes`` applied, from the last build's source paths and settings unless loaded with explicit
+        overrides (the notes say which were reused); ``limit``: DuckDB's memory_limit if the project sets none."""
         config, notes = self._as_last_built() if not self.overridden else (self.config, [])
-        result = build(config, self.views, self.check(), self.udfs, progress, changes)
+        result = build(config, self.views, self.check(), self.udfs, progress, changes, limit)
         return dataclasses.replace(result, notes=[*notes, *result.notes])
 
     def _as_last_built(self) -> tuple[ProjectConfig, list[str]]:

@@ -80,6 +80,9 @@ class ModelKind:
     """Views the training reads; a database without them is refused before training ("build first")."""
     options: ClassVar[tuple[str, ...]] = ()
     """Keyword options of :meth:`train` that ``marketsql train`` passes on when given."""
+    rebuild_memory_limit: ClassVar[str | None] = None
+    """DuckDB ``memory_limit`` of the rebuild that follows a training when the project sets none (the training's
+    libraries and model are still in the process); None: DuckDB's default (80 % of RAM)."""
     sql_python_rtol: ClassVar[float] = 1e-9
     """How closely :meth:`sql_and_python`'s two sides agree (float32 models: float32's precision)."""
 

@@ -9,8 +9,8 @@ WITH product_values AS (
     UNION ALL
     SELECT product_id, 'price', price FROM position_products
 ),
-valued AS (
-    SELECT p.product_id, p.product_name, p.category, p.brand, v.attribute, v.value
+valued AS (  -- without the names: the window functions sort these rows twice (the names join at the end)
+    SELECT p.product_id, p.category, p.brand, v.attribute, v.value
     FROM product_values AS v
     JOIN position_products AS p ON p.product_id = v.product_id
 ),
@@ -23,18 +23,26 @@ brand_medians AS (
     SELECT category, brand, attribute, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS brand_median
     FROM valued
     GROUP BY category, brand, attribute
+),
+ranked AS (
+    SELECT
+        v.*,
+        percent_rank() OVER (PARTITION BY v.category, v.attribute ORDER BY v.value) AS percentile_in_category,
+        percent_rank() OVER (PARTITION BY v.category, v.brand, v.attribute ORDER BY v.value) AS percentile_in_brand
+    FROM valued AS v
 )
 SELECT
-    v.product_id,
-    v.product_name,
-    v.category,
-    v.brand,
-    v.attribute,
-    v.value,
-    percent_rank() OVER (PARTITION BY v.category, v.attribute ORDER BY v.value) AS percentile_in_category,
-    percent_rank() OVER (PARTITION BY v.category, v.brand, v.attribute ORDER BY v.value) AS percentile_in_brand,
+    r.product_id,
+    p.product_name,
+    r.category,
+    r.brand,
+    r.attribute,
+    r.value,
+    r.percentile_in_category,
+    r.percentile_in_brand,
     c.category_median,
     b.brand_median
-FROM valued AS v
-JOIN category_medians AS c ON c.category = v.category AND c.attribute = v.attribute
-JOIN brand_medians AS b ON b.category = v.category AND b.brand = v.brand AND b.attribute = v.attribute
+FROM ranked AS r
+JOIN position_products AS p ON p.product_id = r.product_id
+JOIN category_medians AS c ON c.category = r.category AND c.attribute = r.attribute
+JOIN brand_medians AS b ON b.category = r.category AND b.brand = r.brand AND b.attribute = r.attribute

@@ -4,16 +4,16 @@
 space ``[z, zp]`` (standardised attributes and log price), ties broken by the competitor's id, the
 product itself left out. :func:`nearest` finds the same ``k`` products for every row:
 
-1. a k-d tree (SciPy's ``cKDTree``, exact, queried on both cores) over the space rotated onto its principal
-   axes (a rotation keeps every distance; the tree's first splits then fall on the directions that vary most)
-   gives each row its ``k + MARGIN`` nearest candidates. Measured on 100 k synthetic phones (bench/position.py),
-   faster than scikit-learn's dual-tree ``KDTree`` (the previous search), its ``BallTree``, and brute force
-   (``NearestNeighbors(algorithm='brute')``, chunked GEMM): the space has 15 weakly correlated dimensions, where
-   no index prunes much, and the tree's per-pair cost is the lowest;
+1. candidates: each row's ``k + MARGIN`` nearest others, with a distance every row left out is at least at —
+   from blocks on the few-valued attributes with a certified radius (blocks.py: 100 k synthetic phones in a
+   fifth of the tree's time, bench/position.py), or, where a sample says blocks do not prune (no few-valued
+   attribute, or values spaced closer than the neighbours), from a k-d tree (SciPy's ``cKDTree``, exact, both
+   cores) over the space rotated onto its principal axes (a rotation keeps every distance). Tried and slower on
+   the 100 k space: scikit-learn's dual-tree ``KDTree`` and ``BallTree``, brute force (chunked GEMM);
 2. the candidates' distances are recomputed as ``sqrt(sum((a - b)²))`` and ranked by (distance, id);
-3. a row is certain when its k-th distance is below the farthest candidate's (minus a rounding margin):
-   every product left out is then farther still. The few rows that are not (more than ``MARGIN`` exact
-   ties, e.g. duplicate products) are ranked against every product exactly.
+3. a row is certain when its k-th distance is below that bound (minus a rounding margin): every product left
+   out is then farther still. The few rows that are not (more than ``MARGIN`` exact ties, e.g. duplicate
+   products) are ranked against every product exactly.
 
 Imported only when training (SciPy).
 """
@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from . import blocks
 
 ALL_PAIRS_SQL = """
 WITH distances AS (
@@ -39,15 +41,19 @@ QUALIFY competitor_rank <= 5
 """The definition :func:`nearest` keeps: every pair in SQL (what product_competitors ran until it took 67 s and
 3 GB on 6,259 products); the tests and bench/position.py compare the two."""
 MARGIN = 3  # extra candidates per row beyond k: more exact ties than that are ranked against every row
-BLOCK = 16384  # rows per tree query (bounds the memory of the exact re-ranking)
+BLOCK = 16384  # rows re-ranked at a time (bounds the memory of the exact re-ranking)
 LEAF = 64  # products per leaf of the tree (fewer, larger leaves: faster in 15 dimensions than the default 16)
+METHODS = ("auto", "blocks", "tree")
 
 
-def nearest(space: np.ndarray, ids: Sequence[str], k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def nearest(space: np.ndarray, ids: Sequence[str], k: int = 5, method: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest other rows of every row of ``space`` by Euclidean distance, ties by id: row numbers
-    ``(n, k)`` (``-1`` pads when there are fewer than ``k`` other rows) and their distances (NaN pads)."""
-    from scipy.spatial import cKDTree
+    ``(n, k)`` (``-1`` pads when there are fewer than ``k`` other rows) and their distances (NaN pads).
 
+    ``method``: ``blocks`` (blocks.py), ``tree`` (a k-d tree) or ``auto`` — blocks where a sample says they prune
+    (the tree otherwise). Every method gives the same rows."""
+    if method not in METHODS:
+        raise ValueError(f"method {method!r}: one of {', '.join(METHODS)}")
     space = np.asarray(space, dtype=np.float64)
     n = len(space)
     if len(ids) != n:
@@ -60,14 +66,29 @@ def nearest(space: np.ndarray, ids: Sequence[str], k: int = 5) -> tuple[np.ndarr
     if found <= 0:
         return rows, distances
     width = min(found + MARGIN, n - 1)
-    rotated = _principal(x)
-    tree = cKDTree(rotated, leafsize=LEAF, balanced_tree=False)
+    dims = blocks.block_dimensions(x) if method != "tree" else []
+    if method == "blocks" or (method == "auto" and blocks.pays(x, dims, found)):
+        candidates, squared = blocks.candidates(x, dims, width + 1)
+        bound = np.sqrt(np.maximum(squared, 0.0))
+    else:
+        candidates, bound = _tree(x, width + 1)
     for start in range(0, n, BLOCK):
         block = np.arange(start, min(start + BLOCK, n))
-        near, dist = _block(x, rotated, tree, block, width, found)
+        near, dist = _certain(x, block, candidates[block], bound[block], width, found)
         rows[by_id[block], :found] = by_id[near]
         distances[by_id[block], :found] = dist
     return rows, distances
+
+
+def _tree(x: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``width`` nearest rows (itself included) from a k-d tree (SciPy's ``cKDTree``, both cores) over
+    ``x`` rotated onto its principal axes, and the distance every other row is at least at."""
+    from scipy.spatial import cKDTree
+
+    rotated = _principal(x)
+    tree = cKDTree(rotated, leafsize=LEAF, balanced_tree=False)
+    distances, candidates = tree.query(rotated, k=width, workers=-1)
+    return candidates, distances[:, -1]
 
 
 def _principal(x: np.ndarray) -> np.ndarray:
@@ -77,17 +98,17 @@ def _principal(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(centred @ vectors[:, ::-1])
 
 
-def _block(x: np.ndarray, rotated: np.ndarray, tree: object, block: np.ndarray, width: int,
-           k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Columns (in id order) and distances of the ``k`` nearest for the rows ``block`` of ``x``."""
-    tree_distances, candidates = tree.query(rotated[block], k=width + 1, workers=-1)  # type: ignore[attr-defined]
+def _certain(x: np.ndarray, block: np.ndarray, candidates: np.ndarray, bound: np.ndarray, width: int,
+             k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns (in id order) and distances of the ``k`` nearest for the rows ``block`` of ``x``, from their
+    ``width + 1`` candidates (nearest first, the row itself among them or not) and the distance ``bound`` every
+    other column is at least at."""
     others = candidates != block[:, None]
     keep = np.argsort(~others, axis=1, kind="stable")[:, :width]  # drop the row itself (or the farthest)
     candidates = np.take_along_axis(candidates, keep, axis=1)
-    threshold = tree_distances[:, -1]  # every product not returned is at least this far (tree's arithmetic)
     near, dist = _ranked(x, block, candidates, k)
     if width < x.shape[0] - 1:
-        uncertain = ~(threshold * (1 - 1e-9) - 1e-12 > dist[:, -1])  # rounding of the rotation
+        uncertain = ~(bound * (1 - 1e-9) - 1e-12 > dist[:, -1])  # rounding of the rotation / of float32
         for i in np.flatnonzero(uncertain):  # too close to call: every column, exactly
             near[i], dist[i] = _exact_row(x, int(block[i]), k)
     return near, dist

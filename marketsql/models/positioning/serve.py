@@ -61,26 +61,15 @@ def _training_data(context: TrainContext, category: str | None) -> tuple[Any, An
     return products, attributes
 
 
-
-
-def _give_back_memory() -> None:
-    """Return the freed heap of the training frames to the system before the views are rebuilt in this process
-    (glibc keeps it otherwise: at 100 k products ~1.4 M small strings, a few hundred MB of RSS)."""
-    import contextlib
-    import ctypes
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 class Positioning(ModelKind):
     """Where a product sits against the catalogue: PCA map of attributes and a price model against brand means."""
 
     name = NAME
     reads = ("position_products", "stg_product_attributes")
     options = ("seed",)
+    # DuckDB keeps every table the rebuild writes in its cache up to its limit: at 100 k products the rebuild after
+    # training then peaked at 1.0 GB on top of the training's ~450 MB; with 400MB, 0.86 GB (bench/position.py)
+    rebuild_memory_limit = "400MB"
 
     def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """``position_x``, ``position_y`` and ``expected_price`` called on every positioned product's attributes,
@@ -123,8 +112,6 @@ class Positioning(ModelKind):
         record = context.register(self, f"pca+{served}", params, result.model.attributes, result.metrics, arrays,
                                   fingerprint(products[["product_id", "price"]],
                                               attributes.sort_values(["product_id", "attribute"])))
-        del products, attributes
-        _give_back_memory()
         return result, record
 
     def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
@@ -132,12 +119,12 @@ class Positioning(ModelKind):
         model = load(con, record)
         import pandas as pd
 
-        for statement, rows in table_statements(model, record.version, record.metrics):
+        for statement, rows, select in table_statements(model, record.version, record.metrics):
             con.execute(statement)
             table = statement.split()[4]
             if len(rows):  # one INSERT from a frame: executemany would insert the reference rows one by one
                 frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)  # noqa: F841 (read below)
-                con.execute(f"INSERT INTO {table} SELECT * FROM frame")
+                con.execute(f"INSERT INTO {table} {select}")
         for statement in macro_statements(model, record.version):
             con.execute(statement)
 

@@ -88,8 +88,9 @@ def macro_statements(model: PositioningModel, version: int) -> list[str]:
 
 
 def table_statements(model: PositioningModel, version: int,
-                     metrics: dict[str, Any]) -> list[tuple[str, list | pd.DataFrame]]:
-    """(statement, rows) pairs that (re)create the ``meta.position_*`` tables."""
+                     metrics: dict[str, Any]) -> list[tuple[str, list | pd.DataFrame, str]]:
+    """(statement, rows, select) triples that (re)create the ``meta.position_*`` tables: the table is filled with
+    ``INSERT INTO table <select>``, where ``select`` reads the rows as the frame ``frame``."""
     sales = model.sales
     price_log, price_center, price_scale = model.price_reading()
     attributes = [
@@ -116,35 +117,39 @@ def table_statements(model: PositioningModel, version: int,
                 quality.append((target, predictor, block[predictor]["r2"], block[predictor]["median_abs_pct_error"],
                                 block["n_train"], block["n_test"]))
     dims, ids = model.dimensions(), np.asarray(model.reference_ids, dtype=object)
-    n = len(ids)
-    reference = pd.DataFrame({"product_id": np.repeat(ids, len(dims)), "dimension": np.tile(dims, n),
-                              "z": model.reference_space.reshape(-1)})  # built from arrays: 1.6 M rows at 100 k
+    # one row per product (100 k × 16 at 100 k products), unnested by DuckDB into the long form (1.6 M rows):
+    # a long frame of repeated Python strings held ~150 MB more while compiling
+    reference = pd.DataFrame(model.reference_space, columns=[f"z{i}" for i in range(len(dims))])
+    reference.insert(0, "product_id", ids)
+    unnested = (f"SELECT product_id, unnest([{', '.join(literal(d) for d in dims)}]) AS dimension,"
+                f" unnest([{', '.join(f'z{i}' for i in range(len(dims)))}]) AS z FROM frame")
     prices = np.asarray(model.reference_prices, dtype=np.float64)
     tiers = np.asarray(TIERS, dtype=object)[np.searchsorted(model.tier_cuts, prices, side="left")]
     products = pd.DataFrame({"product_id": ids, "product_name": model.reference_names,
                              "brand": model.reference_brands, "price": prices, "price_tier": tiers})
+    every = "SELECT * FROM frame"
     return [
         ("CREATE OR REPLACE TABLE meta.position_attributes (attribute VARCHAR, ordinal INTEGER,"
          " log_transform BOOLEAN, median DOUBLE, center DOUBLE, scale DOUBLE, loading_x DOUBLE, loading_y DOUBLE,"
          " price_coef DOUBLE, sales_coef DOUBLE, price_log_transform BOOLEAN, price_center DOUBLE,"
-         " price_scale DOUBLE)", attributes),
+         " price_scale DOUBLE)", attributes, every),
         ("CREATE OR REPLACE TABLE meta.position_parameters (model_version INTEGER, category VARCHAR,"
          " price_center DOUBLE, price_scale DOUBLE, offset_x DOUBLE, offset_y DOUBLE, explained_x DOUBLE,"
          " explained_y DOUBLE, price_intercept DOUBLE, price_residual_low DOUBLE, price_residual_high DOUBLE,"
          " sales_intercept DOUBLE, sales_price_coef DOUBLE, tier_cut_1 DOUBLE, tier_cut_2 DOUBLE,"
-         " tier_cut_3 DOUBLE)", parameters),
+         " tier_cut_3 DOUBLE)", parameters, every),
         ("CREATE OR REPLACE TABLE meta.position_brands (brand VARCHAR, price_effect DOUBLE, sales_effect DOUBLE)",
-         brands),
+         brands, every),
         ("CREATE OR REPLACE TABLE meta.position_drivers (model VARCHAR, term_type VARCHAR, term VARCHAR,"
-         " coefficient DOUBLE, effect_pct DOUBLE)", drivers),
+         " coefficient DOUBLE, effect_pct DOUBLE)", drivers, every),
         ("CREATE OR REPLACE TABLE meta.position_quality (model VARCHAR, predictor VARCHAR, r2_holdout DOUBLE,"
-         " median_abs_pct_error DOUBLE, n_train INTEGER, n_test INTEGER)", quality),
+         " median_abs_pct_error DOUBLE, n_train INTEGER, n_test INTEGER)", quality, every),
         ("CREATE OR REPLACE TABLE meta.position_reference (product_id VARCHAR, dimension VARCHAR, z DOUBLE)",
-         reference),
+         reference, unnested),
         ("CREATE OR REPLACE TABLE meta.position_reference_products (product_id VARCHAR, product_name VARCHAR,"
-         " brand VARCHAR, price DOUBLE, price_tier VARCHAR)", products),
+         " brand VARCHAR, price DOUBLE, price_tier VARCHAR)", products, every),
         ("CREATE OR REPLACE TABLE meta.position_competitors (product_id VARCHAR, competitor_rank INTEGER,"
-         " competitor_id VARCHAR, distance DOUBLE)", competitor_rows(model)),
+         " competitor_id VARCHAR, distance DOUBLE)", competitor_rows(model), every),
     ]
 
 
