@@ -85,7 +85,7 @@ def draw_purchases(rng: np.random.Generator, curves: np.ndarray, cust: Arrays, c
         start, end = operational(curves, curve[rows], first[rows]), operational(curves, curve[rows], stop[rows])
         r, alpha, a, b = BTYD[str(spec["name"])]
         rate[rows] = rng.gamma(r, 1.0 / alpha, rows.size)
-        birth = start + rng.exponential(1.0, rows.size) / rate[rows]
+        birth = start + np.where(cust["existing"][rows], rng.exponential(1.0, rows.size) / rate[rows], 0.0)
         x, t_x, alive[rows], _ = bgnbd_histories(rng, rows.size, r, alpha, a, b, age=np.maximum(end - birth, 0.0),
                                                  rate=rate[rows])
         buyer = birth < end
