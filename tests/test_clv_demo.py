@@ -94,6 +94,6 @@ def test_served_p_alive_ranks_planted_alive_above_dead(demo_shop: Shop):
     finally:
         con.close()
     alive = rows["alive_at_end"].astype(bool)
-    assert _auc(rows["p_alive"], alive) > 0.85  # measured 0.0 at 3,000 customers
+    assert _auc(rows["p_alive"], alive) > 0.9  # measured 0.985 at 3,000 customers
     inside = rows["in_process"].astype(bool)  # among the ongoing groups only: dropouts against the living
-    assert _auc(rows["p_alive"][inside], alive[inside]) > 0.6  # measured 0.0
+    assert _auc(rows["p_alive"][inside], alive[inside]) > 0.75  # measured 0.884 (74 dropouts)
