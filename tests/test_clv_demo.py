@@ -29,7 +29,8 @@ def histories(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[str,
     truth = json.loads((out / "truth" / "truth.json").read_text())
     rows = duckdb.connect().execute(f"""
         WITH days AS (
-            SELECT DISTINCT customer_id, date_diff('day', DATE '{truth["period"]["start"]}', CAST(order_ts AS DATE)) AS d
+            SELECT DISTINCT customer_id,
+                   date_diff('day', DATE '{truth["period"]["start"]}', CAST(order_ts AS DATE)) AS d
             FROM read_parquet('{out}/order_lines/*.parquet')
             WHERE customer_id IS NOT NULL AND quantity > 0)
         SELECT customer_id, group_name, count(*) - 1 AS x, min(d) AS first_day, max(d) AS last_day
@@ -64,9 +65,9 @@ def test_the_generator_plants_bgnbd_in_operational_time(histories: tuple[dict, d
 def test_calendar_days_recover_the_purchase_rates_and_the_mean_dropout(
         histories: tuple[dict, dict[str, np.ndarray]], name: str):
     """What the clv model sees (calendar days, seasonality and growth included) for the groups on the regular
-    curve: r and alpha within 3 standard errors; a and b are pulled apart by the seasonality (the calendar's
-    busy months look like customers returning), but their mean dropout a / (a + b) stays within 50 % (measured: 2 % off for Premium loyalists, 38 % for
-    Accessory regulars)."""
+    curve: r and alpha within 3 standard errors; a and b are pulled apart by the seasonality (the calendar's busy
+    months look like customers returning), but their mean dropout a / (a + b) stays within 50 % (measured: 2 % off
+    for Premium loyalists, 38 % for Accessory regulars)."""
     model, planted = _fit(*histories, name, "calendar")
     assert model.fit_ is not None
     z = (model.params[:2] - planted[:2]) / model.fit_.standard_errors[:2]
