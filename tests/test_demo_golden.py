@@ -8,8 +8,8 @@ after every other file was checked unchanged, and recorded then. The planted rev
 re-recorded then, every other file checked unchanged. The planted BG/NBD purchase process
 (``marketsql/demo/purchases.py``) changed the order-line parts, ``truth/customer_groups.parquet`` and ``truth.json``
 alone, re-recorded then with ``customers``, ``products``, ``marketing_spend`` and ``campaign`` checked unchanged.
-A numpy or pyarrow upgrade may change random streams or Parquet bytes: if this fails right after one, re-record from a commit whose
-output is known good and say so here.
+A numpy or pyarrow upgrade may change random streams or Parquet bytes: if this fails right after one, re-record
+from a commit whose output is known good and say so here.
 """
 from __future__ import annotations
 
