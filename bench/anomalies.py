@@ -4,7 +4,7 @@
     python bench/anomalies.py --customers 20000 --thresholds 3.5,3,2.5
 
 Planted (marketsql/demo/shocks.py, truth.json ``shocks``): 10 days (6 spikes x4 quantity, 4 drops x0.3 price) and
-4 weeks (2 spikes x2 quantity, 2 drops x0.5 price) in 24 months; Phones in the US at 0.7 of the price in the last
+4 weeks (2 spikes x3 quantity, 2 drops x0.35 price) in 24 months; Phones in the US at 0.7 of the price in the last
 month. Total revenue, robust rule: recall = planted periods flagged / planted; precision = flags on a planted
 period (a day inside a planted week, a week holding a planted day count as found) / flags. The other flags are
 listed: on the demo they fall on the calendar's events (Black Friday weeks, Christmas).

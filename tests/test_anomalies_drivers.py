@@ -48,8 +48,8 @@ def test_planted_anomalies_are_found(demo_shop):
     found_days, found_weeks = _flagged(demo_shop.root, "day"), _flagged(demo_shop.root, "week")
     assert weeks <= found_weeks                                       # weekly recall 4/4
     assert len(found_weeks & (weeks | {_monday(d) for d in days})) / len(found_weeks) >= 0.6
-    # one day's orders at 3,000 customers are few and lumpy (phones): daily recall 2/10, precision 7/11 (README;
-    # 10/10 at 20,000 customers); of the four other flags two are the calendar's own peaks, two are chance
+    # one day's orders at 3,000 customers are few and lumpy (phones): daily recall 4/10, precision 6/7 (README;
+    # 10/10 at 20,000 customers); the other flag is Christmas Eve, the calendar's own
     assert len(days & found_days) >= 2
     assert len(found_days & (days | in_weeks)) / len(found_days) >= 0.6
     directions = _query(demo_shop.root, "SELECT CAST(period AS VARCHAR) AS period, direction FROM sales_anomalies"

@@ -36,7 +36,8 @@ SCHEMAS = {
         ("date", pa.date32()), ("channel", pa.string()), ("spend", pa.float64()),
         ("impressions", pa.int64()), ("clicks", pa.int64())]),
     "truth/customer_groups.parquet": pa.schema([
-        ("customer_id", pa.string()), ("group_id", pa.int32()), ("group_name", pa.string())]),
+        ("customer_id", pa.string()), ("group_id", pa.int32()), ("group_name", pa.string()),
+        ("alive_at_end", pa.bool_()), ("purchase_rate", pa.float64())]),
 }
 
 

@@ -23,18 +23,18 @@ COUNTRY_P = (0.32, 0.16, 0.14, 0.10, 0.07, 0.06, 0.05, 0.04, 0.04, 0.02)
 EXISTING_SIGNUP_YEARS = 3
 EXISTING_SIGNUP_GROWTH = 0.3
 LAPSE_DAYS_EXISTING = (120, 365)  # pre-existing Lapsed customers stop ordering on a day in this range
-# Planted behaviour groups.  orders = inclusive range per 24 active months (scaled by the share of
-# the period's order intensity inside the customer's active window, at least 1); window = days after
-# signup with orders (0 = to the end); existing = chance that a customer of the group signed up
-# before the period.
+# Planted behaviour groups.  orders = inclusive range of a customer's orders in the active window for the
+# windowed groups; None for the ongoing groups, whose orders follow the BG/NBD process of purchases.py;
+# window = days after signup with orders (0 = to the end); existing = chance that a customer of the group
+# signed up before the period.
 GROUPS = (
-    dict(id=1, name="Premium loyalists", share=0.15, orders=(8, 15), p_phone=0.30, extra=0.5,
+    dict(id=1, name="Premium loyalists", share=0.15, orders=None, p_phone=0.30, extra=0.5,
          curve=0, window=0, signup=None, existing=0.9, discount=(0.0, 0.0), age=42,
          sales=(0.35, 0.25, 0.40)),
-    dict(id=2, name="Bargain hunters", share=0.25, orders=(5, 9), p_phone=0.85, extra=0.25,
+    dict(id=2, name="Bargain hunters", share=0.25, orders=None, p_phone=0.85, extra=0.25,
          curve=1, window=0, signup=None, existing=0.6, discount=(0.15, 0.40), age=29,
          sales=(0.60, 0.30, 0.10)),
-    dict(id=3, name="Accessory regulars", share=0.20, orders=(9, 22), p_phone=0.02, extra=0.25,
+    dict(id=3, name="Accessory regulars", share=0.20, orders=None, p_phone=0.02, extra=0.25,
          curve=0, window=0, signup=None, existing=0.9, discount=(0.0, 0.0), age=27,
          sales=(0.35, 0.55, 0.10)),
     dict(id=4, name="One-time buyers", share=0.30, orders=(1, 1), p_phone=1.0, extra=1.0,

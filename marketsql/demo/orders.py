@@ -7,6 +7,7 @@ import numpy as np
 from .calendar import STORE_HOURS, WEB_HOURS, Calendar
 from .catalogue import BUNDLES
 from .customers import GROUPS, active_windows, group_attr, pick_rows
+from .purchases import IN_PROCESS, draw_purchases
 from .upgrades import draw_phones
 
 Arrays = dict[str, np.ndarray]
@@ -39,30 +40,31 @@ def group_weights(cat: Arrays) -> np.ndarray:
 
 
 def draw_orders(rng: np.random.Generator, cal: Calendar, curves: np.ndarray, cust: Arrays) -> Arrays:
-    """Order counts per group scaled to the active window; order days by inverse CDF of the group's
-    intensity curve restricted to the customer's active window; time of day by sales channel.
+    """Orders per customer and their days, then time of day by sales channel; sorted by time.
 
-    Groups ordering to the end of the period (window 0) have their range per 24 active months: it
-    is scaled by the share of the period's intensity inside the window times months / 24 (random
-    rounding, at least 1); windowed groups (One-time buyers, Lapsed) keep their range.  Sorted by time."""
+    The ongoing groups follow the planted BG/NBD process of :mod:`.purchases` (which also sets each customer's
+    ``purchase_rate`` and ``alive_at_end`` in ``cust``). The windowed groups (One-time buyers, Lapsed) draw a
+    count from their range (at least 1) and order days by inverse CDF of their intensity curve restricted to
+    the active window; they are dead at the end of the period."""
     group, n_days = cust["group"], cal.n_days
     first, stop = active_windows(rng, n_days, cust)
     curve = group_attr("curve")[group]
-    total = curves[curve, n_days] - curves[curve, 0]
-    active = (curves[curve, stop] - curves[curve, first]) / total * cal.months / 24
-    scale = np.where(group_attr("window")[group] == 0, active, 1.0)
-    full = rng.integers(group_attr("orders")[group, 0], group_attr("orders")[group, 1] + 1)
-    n_ord = np.maximum(1, np.floor(full * scale + rng.random(group.size)).astype(np.int64))
-    cust_idx = np.repeat(np.arange(group.size), n_ord)
-    og, a, b = group[cust_idx], first[cust_idx], stop[cust_idx]
-    curve = curve[cust_idx]
-    lo, hi = curves[curve, a], curves[curve, b]
-    target = lo + rng.random(og.size) * (hi - lo)
-    day = np.empty(og.size, dtype=np.int64)
-    for c in range(len(curves)):
-        m = curve == c
-        day[m] = np.searchsorted(curves[c], target[m], side="right") - 1
-    day = np.clip(day, a, b - 1)
+    windowed = np.flatnonzero(~IN_PROCESS[group])
+    ranges = np.array([g["orders"] or (0, 0) for g in GROUPS])[group[windowed]]
+    n_ord = np.maximum(1, rng.integers(ranges[:, 0], ranges[:, 1] + 1))
+    w_idx = np.repeat(windowed, n_ord)
+    c, a, b = curve[w_idx], first[w_idx], stop[w_idx]
+    lo, hi = curves[c, a], curves[c, b]
+    target = lo + rng.random(w_idx.size) * (hi - lo)
+    w_day = np.empty(w_idx.size, dtype=np.int64)
+    for k in range(len(curves)):
+        m = c == k
+        w_day[m] = np.searchsorted(curves[k], target[m], side="right") - 1
+    w_day = np.clip(w_day, a, b - 1)
+    p_idx, p_day, planted = draw_purchases(rng, curves, cust, curve, first, stop)
+    cust.update(planted)
+    cust_idx, day = np.concatenate([w_idx, p_idx]), np.concatenate([w_day, p_day])
+    og = group[cust_idx]
     sales = pick_rows(rng, np.cumsum(group_attr("sales"), axis=1)[og])
     hours = np.where(sales == 2, rng.choice(24, og.size, p=STORE_HOURS), rng.choice(24, og.size, p=WEB_HOURS))
     sec = day * 86400 + hours * 3600 + rng.integers(0, 3600, og.size)

@@ -103,5 +103,7 @@ def customer_tables(cal: Calendar, cust: Arrays, first_customer: int, cust_width
         "acquisition_channel": labels(CHANNELS, cust["channel"])})
     groups = pa.table({
         "customer_id": cust_ids, "group_id": pa.array((cust["group"] + 1).astype(np.int32), pa.int32()),
-        "group_name": labels([str(g["name"]) for g in GROUPS], cust["group"])})
+        "group_name": labels([str(g["name"]) for g in GROUPS], cust["group"]),
+        "alive_at_end": pa.array(cust["alive_at_end"], pa.bool_()),
+        "purchase_rate": pa.array(cust["purchase_rate"], pa.float64(), from_pandas=True)})
     return customers, groups

@@ -20,6 +20,7 @@ from .marketing import (
 )
 from .mess import DIRTY_RATES
 from .orders import PRICE_DECAY_PER_MONTH, XIAOMI_TREND
+from .purchases import truth_entry as purchase_truth
 from .upgrades import truth_entry as upgrade_truth
 
 Arrays = dict[str, np.ndarray]
@@ -42,12 +43,9 @@ def truth(cal: Calendar, seed: int, customers: int, start: str, chunk_size: int,
         "groups": [{**g, "customers": int(c), "actual_share": round(float(c) / customers, 4),
                     "existing_customers": int(e)}
                    for g, c, e in zip(GROUPS, group_counts, existing_counts, strict=True)],
-        "group_notes": "orders = inclusive range of orders per 24 active months for groups with window 0: "
-                       "a customer's count is a uniform draw from it times the share of the period's order "
-                       "intensity (the group's curve, growth and seasonality included) inside the customer's "
-                       "active window times months / 24, randomly rounded, at least 1 (so the order rate "
-                       "per active customer is the same for every tenure); groups with a window keep their "
-                       "range (One-time buyers exactly 1, Lapsed per active window); window = days after "
+        "group_notes": "orders = inclusive range of a customer's orders in the active window for the windowed "
+                       "groups (One-time buyers exactly 1, Lapsed per active window); null for the ongoing "
+                       "groups, whose orders follow the BG/NBD process of purchase_process; window = days after "
                        "signup with orders (0 = to the end of the period); signup 'year1' = in-period "
                        "signups in the first 12 months only; existing = chance that a customer of the group "
                        "signed up before the period (see existing_customers); curve 0 = regular intensity, "
@@ -100,6 +98,7 @@ def truth(cal: Calendar, seed: int, customers: int, start: str, chunk_size: int,
             "volume": "monthly orders ~ (order intensity curve) x (customers active that month): the "
                       "existing base orders from day 0, in-period signups join as marketing acquires them, "
                       "Lapsed drop out"},
+        "purchase_process": purchase_truth(),
         "upgrade_cycle": upgrade_truth(),
         "trends": {"phone_price_decay_per_month": PRICE_DECAY_PER_MONTH,
                    "xiaomi_phone_pick_weight_start_end": XIAOMI_TREND,

@@ -7,12 +7,14 @@ import numpy as np
 
 def bgnbd_histories(rng: np.random.Generator, n: int, r: float, alpha: float, a: float, b: float,
                     age: np.ndarray, max_purchases: int = 400,
-                    modified: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                    modified: bool = False,
+                    rate: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per customer (first purchase at day 0, observed for ``age`` days): repeat purchases x, recency t_x, the
     planted alive flag at the end, and the purchase rate. Vectorised over customers, one step per purchase:
     exponential waiting times at a gamma(r, alpha) rate; after each repeat purchase the customer drops out with a
-    beta(a, b) probability — and with ``modified`` (MBG/NBD) right after the first purchase too."""
-    rate = rng.gamma(r, 1.0 / alpha, n)
+    beta(a, b) probability — and with ``modified`` (MBG/NBD) right after the first purchase too. ``rate``: the
+    customers' purchase rates when already drawn from gamma(r, alpha) (the demo draws them first)."""
+    rate = rng.gamma(r, 1.0 / alpha, n) if rate is None else np.asarray(rate, dtype=np.float64)
     dropout = rng.beta(a, b, n)
     age = np.broadcast_to(np.asarray(age, dtype=np.float64), (n,)).copy()
     x = np.zeros(n, dtype=np.int64)
