@@ -52,6 +52,9 @@ WriteProject = Callable[..., Path]
 DEMO_CUSTOMERS = 3_000
 DEMO_SEED = 7
 SMALL_CUSTOMERS = 800  # the small shop of the hostile suite and the common test of the kinds
+# A whole `marketsql demo` (generate, build, train every kind, report) takes 2-4 min on 2 quiet cores and twice that
+# on a shared, loaded machine: the shared demo fixtures wait this long before calling it hung.
+DEMO_TIMEOUT = 900
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     """`marketsql demo` through the real CLI, once per session. Tests only read it; a test that
     changes a demo project takes ``demo_copy``."""
     root = tmp_path_factory.mktemp("shop") / "shop"
-    result = run_cli("demo", str(root), "--customers", str(DEMO_CUSTOMERS), "--seed", str(DEMO_SEED))
+    result = run_cli("demo", str(root), "--customers", str(DEMO_CUSTOMERS), "--seed", str(DEMO_SEED),
+                     timeout=DEMO_TIMEOUT)
     assert result.returncode == 0, result.stderr
     return Shop(root, result.stdout)
 
@@ -111,7 +115,7 @@ def demo_copy(demo_shop: Shop, tmp_path: Path) -> Path:
 def small_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`marketsql demo --customers 800` once: every model trained, segmentation v1 active."""
     root = tmp_path_factory.mktemp("small") / "shop"
-    result = run_cli("demo", str(root), "--customers", str(SMALL_CUSTOMERS))
+    result = run_cli("demo", str(root), "--customers", str(SMALL_CUSTOMERS), timeout=DEMO_TIMEOUT)
     assert result.returncode == 0, result.stderr
     return root
 

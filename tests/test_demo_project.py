@@ -6,7 +6,7 @@ import json
 
 import duckdb
 import pytest
-from conftest import DEMO_CUSTOMERS, DEMO_SEED, duckdb_cli, run_cli, sha256
+from conftest import DEMO_CUSTOMERS, DEMO_SEED, DEMO_TIMEOUT, duckdb_cli, run_cli, sha256
 
 from marketsql.models.registry import Registry
 
@@ -89,7 +89,7 @@ def test_demo_rerun_reuses_the_generated_data(demo_copy):
     root = demo_copy
     parts = sorted((root / "data" / "demo" / "order_lines").glob("*.parquet"))
     stamps = [p.stat().st_mtime_ns for p in parts]
-    again = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", str(DEMO_SEED))
+    again = run_cli("demo", str(root), "--customers", str(CUSTOMERS), "--seed", str(DEMO_SEED), timeout=DEMO_TIMEOUT)
     assert again.returncode == 0, again.stderr
     assert "(build 4)" in again.stdout and "training" not in again.stderr
     assert [p.stat().st_mtime_ns for p in parts] == stamps
