@@ -93,6 +93,20 @@ RECONCILIATION_COLUMNS = [("measure", "VARCHAR"), ("method", "VARCHAR"), ("mase"
                           ("model_version", "INTEGER")]
 
 
+def _names(what: str, given: str | Sequence[str], known: tuple[str, ...]) -> tuple[str, ...]:
+    """``given`` (names, or one comma-separated string as ``--measures``/``--dimensions`` pass it) checked against
+    ``known``, duplicates dropped; a measure is required, no dimension means the total alone."""
+    names = [n.strip() for n in given.split(",")] if isinstance(given, str) else [str(n) for n in given]
+    names = [n for n in names if n]
+    option, allowed = f"--{what}s", ", ".join(known)
+    for name in names:
+        if name not in known:
+            raise ModelError(f"{option} {name!r} is not a {what} — use any of {allowed} (comma-separated)")
+    if what == "measure" and not names:
+        raise ModelError(f"{option}: no measure given — use any of {allowed} (comma-separated)")
+    return tuple(dict.fromkeys(names))
+
+
 class Forecast(ModelKind):
     """Revenue, orders and customers forecasts per series (total; by category, country and segment) from
     sales_by_month: the best of ETS, log ETS, Theta and ARIMA over rolling origins (by MASE) against seasonal
@@ -100,7 +114,7 @@ class Forecast(ModelKind):
 
     name = NAME
     reads = ("sales_by_month",)
-    options = ("horizon", "holdout")
+    options = ("horizon", "holdout", "measures", "dimensions")
 
     def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """``forecast_points()`` (what sales_forecast reads), and the stored forecast arrays, series by series."""
@@ -114,14 +128,11 @@ class Forecast(ModelKind):
         return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
 
     def train(self, context: TrainContext, horizon: int = 6, holdout: int | None = None, level: float = 0.8,
-              measures: Sequence[str] = MEASURES,
-              dimensions: Sequence[str] = DIMENSIONS) -> tuple[ForecastTraining, ModelRecord]:
+              measures: str | Sequence[str] = MEASURES,
+              dimensions: str | Sequence[str] = DIMENSIONS) -> tuple[ForecastTraining, ModelRecord]:
         """Forecast ``measures`` in total and by the cuts ``dimensions`` ``horizon`` months ahead, reconcile;
         register the active version."""
-        for name, given, known in (("measure", measures, MEASURES), ("dimension", dimensions, DIMENSIONS)):
-            unknown = [g for g in given if g not in known]
-            if unknown or (name == "measure" and not given):
-                raise ModelError(f"{name} {(unknown or ['(none)'])[0]!r}: give some of {', '.join(known)}")
+        measures, dimensions = _names("measure", measures, MEASURES), _names("dimension", dimensions, DIMENSIONS)
         if not 1 <= horizon <= 36:
             raise ModelError(f"--horizon {horizon}: give 1 to 36 months")
         if not 0 < level < 1:
