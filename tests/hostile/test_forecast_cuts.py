@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from .clirun import error_line, invoke
-
 import marketsql
 from marketsql.errors import ModelError
+
+from .clirun import error_line, invoke
 
 MONTHS = 14
 # total, two countries with sales every month, one country with one month of sales, one category only
