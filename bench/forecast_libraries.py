@@ -10,7 +10,7 @@ Accuracy: each candidate is fitted once on all but the last 12 months and scored
 in-sample seasonal-naive MAE; ratio to seasonal naive's MASE), and each library's candidates are also run
 through the model kind's own selection (``forecast_series``: rolling origins, mean of the candidates served only
 when it beats seasonal naive at every origin) by swapping the candidate table. Speed: 1,000 series resampled
-from the public ones (a random 60-month window of a random series, scaled and with 5 % multiplicative noise;
+from the public ones (a random 60-month window (--length) of a random series, scaled and with 5 % multiplicative noise;
 seed 0), every candidate of each library fitted once and forecasting 12 months, one core, best of N passes
 (statsmodels on a subset of the same series, its time per series scaled to 1,000 — stated).
 """
@@ -133,9 +133,9 @@ def _pass(table: dict[str, Method], ys: list[np.ndarray]) -> float:
     return time.perf_counter() - start
 
 
-def speed(series: list[tuple[str, np.ndarray]], count: int, subset: int, repeats: int) -> None:
+def speed(series: list[tuple[str, np.ndarray]], count: int, subset: int, repeats: int, length: int) -> None:
     """Seconds for every candidate of each library on ``count`` resampled series (statsmodels on ``subset``)."""
-    ys = resampled(series, count)
+    ys = resampled(series, count, length)
     start = time.perf_counter()
     STATSFORECAST["AutoETS"](ys[0], 12, 0.8)
     STATSFORECAST["AutoARIMA"](ys[0], 12, 0.8)
@@ -151,7 +151,8 @@ def speed(series: list[tuple[str, np.ndarray]], count: int, subset: int, repeats
             print(f"  {label}: {n} series in {times[-1]:.1f} s (load {load:.1f})", flush=True)
         runs[label] = (n, min(times))
     per = {label: best / n for label, (n, best) in runs.items()}
-    print(f"Speed, {count} series of 60 months, every candidate fitted once, 12-month forecast, best of {repeats}:")
+    print(f"Speed, {count} series of {length} months, every candidate fitted once, 12-month forecast,"
+          f" best of {repeats}:")
     for label, (n, _) in runs.items():
         print(f"  {label:<13} {per[label] * 1000:8.1f} ms a series; {per[label] * count:7.1f} s for {count}"
               f"{'' if n == count else f' (scaled from {n} series)'}")
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--series", type=int, default=1000, help="series in the speed test (default 1,000)")
     parser.add_argument("--subset", type=int, default=100, help="of them, fitted with statsmodels (default 100)")
     parser.add_argument("--repeats", type=int, default=3, help="passes; the best is kept (default 3)")
+    parser.add_argument("--length", type=int, default=60, help="months in each resampled series (default 60)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     print(f"load before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.speed:
         accuracy(series)
     if not args.accuracy:
-        speed(series, args.series, min(args.subset, args.series), args.repeats)
+        speed(series, args.series, min(args.subset, args.series), args.repeats, args.length)
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 

@@ -130,16 +130,33 @@ def rule_majority(step: int, count: int) -> Callable[[np.ndarray, Fits], np.ndar
     return rule
 
 
-def rule_weighted(step: int, count: int) -> Callable[[np.ndarray, Fits], np.ndarray]:
-    """Inverse-MASE weighted mean of the candidates' mean and seasonal naive (MASE: mean over the origins)."""
+def rule_weighted(step: int, count: int, power: float = 1.0) -> Callable[[np.ndarray, Fits], np.ndarray]:
+    """Inverse-MASE weighted mean of the candidates' mean and seasonal naive (MASE: mean over the origins; the
+    weights: its inverse to ``power``; ``step`` 0: the origins of both sets)."""
     def rule(history: np.ndarray, fits: Fits) -> np.ndarray:
-        model, base = _scores(history, fits, origin_set(len(history), step, count), mean_member)
+        ends = (sorted(set(origin_set(len(history), 3, 3)) | set(origin_set(len(history), 12, 8))) if step == 0
+                else origin_set(len(history), step, count))
+        model, base = _scores(history, fits, ends, mean_member)
         final = _model(fits[len(history)])
         naive = baseline_forecast(history, TEST, 0.8, True).mean
         if final is None or not np.isfinite(np.mean(model)):
             return naive
-        w_model, w_base = 1 / max(np.mean(model), 1e-9), 1 / max(np.mean(base), 1e-9)
+        w_model, w_base = max(np.mean(model), 1e-9) ** -power, max(np.mean(base), 1e-9) ** -power
         return (w_model * final + w_base * naive) / (w_model + w_base)
+    return rule
+
+
+def rule_trusted(step: int, count: int) -> Callable[[np.ndarray, Fits], np.ndarray]:
+    """The trust test first (the mean of the candidates beats seasonal naive at every origin of 3 × 3, else
+    seasonal naive is served), then the inverse-MASE weighted mean of the two (weights from ``step`` × ``count``
+    origins; ``step`` 0: both sets)."""
+    weighted = rule_weighted(step, count)
+
+    def rule(history: np.ndarray, fits: Fits) -> np.ndarray:
+        model, base = _scores(history, fits, origin_set(len(history), 3, 3), mean_member)
+        if fits[len(history)] and all(m < b for m, b in zip(model, base, strict=True)):
+            return weighted(history, fits)
+        return baseline_forecast(history, TEST, 0.8, True).mean
     return rule
 
 
@@ -158,7 +175,9 @@ RULES: dict[str, Callable[[np.ndarray, Fits], np.ndarray]] = {
     "every 3×3 (now)": rule_every(3, 3), "mean 3×3": rule_mean(3, 3), "every 12×8": rule_every(12, 8),
     "both": rule_both, "mean 12×8": rule_mean(12, 8), "2/3 of 12×8": rule_majority(12, 8),
     "weighted 3×3": rule_weighted(3, 3),
-    "weighted 12×8": rule_weighted(12, 8), "+snaive 3×3": rule_with_naive,
+    "weighted 12×8": rule_weighted(12, 8), "weighted both": rule_weighted(0, 0), "w² 3×3": rule_weighted(3, 3, 2),
+    "w² both": rule_weighted(0, 0, 2), "+snaive 3×3": rule_with_naive, "trust+w 3×3": rule_trusted(3, 3),
+    "trust+w both": rule_trusted(0, 0),
 }
 
 
@@ -166,6 +185,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--library", choices=("statsmodels", "statsforecast"), default="statsmodels")
     parser.add_argument("--cache", type=Path, help="pickle of the fits: read when present, written as they are made")
+    parser.add_argument("--merge", type=Path, help="another library's cache: score the union of the candidates")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     if args.library == "statsforecast":
@@ -174,6 +194,12 @@ def main() -> None:
         table = dict(CANDIDATES)
     print(f"load before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; candidates: {', '.join(table)}")
     cache: dict[str, Fits] = pickle.loads(args.cache.read_bytes()) if args.cache and args.cache.exists() else {}
+    if args.merge:  # every candidate of both libraries, at the training lengths both fitted
+        other: dict[str, Fits] = pickle.loads(args.merge.read_bytes())
+        cache = {name: {end: {**made, **other[name][end]} for end, made in fits.items() if end in other[name]}
+                 for name, fits in cache.items() if name in other}
+        for fits in other.values():
+            table.update({n: table.get(n, CANDIDATES["ETS"]) for n in fits[max(fits)]})  # names only: all fitted
     ratios: dict[str, list[float]] = {name: [] for name in RULES}
     print(f"{'series':<15} {'fits':>4} {'s':>6}" + "".join(f"{name:>16}" for name in RULES))
     for name, y in public_series():

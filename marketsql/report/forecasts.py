@@ -19,8 +19,9 @@ HISTORY_DIMENSIONS = ("total", "category", "country")  # the cuts sales_by_month
 
 
 def add_forecast(db: Data, figure: Any, colours: dict[str, str], measure: str = "revenue",
-                 dimension: str = "category") -> None:
-    """Dashed forecast lines with their 80 % band for every part of ``measure`` by ``dimension``."""
+                 dimension: str = "category", method_in_legend: bool = True) -> None:
+    """Dashed forecast lines with their 80 % band for every part of ``measure`` by ``dimension`` (the method in
+    the legend, or only in the hover text where the legend is narrow)."""
     import plotly.graph_objects as go
 
     rows = db.rows("SELECT category, month, forecast, lower, upper, method FROM sales_forecast"
@@ -33,8 +34,9 @@ def add_forecast(db: Data, figure: Any, colours: dict[str, str], measure: str = 
                                     fill="toself", line={"width": 0}, fillcolor=colour, opacity=0.15,
                                     hoverinfo="skip", showlegend=False, legendgroup=category))
         figure.add_trace(go.Scatter(x=months, y=[p[2] for p in points], mode="lines", legendgroup=category,
-                                    line={"color": colour, "dash": "dash"},
-                                    name=plain(f"{category} forecast ({points[0][5]})")))
+                                    line={"color": colour, "dash": "dash"}, hovertext=plain(points[0][5]),
+                                    name=plain(f"{category} forecast" + (f" ({points[0][5]})" if method_in_legend
+                                                                         else ""))))
 
 
 def _history(db: Data, measure: str, dimension: str, parts: list[str]) -> dict[str, list[tuple[Any, float]]]:
@@ -66,9 +68,10 @@ def _cut_chart(db: Data, measure: str, dimension: str) -> Any:
         colours[part] = PALETTE[len(colours) % len(PALETTE)]
         figure.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=plain(part),
                                     mode="lines", line={"color": colours[part]}, legendgroup=part))
-    add_forecast(db, figure, colours, measure, dimension)
+    add_forecast(db, figure, colours, measure, dimension, method_in_legend=False)
     cut = "in total" if dimension == "total" else f"by {dimension}"
-    figure.update_layout(title=f"Monthly {measure} {cut} (dashed: forecast with its interval)")
+    figure.update_layout(title=f"Monthly {measure} {cut} (dashed: forecast with its interval)",
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.15, "font": {"size": 10}})
     return figure
 
 
@@ -94,8 +97,9 @@ def forecast_cuts(db: Data, s: Section) -> None:
                    f" ORDER BY CASE measure WHEN 'revenue' THEN 0 WHEN 'orders' THEN 1 ELSE 2 END, {order}, category")
     s.text("Forecast check: each series' last months were held out and forecast from the months before, at that "
            "origin and earlier ones, by the mean of the candidate models (ETS, log ETS, Theta, ARIMA) and by a "
-           "naive baseline; the model is served only where it beats the baseline at every origin, else the "
-           "baseline is (MASE: error relative to a seasonal naive forecast in sample, mean over the origins). "
+           "naive baseline; the model is served only where it beats the baseline at every origin, and then "
+           "blended with it by inverse MASE (the weights are in the method's name), else the baseline is served "
+           "(MASE: error relative to a seasonal naive forecast in sample, mean over the origins). "
            "Coverage: share of the held-out months inside the 80 % interval.")
     s.table(["measure", "cut", "series", "model", "model MASE", "coverage", "baseline", "baseline MASE", "coverage",
              "winner", "holdout months", "origins"],

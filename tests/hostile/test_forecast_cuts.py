@@ -95,6 +95,8 @@ BAD_NAMES = {
                           " dimension — use any of category, country, segment (comma-separated)"),
     "sql in a dimension": (["--dimensions", "category') OR 1=1 --"], "Error: --dimensions \"category') OR 1=1 --\""
                            " is not a dimension — use any of category, country, segment (comma-separated)"),
+    "unknown library": (["--library", "prophet"], "Error: --library 'prophet' is not a forecast library — use"
+                        " statsmodels or statsforecast"),
 }
 
 

@@ -24,6 +24,7 @@ from marketsql.models.kind import ModelKind, TrainContext, fingerprint
 from marketsql.models.registry import ModelRecord, Registry
 
 from .fit import ForecastTraining, fit_cuts
+from .methods import LIBRARIES, candidates
 from .series import DIMENSIONS, MEASURES, SOURCE_COLUMNS, build_cuts, complete_months
 
 NAME = "forecast"
@@ -37,7 +38,7 @@ ANOMALY_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", 
 
 
 def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, horizon: int, holdout: int,
-              level: float, frame: pd.DataFrame) -> ModelRecord:
+              level: float, frame: pd.DataFrame, library: tuple[str, tuple[str, ...]]) -> ModelRecord:
     rs = result.results
     arrays = {"forecast": result.forecast, "lower": result.lower, "upper": result.upper,
               "base_forecast": np.vstack([r.final.mean for r in rs]),
@@ -53,7 +54,7 @@ def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, 
               "methods": [r.final.method for r in rs], "winners": [r.winner for r in rs],
               "holdout_methods": [[r.holdout_model.method, r.holdout_baseline.method] for r in rs],
               "train_months": result.train_months, "reconciled": result.reconciled,
-              "said": result.said, "notes": result.notes}
+              "said": result.said, "notes": result.notes, "library": library[0]}
     wins = sum(r.winner == "model" for r in rs)
     metrics: dict[str, Any] = {
         "series": len(rs), "model_wins": wins, "baseline_wins": len(rs) - wins,
@@ -64,7 +65,7 @@ def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, 
                                        "family": r.family, "candidates_mase": r.candidates, "origins": r.origins,
                                        "reconciled_mase": mase}
                        for key, r, mase in zip(result.series, rs, result.reconciled_mase, strict=True)}}
-    return context.register(kind, "ETS+Theta+ARIMA mean vs seasonal naive, reconciled", params,
+    return context.register(kind, f"{'+'.join(library[1])} mean vs seasonal naive, reconciled", params,
                             [m for m in MEASURES if m in frame.columns], metrics, arrays, fingerprint(frame))
 
 
@@ -114,7 +115,7 @@ class Forecast(ModelKind):
 
     name = NAME
     reads = ("sales_by_month",)
-    options = ("horizon", "holdout", "measures", "dimensions")
+    options = ("horizon", "holdout", "measures", "dimensions", "library")
 
     def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """``forecast_points()`` (what sales_forecast reads), and the stored forecast arrays, series by series."""
@@ -129,10 +130,14 @@ class Forecast(ModelKind):
 
     def train(self, context: TrainContext, horizon: int = 6, holdout: int | None = None, level: float = 0.8,
               measures: str | Sequence[str] = MEASURES,
-              dimensions: str | Sequence[str] = DIMENSIONS) -> tuple[ForecastTraining, ModelRecord]:
+              dimensions: str | Sequence[str] = DIMENSIONS,
+              library: str = "statsmodels") -> tuple[ForecastTraining, ModelRecord]:
         """Forecast ``measures`` in total and by the cuts ``dimensions`` ``horizon`` months ahead, reconcile;
         register the active version."""
         measures, dimensions = _names("measure", measures, MEASURES), _names("dimension", dimensions, DIMENSIONS)
+        if library not in LIBRARIES:
+            raise ModelError(f"--library {library!r} is not a forecast library — use {' or '.join(LIBRARIES)}")
+        table = candidates(library)  # statsforecast: says how to install it when missing
         if not 1 <= horizon <= 36:
             raise ModelError(f"--horizon {horizon}: give 1 to 36 months")
         if not 0 < level < 1:
@@ -151,8 +156,8 @@ class Forecast(ModelKind):
             raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
                              f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
         cuts = build_cuts(context, frame, holdout + MIN_TRAIN_MONTHS, tuple(dimensions))
-        result = fit_cuts(cuts, horizon, holdout, level, context.progress)
-        record = _register(context, self, result, horizon, holdout, level, frame)
+        result = fit_cuts(cuts, horizon, holdout, level, context.progress, library)
+        record = _register(context, self, result, horizon, holdout, level, frame, (library, tuple(table)))
         return result, record
 
     def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
