@@ -120,6 +120,15 @@ def test_cli_measures_and_dimensions_choose_the_series(write_project):
     finally:
         con.close()
     assert cuts == [("orders", "country"), ("orders", "total"), ("revenue", "country"), ("revenue", "total")]
+    ran = invoke("train", "forecast", "-p", str(root), "--horizon", "2", "--measures", "customers", "--dimensions",
+                 "country")  # without revenue, which still ranks the parts to pool (a KeyError before)
+    assert ran.code == 0, ran.stderr
+    con = marketsql.connect(root, read_only=True)
+    try:
+        keys = con.execute("SELECT DISTINCT category FROM forecast_points() WHERE dimension = 'country'").fetchall()
+    finally:
+        con.close()
+    assert sorted(k for (k,) in keys) == ["DE", "FR", "Other (pooled)"]
     ran = invoke("train", "forecast", "-p", str(root), "--horizon", "2", "--measures", "customers", "--dimensions", "")
     assert ran.code == 0, ran.stderr
     con = marketsql.connect(root, read_only=True)

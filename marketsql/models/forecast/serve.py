@@ -66,7 +66,7 @@ def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, 
                                        "reconciled_mase": mase}
                        for key, r, mase in zip(result.series, rs, result.reconciled_mase, strict=True)}}
     return context.register(kind, f"{'+'.join(library[1])} mean vs seasonal naive, reconciled", params,
-                            [m for m in MEASURES if m in frame.columns], metrics, arrays, fingerprint(frame))
+                            list(dict.fromkeys(m for m, _, _ in result.series)), metrics, arrays, fingerprint(frame))
 
 
 POINT_COLUMNS = [("measure", "VARCHAR"), ("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"),
@@ -144,8 +144,9 @@ class Forecast(ModelKind):
             raise ModelError(f"level {level}: give the interval's coverage as a fraction, e.g. 0.8")
         frame = context.read(SOURCE_VIEW, f"SELECT * FROM {SOURCE_VIEW} WHERE dimension IN ('total', 'category',"
                              " 'country') ORDER BY dimension, key, month")
+        # revenue stays whatever is forecast: it ranks the parts of a cut (the largest kept, the rest pooled)
         frame = frame[[c for c in SOURCE_COLUMNS.split(", ") if c in frame.columns and c not in set(MEASURES) - set(
-            measures)]]
+            measures) - {"revenue"}]]
         months = complete_months(frame[frame["dimension"] == "total"])
         if len(months) < MIN_TRAIN_MONTHS + 1:
             raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at"
@@ -155,7 +156,7 @@ class Forecast(ModelKind):
         if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
             raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
                              f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
-        cuts = build_cuts(context, frame, holdout + MIN_TRAIN_MONTHS, tuple(dimensions))
+        cuts = build_cuts(context, frame, holdout + MIN_TRAIN_MONTHS, tuple(dimensions), measures)
         result = fit_cuts(cuts, horizon, holdout, level, context.progress, library)
         record = _register(context, self, result, horizon, holdout, level, frame, (library, tuple(table)))
         return result, record
