@@ -185,6 +185,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--library", choices=("statsmodels", "statsforecast"), default="statsmodels")
     parser.add_argument("--cache", type=Path, help="pickle of the fits: read when present, written as they are made")
+    parser.add_argument("--cached-only", action="store_true", help="score the series already in --cache only")
     parser.add_argument("--merge", type=Path, help="another library's cache: score the union of the candidates")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -202,7 +203,8 @@ def main() -> None:
             table.update({n: table.get(n, CANDIDATES["ETS"]) for n in fits[max(fits)]})  # names only: all fitted
     ratios: dict[str, list[float]] = {name: [] for name in RULES}
     print(f"{'series':<15} {'fits':>4} {'s':>6}" + "".join(f"{name:>16}" for name in RULES))
-    for name, y in public_series():
+    series = [(name, y) for name, y in public_series() if name in cache or not args.cached_only]
+    for name, y in series:
         history, test = y[:-TEST], y[-TEST:]
         start = time.perf_counter()
         if name not in cache:
@@ -216,8 +218,8 @@ def main() -> None:
         print(f"{name[:15]:<15} {len(cache[name]):>4} {seconds:>6.1f}"
               + "".join(f"{ratios[r][-1]:>16.3f}" for r in RULES), flush=True)
     print(f"{'average':<27}" + "".join(f"{np.mean(ratios[r]):>16.3f}" for r in RULES))
-    alone = {n: [] for n in table}
-    for name, y in public_series():
+    alone: dict[str, list[float]] = {n: [] for n in table}
+    for name, y in series:
         history, test = y[:-TEST], y[-TEST:]
         base = _mase(test, baseline_forecast(history, TEST, 0.8, True).mean, history)
         for n in table:

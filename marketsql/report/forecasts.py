@@ -96,7 +96,8 @@ def forecast_cuts(db: Data, s: Section) -> None:
                    f" baseline_mase, baseline_coverage, winner, holdout_months, origins FROM forecast_accuracy"
                    f" ORDER BY CASE measure WHEN 'revenue' THEN 0 WHEN 'orders' THEN 1 ELSE 2 END, {order}, category")
     s.text("Forecast check: each series' last months were held out and forecast from the months before, at that "
-           "origin and earlier ones, by the mean of the candidate models (ETS, log ETS, Theta, ARIMA) and by a "
+           "origin and earlier ones, by the mean of the candidate models (ETS, log ETS, Theta, ARIMA; with "
+           "--library statsforecast its AutoETS, AutoARIMA, AutoTheta) and by a "
            "naive baseline; the model is served only where it beats the baseline at every origin, and then "
            "blended with it by inverse MASE (the weights are in the method's name), else the baseline is served "
            "(MASE: error relative to a seasonal naive forecast in sample, mean over the origins). "
