@@ -108,6 +108,7 @@ def test_a_measure_or_cut_the_cli_cannot_name_is_one_line_and_trains_nothing(wri
     assert marketsql.Project.load(root).models() == []
 
 
+@pytest.mark.slow  # three trainings
 def test_cli_measures_and_dimensions_choose_the_series(write_project):
     root = write_project({"sql/sales_by_month.sql": SALES})
     marketsql.Project.load(root).build()
