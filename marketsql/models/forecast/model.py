@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .methods import SEASON, Forecast, baseline_forecast, candidates, combine, ets_forecast, refit
+from .methods import SEASON, Forecast, baseline_forecast, combine, ets_forecast, refit
+from .sfmethods import candidates
 
 __all__ = ["ORIGINS", "STEP", "Forecast", "SeriesResult", "errors", "ets_forecast", "forecast_series", "mase_scale"]
 
@@ -145,7 +146,7 @@ def forecast_series(key: str, y: np.ndarray, horizon: int, holdout: int, level: 
         served = [weight * m + (1 - weight) * b for m, b in zip(points[MODEL], points["baseline"], strict=True)]
         model_mase = float(np.mean([np.mean(np.abs(y[end:end + holdout] - f)) / mase_scale(y[:end])
                                     for end, f in zip(ends, served, strict=True)]))
-        final = blend(weight, refit(MODEL, MODEL, y, horizon, level, library),
+        final = blend(weight, refit(MODEL, MODEL, y, horizon, level, candidates(library)),
                       refit("baseline", baseline.method, y, horizon, level))
     else:
         final = refit("baseline", baseline.method, y, horizon, level)

@@ -24,8 +24,8 @@ from marketsql.models.kind import ModelKind, TrainContext, fingerprint
 from marketsql.models.registry import ModelRecord, Registry
 
 from .fit import ForecastTraining, fit_cuts
-from .methods import LIBRARIES, candidates
 from .series import DIMENSIONS, MEASURES, SOURCE_COLUMNS, build_cuts, complete_months
+from .sfmethods import LIBRARIES, candidates
 
 NAME = "forecast"
 SOURCE_VIEW = "sales_by_month"

@@ -15,9 +15,11 @@ import numpy as np
 
 from marketsql.errors import ModelError
 
+from .methods import CANDIDATES as STATSMODELS
 from .methods import MAX_HISTORY, SEASON, Forecast, Method
 
 MODELS = ("AutoETS", "AutoARIMA", "AutoTheta")
+LIBRARIES = ("statsmodels", "statsforecast")
 
 
 def require() -> None:
@@ -57,3 +59,12 @@ def _candidate(kind: str) -> Method:
 
 
 CANDIDATES: dict[str, Method] = {kind: _candidate(kind) for kind in MODELS}
+
+
+def candidates(library: str = "statsmodels") -> dict[str, Method]:
+    """The candidates of ``library``: statsmodels' (:mod:`.methods`) or statsforecast's (these; installed or a
+    ModelError saying how)."""
+    if library == "statsforecast":
+        require()
+        return CANDIDATES
+    return STATSMODELS
