@@ -110,8 +110,9 @@ def _names(what: str, given: str | Sequence[str], known: tuple[str, ...]) -> tup
 
 class Forecast(ModelKind):
     """Revenue, orders and customers forecasts per series (total; by category, country and segment) from
-    sales_by_month: the best of ETS, log ETS, Theta and ARIMA over rolling origins (by MASE) against seasonal
-    naive, the baseline served where it wins; then reconciled so that the parts add up to the total."""
+    sales_by_month: the mean of the candidates (statsmodels' ETS, log ETS, Theta, ARIMA, or statsforecast's) against
+    seasonal naive over rolling origins (by MASE), blended with it by inverse MASE where it wins at every origin,
+    the baseline served where it does not; then reconciled so that the parts add up to the total."""
 
     name = NAME
     reads = ("sales_by_month",)
