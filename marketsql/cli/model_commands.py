@@ -31,7 +31,7 @@ def train(
         help="forecast: comma-separated cuts of the total, from category, country, segment (default: all three;"
              " '' for the total alone).")] = None,
     library: Annotated[str | None, typer.Option(
-        help="forecast: the candidate models, statsmodels (default) or statsforecast (~17× faster; pip install"
+        help="forecast: the candidate models, statsmodels (default) or statsforecast (faster; pip install"
              " 'marketsql[statsforecast]').")] = None,
     holdout_days: Annotated[int | None, typer.Option(
         help="recommendation: days held out (default 30); clv: days held out (default: setting clv_calibration_end,"
