@@ -142,6 +142,7 @@ def speed(series: list[tuple[str, np.ndarray]], count: int, subset: int, repeats
     STATSFORECAST["AutoTheta"](ys[0], 12, 0.8)
     print(f"\nstatsforecast import + first fit of each (numba compile or cache load): "
           f"{time.perf_counter() - start:.1f} s")
+    _pass(STATSMODELS, ys[:2])  # statsmodels' first fits in a process are 2-4x slower (imports, first calls)
     runs: dict[str, tuple[int, float]] = {}
     for label, table, n in (("statsforecast", STATSFORECAST, count), ("statsmodels", STATSMODELS, subset)):
         times = []

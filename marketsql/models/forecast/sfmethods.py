@@ -1,6 +1,6 @@
 """The statsforecast candidates (``marketsql train forecast --library statsforecast``): AutoETS, AutoARIMA and
-AutoTheta of Nixtla's statsforecast, numba-compiled: 17–42× faster than the statsmodels candidates on 60-month
-series (~3× on 10-year ones) for the same accuracy on 12 public series (bench/forecast_libraries.py,
+AutoTheta of Nixtla's statsforecast, numba-compiled: 2.6–2.9× faster than the statsmodels candidates (once both are
+warm) for the same accuracy on 12 public series (bench/forecast_libraries.py,
 bench/forecast_selection.py).
 
 An optional extra (``pip install 'marketsql[statsforecast]'``): statsforecast 2.1 requires pandas < 3, so
