@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -97,8 +98,9 @@ def _check_holdout(tables: dict[str, pd.DataFrame], lag: int) -> None:
         assert row["origins"] == len(_ends(len(history), len(rows), lag))
         # served when it wins at every origin, so its mean MASE is lower too
         assert row["winner"] == "baseline" or row["model_mase"] < row["baseline_mase"]
-        if row["winner"] == "model":  # the candidates refitted on every month (ETS may pick another form)
-            assert row["forecast_method"].startswith("mean of ") and row["model_method"].startswith("mean of ")
+        if row["winner"] == "model":  # the candidates refitted on every month (ETS may pick another form), blended
+            for method in (row["forecast_method"], row["model_method"]):  # with the baseline by inverse MASE
+                assert re.fullmatch(r"0\.\d\d × \(mean of .+\) \+ 0\.\d\d × (seasonal )?naive", method), method
         else:
             assert row["forecast_method"] == row["baseline_method"]
 
@@ -188,6 +190,19 @@ def test_a_candidate_beats_seasonal_naive_on_air_passengers():
     assert result.candidates is not None and result.candidates[result.family] < result.candidates["baseline"]
     test = y[-12:]
     seasonal_naive = y[-24:-12]
+    assert np.abs(result.final.mean - test).mean() < 0.7 * np.abs(seasonal_naive - test).mean()
+
+
+def test_statsforecast_candidates_beat_seasonal_naive_on_air_passengers():
+    """--library statsforecast: AutoETS, AutoARIMA and AutoTheta through the same selection (an optional extra)."""
+    pytest.importorskip("statsforecast")
+    from marketsql.models.forecast.model import forecast_series
+
+    y = _monthly("AirPassengers")
+    result = forecast_series("air", y[:-12], 12, 12, 0.8, library="statsforecast")
+    assert result.winner == "model" and set(result.candidates or {}) >= {"AutoETS", "AutoARIMA", "AutoTheta"}
+    assert "mean of AutoETS + AutoARIMA + AutoTheta" in result.final.method
+    test, seasonal_naive = y[-12:], y[-24:-12]
     assert np.abs(result.final.mean - test).mean() < 0.7 * np.abs(seasonal_naive - test).mean()
 
 

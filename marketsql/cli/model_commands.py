@@ -25,6 +25,14 @@ def train(
     holdout: Annotated[
         int | None, typer.Option(help="forecast, budget: months held out to test (default: horizon / 6).")
     ] = None,
+    measures: Annotated[str | None, typer.Option(
+        help="forecast: comma-separated measures, from revenue, orders, customers (default: all three).")] = None,
+    dimensions: Annotated[str | None, typer.Option(
+        help="forecast: comma-separated cuts of the total, from category, country, segment (default: all three;"
+             " '' for the total alone).")] = None,
+    library: Annotated[str | None, typer.Option(
+        help="forecast: the candidate models, statsmodels (default) or statsforecast (faster; pip install"
+             " 'marketsql[statsforecast]').")] = None,
     holdout_days: Annotated[int | None, typer.Option(
         help="recommendation: days held out (default 30); clv: days held out (default: setting clv_calibration_end,"
              " else the last 25 %).")] = None,
@@ -55,7 +63,8 @@ def train(
     given = {"k_min": k_min, "k_max": k_max, "seed": seed, "horizon": horizon, "holdout": holdout,
              "holdout_days": holdout_days, "calibration_end": calibration_end, "horizon_days": horizon_days,
              "discount": discount, "k": k, "epochs": epochs, "candidates": candidates, "target": target,
-             "outcome": outcome}
+             "outcome": outcome, "measures": measures, "dimensions": dimensions,
+             "library": library}
     options: dict[str, Any] = {name: given[name] for name in models.kind(model).options if given[name] is not None}
     with status(f"training {model}") as update:
         loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))

@@ -13,6 +13,7 @@ from .budget import budget
 from .changes import anomalies_and_drivers
 from .customer_value import customer_value
 from .data import PALETTE, TIER_COLOURS, Data
+from .forecasts import add_forecast, forecast_cuts
 from .notes import add_baseline_note
 from .page import Section, plain, plain_all
 from .targeting import targeting
@@ -147,26 +148,14 @@ def trends(db: Data) -> Section:
         figure.add_trace(go.Scatter(x=[p[1] for p in points], y=[p[2] for p in points], name=plain(category),
                                     mode="lines", line={"color": colours[category]}, legendgroup=category))
     if db.has("sales_forecast"):
-        _add_forecast(db, figure, colours)
+        add_forecast(db, figure, colours)
     else:
         s.missing("No forecast yet — run `marketsql train forecast` to add the next months per category.")
     figure.update_layout(title="Monthly revenue by category (complete months; dashed: forecast with its interval)")
     s.chart(figure, height=460)
     anomalies_and_drivers(db, s)
     add_baseline_note(db, s, "forecast")
-    if db.has("forecast_accuracy"):
-        accuracy = db.rows("SELECT category, model_method, model_mase, model_coverage, baseline_method, baseline_mase,"
-                           " baseline_coverage, winner, holdout_months, origins FROM forecast_accuracy"
-                           " WHERE measure = 'revenue' AND dimension IN ('total', 'category')"
-                           " ORDER BY dimension DESC, category")
-        s.text("Forecast check: each series' last months were held out and forecast from the months before, at "
-               "that origin and up to two earlier ones, by the candidate models (ETS, log ETS, Theta, ARIMA) and "
-               "by a naive baseline; the forecast shown uses whichever had the lower mean MASE (error relative to "
-               "a seasonal naive forecast in sample). Coverage: share of the held-out months inside the 80 % "
-               "interval.")
-        s.table(["series", "model", "model MASE", "coverage", "baseline", "baseline MASE", "coverage", "winner",
-                 "holdout months", "origins"],
-                [(*r[:3], _share(r[3]), *r[4:6], _share(r[6]), *r[7:]) for r in accuracy])
+    forecast_cuts(db, s)
     latest = db.rows("SELECT key, month, revenue, mom_growth, yoy_growth, revenue_ma3 FROM sales_by_month"
                      " WHERE dimension = 'category' AND NOT partial_month"
                      " QUALIFY month = max(month) OVER () ORDER BY revenue DESC")
@@ -188,23 +177,6 @@ def trends(db: Data) -> Section:
     if charts:
         s.charts(charts)
     return s
-
-
-def _add_forecast(db: Data, figure: Any, colours: dict[str, str]) -> None:
-    import plotly.graph_objects as go
-
-    rows = db.rows("SELECT category, month, forecast, lower, upper, method FROM sales_forecast"
-                   " WHERE dimension = 'category' AND measure = 'revenue' ORDER BY 1, 2")
-    for category in dict.fromkeys(r[0] for r in rows):
-        points = [r for r in rows if r[0] == category]
-        colour = colours.get(category, PALETTE[0])
-        months = [p[1] for p in points]
-        figure.add_trace(go.Scatter(x=months + months[::-1], y=[p[4] for p in points] + [p[3] for p in points][::-1],
-                                    fill="toself", line={"width": 0}, fillcolor=colour, opacity=0.15,
-                                    hoverinfo="skip", showlegend=False, legendgroup=category))
-        figure.add_trace(go.Scatter(x=months, y=[p[2] for p in points], mode="lines", legendgroup=category,
-                                    line={"color": colour, "dash": "dash"},
-                                    name=plain(f"{category} forecast ({points[0][5]})")))
 
 
 def _cohort_heatmap(db: Data) -> Any:

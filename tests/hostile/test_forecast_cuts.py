@@ -1,6 +1,6 @@
 """Hostile: forecast cuts the data cannot carry — a part with one month of sales, a dimension with a single part,
-the segmentation model removed after a forecast was cut by it. The forecast trains, says what it did with each,
-and the parts still add up to the total."""
+the segmentation model removed after a forecast was cut by it, a measure or cut the command line cannot name. The
+forecast trains, says what it did with each, and the parts still add up to the total; a bad name is one line."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from conftest import run_cli
 
 import marketsql
 from marketsql.errors import ModelError
+
+from .clirun import error_line, invoke
 
 MONTHS = 14
 # total, two countries with sales every month, one country with one month of sales, one category only
@@ -35,9 +37,11 @@ def test_a_part_with_one_month_is_pooled_and_a_single_part_is_no_cut(write_proje
     root = write_project({"sql/sales_by_month.sql": SALES})
     project = marketsql.Project.load(root)
     project.build()
-    with pytest.raises(ModelError, match=r"^measure 'profit': give some of revenue, orders, customers$"):
+    with pytest.raises(ModelError, match=r"^--measures 'profit' is not a measure — use any of revenue, orders,"
+                                         r" customers \(comma-separated\)$"):
         project.train("forecast", measures=("profit",))
-    with pytest.raises(ModelError, match=r"^dimension 'brand': give some of category, country, segment$"):
+    with pytest.raises(ModelError, match=r"^--dimensions 'brand' is not a dimension — use any of category, country,"
+                                         r" segment \(comma-separated\)$"):
         project.train("forecast", dimensions=("brand",))
     lines = project.train("forecast", horizon=3, measures=("revenue", "customers")).result.lines()
     assert "note: country: 1 part(s) pooled into 'Other (pooled)' (1 with sales in fewer than 9 months): IS" in lines
@@ -78,3 +82,59 @@ def test_segmentation_removed_after_the_forecast(shop: Path):
     finally:
         con.close()
     assert dimensions == {"total", "country"}
+
+
+BAD_NAMES = {
+    "unknown measure": (["--measures", "revenue,profit"], "Error: --measures 'profit' is not a measure — use any of"
+                        " revenue, orders, customers (comma-separated)"),
+    "measure in capitals": (["--measures", "Revenue"], "Error: --measures 'Revenue' is not a measure — use any of"
+                            " revenue, orders, customers (comma-separated)"),
+    "no measure": (["--measures", " , "], "Error: --measures: no measure given — use any of revenue, orders,"
+                   " customers (comma-separated)"),
+    "unknown dimension": (["--dimensions", "country;brand"], "Error: --dimensions 'country;brand' is not a"
+                          " dimension — use any of category, country, segment (comma-separated)"),
+    "sql in a dimension": (["--dimensions", "category') OR 1=1 --"], "Error: --dimensions \"category') OR 1=1 --\""
+                           " is not a dimension — use any of category, country, segment (comma-separated)"),
+    "unknown library": (["--library", "prophet"], "Error: --library 'prophet' is not a forecast library — use"
+                        " statsmodels or statsforecast"),
+}
+
+
+@pytest.mark.parametrize("options, line", BAD_NAMES.values(), ids=list(BAD_NAMES))
+def test_a_measure_or_cut_the_cli_cannot_name_is_one_line_and_trains_nothing(write_project, options, line):
+    root = write_project({"sql/sales_by_month.sql": SALES})
+    marketsql.Project.load(root).build()
+    assert error_line("train", "forecast", "-p", str(root), *options) == line
+    assert marketsql.Project.load(root).models() == []
+
+
+@pytest.mark.slow  # three trainings
+def test_cli_measures_and_dimensions_choose_the_series(write_project):
+    root = write_project({"sql/sales_by_month.sql": SALES})
+    marketsql.Project.load(root).build()
+    ran = invoke("train", "forecast", "-p", str(root), "--horizon", "2", "--measures", "orders, revenue,orders",
+                 "--dimensions", "country")
+    assert ran.code == 0, ran.stderr
+    con = marketsql.connect(root, read_only=True)
+    try:
+        cuts = con.execute("SELECT DISTINCT measure, dimension FROM forecast_points() ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    assert cuts == [("orders", "country"), ("orders", "total"), ("revenue", "country"), ("revenue", "total")]
+    ran = invoke("train", "forecast", "-p", str(root), "--horizon", "2", "--measures", "customers", "--dimensions",
+                 "country")  # without revenue, which still ranks the parts to pool (a KeyError before)
+    assert ran.code == 0, ran.stderr
+    con = marketsql.connect(root, read_only=True)
+    try:
+        keys = con.execute("SELECT DISTINCT category FROM forecast_points() WHERE dimension = 'country'").fetchall()
+    finally:
+        con.close()
+    assert sorted(k for (k,) in keys) == ["DE", "FR", "Other (pooled)"]
+    ran = invoke("train", "forecast", "-p", str(root), "--horizon", "2", "--measures", "customers", "--dimensions", "")
+    assert ran.code == 0, ran.stderr
+    con = marketsql.connect(root, read_only=True)
+    try:
+        cuts = con.execute("SELECT DISTINCT measure, dimension FROM forecast_points()").fetchall()
+    finally:
+        con.close()
+    assert cuts == [("customers", "total")]

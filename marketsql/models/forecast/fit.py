@@ -132,13 +132,14 @@ def _reconcile_measure(training: ForecastTraining, cuts: Cuts, measure: str, hol
 
 
 def fit_cuts(cuts: Cuts, horizon: int, holdout: int, level: float,
-             progress: Callable[[str], None] = lambda _: None) -> ForecastTraining:
+             progress: Callable[[str], None] = lambda _: None, library: str = "statsmodels") -> ForecastTraining:
     """Forecast every series of ``cuts``, then reconcile each measure (see the module's docstring)."""
     keys = list(cuts.values)
     results = []
     for n, key in enumerate(keys, 1):
         progress(f"forecast {n}/{len(keys)}: {' '.join(key)}")
-        results.append(forecast_series("|".join(key), cuts.values[key], horizon, holdout, level))
+        results.append(forecast_series("|".join(key), cuts.values[key], horizon, holdout, level,
+                                       library=library))
     months = cuts.months
     future = [f"{m:%Y-%m-%d}" for m in pd.date_range(months[-1], periods=horizon + 1, freq="MS")[1:]]
     training = ForecastTraining(

@@ -190,19 +190,21 @@ def combine(forecasts: list[Forecast]) -> Forecast | None:
                     np.mean([f.upper for f in forecasts], axis=0))
 
 
-def combination_forecast(y: np.ndarray, horizon: int, level: float) -> Forecast | None:
-    """Every candidate that applies to ``y``, fitted and averaged."""
-    made = (method(y, horizon, level) for method in CANDIDATES.values())
+def combination_forecast(y: np.ndarray, horizon: int, level: float,
+                         table: dict[str, Method] | None = None) -> Forecast | None:
+    """Every candidate of ``table`` (default: the statsmodels ones) that applies to ``y``, fitted and averaged."""
+    made = (method(y, horizon, level) for method in (CANDIDATES if table is None else table).values())
     return combine([f for f in made if f is not None and np.all(np.isfinite(f.mean))])
 
 
-def refit(family: str, method: str, y: np.ndarray, horizon: int, level: float) -> Forecast:
+def refit(family: str, method: str, y: np.ndarray, horizon: int, level: float,
+          table: dict[str, Method] | None = None) -> Forecast:
     """The method ``method`` (a name a forecast carried) of ``family`` refitted on ``y``: the same ETS form,
     the same baseline; falls back to the family's own choice when that form no longer applies."""
     if family == "baseline":
         return baseline_forecast(y, horizon, level, seasonal=method == "seasonal naive")
     if family == "combination":
-        fitted = combination_forecast(y, horizon, level)
+        fitted = combination_forecast(y, horizon, level, table)
         return fitted if fitted is not None else baseline_forecast(y, horizon, level)
     if family in ("ETS", "log ETS"):
         prefix = "log " if family == "log ETS" else ""

@@ -156,12 +156,12 @@ def _notes(cuts: Cuts, fresh: pd.DataFrame | None) -> None:
 
 
 def build_cuts(context: TrainContext, frame: pd.DataFrame, min_months: int,
-               dimensions: tuple[str, ...] = DIMENSIONS) -> Cuts:
-    """The series of every measure in ``frame`` for the total and each cut of ``dimensions``, from
+               dimensions: tuple[str, ...] = DIMENSIONS, measures: tuple[str, ...] = MEASURES) -> Cuts:
+    """The series of ``measures`` (those in ``frame``) for the total and each cut of ``dimensions``, from
     ``sales_by_month`` rows ``frame`` (``SOURCE_COLUMNS``) and, with a segmentation model, the segment cut."""
     months = complete_months(frame[frame["dimension"] == "total"])
     frame = frame[~frame["partial_month"].astype(bool)]
-    cuts = Cuts(months, {}, tuple(m for m in MEASURES if m in frame.columns))
+    cuts = Cuts(months, {}, tuple(m for m in measures if m in frame.columns))
     total = frame[frame["dimension"] == "total"]
     for measure in cuts.measures:
         cuts.values[(measure, "total", "All")] = _grid(total, months, measure).iloc[0].to_numpy(np.float64)

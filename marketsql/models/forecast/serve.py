@@ -25,6 +25,7 @@ from marketsql.models.registry import ModelRecord, Registry
 
 from .fit import ForecastTraining, fit_cuts
 from .series import DIMENSIONS, MEASURES, SOURCE_COLUMNS, build_cuts, complete_months
+from .sfmethods import LIBRARIES, candidates
 
 NAME = "forecast"
 SOURCE_VIEW = "sales_by_month"
@@ -37,7 +38,7 @@ ANOMALY_COLUMNS = [("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", 
 
 
 def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, horizon: int, holdout: int,
-              level: float, frame: pd.DataFrame) -> ModelRecord:
+              level: float, frame: pd.DataFrame, library: tuple[str, tuple[str, ...]]) -> ModelRecord:
     rs = result.results
     arrays = {"forecast": result.forecast, "lower": result.lower, "upper": result.upper,
               "base_forecast": np.vstack([r.final.mean for r in rs]),
@@ -53,7 +54,7 @@ def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, 
               "methods": [r.final.method for r in rs], "winners": [r.winner for r in rs],
               "holdout_methods": [[r.holdout_model.method, r.holdout_baseline.method] for r in rs],
               "train_months": result.train_months, "reconciled": result.reconciled,
-              "said": result.said, "notes": result.notes}
+              "said": result.said, "notes": result.notes, "library": library[0]}
     wins = sum(r.winner == "model" for r in rs)
     metrics: dict[str, Any] = {
         "series": len(rs), "model_wins": wins, "baseline_wins": len(rs) - wins,
@@ -64,8 +65,8 @@ def _register(context: TrainContext, kind: ModelKind, result: ForecastTraining, 
                                        "family": r.family, "candidates_mase": r.candidates, "origins": r.origins,
                                        "reconciled_mase": mase}
                        for key, r, mase in zip(result.series, rs, result.reconciled_mase, strict=True)}}
-    return context.register(kind, "ETS+Theta+ARIMA mean vs seasonal naive, reconciled", params,
-                            [m for m in MEASURES if m in frame.columns], metrics, arrays, fingerprint(frame))
+    return context.register(kind, f"{'+'.join(library[1])} mean vs seasonal naive, reconciled", params,
+                            list(dict.fromkeys(m for m, _, _ in result.series)), metrics, arrays, fingerprint(frame))
 
 
 POINT_COLUMNS = [("measure", "VARCHAR"), ("dimension", "VARCHAR"), ("category", "VARCHAR"), ("month", "DATE"),
@@ -93,14 +94,29 @@ RECONCILIATION_COLUMNS = [("measure", "VARCHAR"), ("method", "VARCHAR"), ("mase"
                           ("model_version", "INTEGER")]
 
 
+def _names(what: str, given: str | Sequence[str], known: tuple[str, ...]) -> tuple[str, ...]:
+    """``given`` (names, or one comma-separated string as ``--measures``/``--dimensions`` pass it) checked against
+    ``known``, duplicates dropped; a measure is required, no dimension means the total alone."""
+    names = [n.strip() for n in given.split(",")] if isinstance(given, str) else [str(n) for n in given]
+    names = [n for n in names if n]
+    option, allowed = f"--{what}s", ", ".join(known)
+    for name in names:
+        if name not in known:
+            raise ModelError(f"{option} {name!r} is not a {what} — use any of {allowed} (comma-separated)")
+    if what == "measure" and not names:
+        raise ModelError(f"{option}: no measure given — use any of {allowed} (comma-separated)")
+    return tuple(dict.fromkeys(names))
+
+
 class Forecast(ModelKind):
     """Revenue, orders and customers forecasts per series (total; by category, country and segment) from
-    sales_by_month: the best of ETS, log ETS, Theta and ARIMA over rolling origins (by MASE) against seasonal
-    naive, the baseline served where it wins; then reconciled so that the parts add up to the total."""
+    sales_by_month: the mean of the candidates (statsmodels' ETS, log ETS, Theta, ARIMA, or statsforecast's) against
+    seasonal naive over rolling origins (by MASE), blended with it by inverse MASE where it wins at every origin,
+    the baseline served where it does not; then reconciled so that the parts add up to the total."""
 
     name = NAME
     reads = ("sales_by_month",)
-    options = ("horizon", "holdout")
+    options = ("horizon", "holdout", "measures", "dimensions", "library")
 
     def sql_and_python(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> tuple[np.ndarray, np.ndarray]:
         """``forecast_points()`` (what sales_forecast reads), and the stored forecast arrays, series by series."""
@@ -114,22 +130,24 @@ class Forecast(ModelKind):
         return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
 
     def train(self, context: TrainContext, horizon: int = 6, holdout: int | None = None, level: float = 0.8,
-              measures: Sequence[str] = MEASURES,
-              dimensions: Sequence[str] = DIMENSIONS) -> tuple[ForecastTraining, ModelRecord]:
+              measures: str | Sequence[str] = MEASURES,
+              dimensions: str | Sequence[str] = DIMENSIONS,
+              library: str = "statsmodels") -> tuple[ForecastTraining, ModelRecord]:
         """Forecast ``measures`` in total and by the cuts ``dimensions`` ``horizon`` months ahead, reconcile;
         register the active version."""
-        for name, given, known in (("measure", measures, MEASURES), ("dimension", dimensions, DIMENSIONS)):
-            unknown = [g for g in given if g not in known]
-            if unknown or (name == "measure" and not given):
-                raise ModelError(f"{name} {(unknown or ['(none)'])[0]!r}: give some of {', '.join(known)}")
+        measures, dimensions = _names("measure", measures, MEASURES), _names("dimension", dimensions, DIMENSIONS)
+        if library not in LIBRARIES:
+            raise ModelError(f"--library {library!r} is not a forecast library — use {' or '.join(LIBRARIES)}")
+        table = candidates(library)  # statsforecast: says how to install it when missing
         if not 1 <= horizon <= 36:
             raise ModelError(f"--horizon {horizon}: give 1 to 36 months")
         if not 0 < level < 1:
             raise ModelError(f"level {level}: give the interval's coverage as a fraction, e.g. 0.8")
         frame = context.read(SOURCE_VIEW, f"SELECT * FROM {SOURCE_VIEW} WHERE dimension IN ('total', 'category',"
                              " 'country') ORDER BY dimension, key, month")
+        # revenue stays whatever is forecast: it ranks the parts of a cut (the largest kept, the rest pooled)
         frame = frame[[c for c in SOURCE_COLUMNS.split(", ") if c in frame.columns and c not in set(MEASURES) - set(
-            measures)]]
+            measures) - {"revenue"}]]
         months = complete_months(frame[frame["dimension"] == "total"])
         if len(months) < MIN_TRAIN_MONTHS + 1:
             raise ModelError(f"too little history to forecast: {len(months)} complete month(s) of sales, need at"
@@ -139,9 +157,9 @@ class Forecast(ModelKind):
         if not 1 <= holdout <= len(months) - MIN_TRAIN_MONTHS:
             raise ModelError(f"--holdout {holdout}: with {len(months)} complete months give 1 to"
                              f" {len(months) - MIN_TRAIN_MONTHS} (at least {MIN_TRAIN_MONTHS} months stay to fit)")
-        cuts = build_cuts(context, frame, holdout + MIN_TRAIN_MONTHS, tuple(dimensions))
-        result = fit_cuts(cuts, horizon, holdout, level, context.progress)
-        record = _register(context, self, result, horizon, holdout, level, frame)
+        cuts = build_cuts(context, frame, holdout + MIN_TRAIN_MONTHS, tuple(dimensions), measures)
+        result = fit_cuts(cuts, horizon, holdout, level, context.progress, library)
+        record = _register(context, self, result, horizon, holdout, level, frame, (library, tuple(table)))
         return result, record
 
     def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
