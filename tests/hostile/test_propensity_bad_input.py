@@ -16,9 +16,9 @@ from .clirun import error_line
 NOT_A_TARGET = ("Error: --target {!r} is not a target — give --target repeat, --target category:NAME or"
                 " --target product:ID")
 CASES = {
-    # P0075 sells until 2024-09-07 on the 800-customer demo (seed 7): 3 buyers in the fit horizons
-    "no positives": (["--target", "repeat", "--target", "product:P0075"],
-                     "Error: --target product:P0075: only 3 customer(s) bought it in the fit horizon — need at least"
+    # P0100 is a rare buy on the 800-customer demo (seed 7): 6 buyers in the fit horizons
+    "no positives": (["--target", "repeat", "--target", "product:P0100"],
+                     "Error: --target product:P0100: only 6 customer(s) bought it in the fit horizon — need at least"
                      " 10 buyers and 10 non-buyers: give a longer --horizon-days, more customers or another target"),
     "never sold": (["--target", "product:P0009"],
                    "Error: --target product:P0009: no customer bought it in the fit horizon — need at least 10"
