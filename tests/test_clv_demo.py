@@ -46,7 +46,8 @@ def _fit(truth: dict, rows: dict[str, np.ndarray], name: str, clock: str) -> tup
     if clock == "operational":
         cal = make_calendar(truth["period"]["start"], truth["arguments"]["months"])
         curve = np.full(m.sum(), 1 if name == "Bargain hunters" else 0)
-        first, last = operational(order_curves(cal), curve, first), operational(order_curves(cal), curve, last)
+        curves = order_curves(cal)
+        first, last = operational(curves, curve, first), operational(curves, curve, last)
     model = BgNbd.fit(rows["x"][m], last - first, end - first)
     planted = truth["purchase_process"]["groups"][name]
     return model, np.array([planted[k] for k in ("r", "alpha", "a", "b")])

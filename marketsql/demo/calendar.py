@@ -80,3 +80,13 @@ def order_curves(cal: Calendar) -> np.ndarray:
     sales = common * (s["base"] + s["bf_week"] * bf_week + s["bf_peak"] * bf_peak + s["jan_sales"] * jan_sales
                       + s["boxing"] * boxing)
     return np.stack([_cum(regular), _cum(sales)])
+
+
+def day_at(curves: np.ndarray, curve: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The calendar day on each row's cumulative intensity ``curve`` (of ``order_curves``) where the cumulative value
+    ``target`` falls: the inverse CDF that places orders in time."""
+    day = np.empty(target.size, dtype=np.int64)
+    for c in range(len(curves)):
+        rows = curve == c
+        day[rows] = np.searchsorted(curves[c], target[rows], side="right") - 1
+    return day

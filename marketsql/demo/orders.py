@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calendar import STORE_HOURS, WEB_HOURS, Calendar
+from .calendar import STORE_HOURS, WEB_HOURS, Calendar, day_at
 from .catalogue import BUNDLES
 from .customers import GROUPS, active_windows, group_attr, pick_rows
 from .purchases import IN_PROCESS, draw_purchases
@@ -56,11 +56,7 @@ def draw_orders(rng: np.random.Generator, cal: Calendar, curves: np.ndarray, cus
     c, a, b = curve[w_idx], first[w_idx], stop[w_idx]
     lo, hi = curves[c, a], curves[c, b]
     target = lo + rng.random(w_idx.size) * (hi - lo)
-    w_day = np.empty(w_idx.size, dtype=np.int64)
-    for k in range(len(curves)):
-        m = c == k
-        w_day[m] = np.searchsorted(curves[k], target[m], side="right") - 1
-    w_day = np.clip(w_day, a, b - 1)
+    w_day = np.clip(day_at(curves, c, target), a, b - 1)
     p_idx, p_day, planted = draw_purchases(rng, curves, cust, curve, first, stop)
     cust.update(planted)
     cust_idx, day = np.concatenate([w_idx, p_idx]), np.concatenate([w_day, p_day])

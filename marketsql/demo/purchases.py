@@ -27,6 +27,7 @@ import numpy as np
 
 from marketsql.models.clv.simulate import bgnbd_histories
 
+from .calendar import day_at
 from .customers import GROUPS
 
 Arrays = dict[str, np.ndarray]
@@ -55,11 +56,7 @@ def calendar_day(curves: np.ndarray, curve: np.ndarray, when: np.ndarray) -> np.
     :func:`operational`)."""
     n_days = curves.shape[1] - 1
     target = curves[curve, 0] + when / n_days * (curves[curve, n_days] - curves[curve, 0])
-    day = np.empty(when.size, dtype=np.int64)
-    for c in range(len(curves)):
-        rows = curve == c
-        day[rows] = np.searchsorted(curves[c], target[rows], side="right") - 1
-    return np.clip(day, 0, n_days - 1)
+    return np.clip(day_at(curves, curve, target), 0, n_days - 1)
 
 
 def draw_purchases(rng: np.random.Generator, curves: np.ndarray, cust: Arrays, curve: np.ndarray,
