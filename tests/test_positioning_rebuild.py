@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from conftest import DATA, REPO
 
 import marketsql
-import marketsql.project
+import marketsql.build
 
 CSV = DATA / "smartphones" / "smartphones_cleaned_v6.csv"
 
@@ -31,20 +32,31 @@ def small_project(root: Path, memory_limit: str | None) -> marketsql.Project:
     return project
 
 
+def _as_duckdb_reports(limit: str | None) -> str:
+    """DuckDB's own reading of a memory_limit (e.g. '400MB' -> '381.4 MiB'); None: its default."""
+    con = duckdb.connect()
+    try:
+        if limit:
+            con.execute(f"SET memory_limit = '{limit}'")
+        return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize(("configured", "used"), [(None, "400MB"), ("2GB", "2GB")])
 def test_rebuild_after_training_caps_duckdb_memory_unless_the_project_sets_it(tmp_path, monkeypatch, configured, used):
     project = small_project(tmp_path, configured)
-    limits: list[str | None] = []
-    real_build = marketsql.project.build
+    limits: list[str] = []
+    real_build_into = marketsql.build._build_into
 
-    def recording(config, *args, **kwargs):  # the real build, with the memory_limit it sets noted
-        fallback = args[5] if len(args) > 5 else kwargs.get("memory_limit")
-        limits.append(config.memory_limit or fallback)
-        return real_build(config, *args, **kwargs)
+    def recording(con, *args, **kwargs):  # the real build, then the memory_limit its connection ran with
+        result = real_build_into(con, *args, **kwargs)
+        limits.append(str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+        return result
 
-    monkeypatch.setattr(marketsql.project, "build", recording)
+    monkeypatch.setattr(marketsql.build, "_build_into", recording)
     trained = project.train("positioning")
-    assert limits == [used]
+    assert limits == [_as_duckdb_reports(used)]
     assert trained.build is not None and trained.record.status == "active"
     con = project.connect(read_only=True)
     try:
@@ -52,4 +64,4 @@ def test_rebuild_after_training_caps_duckdb_memory_unless_the_project_sets_it(tm
     finally:
         con.close()
     project.build()  # a plain build keeps DuckDB's default (None) or the project's limit
-    assert limits == [used, configured]
+    assert limits == [_as_duckdb_reports(used), _as_duckdb_reports(configured)]
