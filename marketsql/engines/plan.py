@@ -194,14 +194,14 @@ def _transpiled(view: ViewFile, blocked: Mapping[str, str], tables: Mapping[str,
 def _copy_reason(view: ViewFile, python_functions: set[str]) -> str:
     udfs = sorted(view.functions & python_functions)
     if udfs:
-        return f"calls Python UDF {udfs[0]}() (line {_line_of(view, udfs[0]) or '?'}): rows copied"
+        return f"calls Python UDF {udfs[0]}() (line {line_of(view, udfs[0]) or '?'}): rows copied"
     return "materialised: rows copied"
 
 
 def _blocked_by(view: ViewFile, blocked: Mapping[str, str]) -> Problem | None:
     for dependency in sorted(view.dependencies):
         if dependency in blocked:
-            return Problem(view.name, view.where(_line_of(view, dependency)),
+            return Problem(view.name, view.where(line_of(view, dependency)),
                            f"reads {dependency}, which cannot be mirrored")
     return None
 
@@ -214,7 +214,7 @@ def _duckdb_only(view: ViewFile, dialect: Dialect) -> Problem | None:
         if what:
             token = _written_name(view, node) if isinstance(node, exp.Func) else ""
             what = what.replace(f" {_name(node)}()", f" {token}()") if token else what
-            line = _line_of(view, token) if token else _node_line(node)
+            line = line_of(view, token) if token else _node_line(node)
             return Problem(view.name, view.where(line),
                            f"{what} has no {dialect.title} equivalent — rewrite it in portable SQL, or mark the file"
                            " `-- marketsql: materialized` so its rows are copied")
@@ -266,7 +266,7 @@ def _node_line(node: exp.Expr) -> int | None:
     return None
 
 
-def _line_of(view: ViewFile, token: str) -> int | None:
+def line_of(view: ViewFile, token: str) -> int | None:
     """The first line of the view's file that names ``token`` outside a comment."""
     pattern = re.compile(rf"\b{re.escape(token)}\b", re.IGNORECASE)
     for number, line in enumerate(view.path.read_text(encoding="utf-8").splitlines(), 1):

@@ -31,8 +31,8 @@ from ..plan import (
     Item,
     MirrorResult,
     Problem,
-    _line_of,
     files_verdict,
+    line_of,
     make_plan,
     rejected_message,
     schema_names,
@@ -244,14 +244,14 @@ def _create_view(cur: Any, item: Item, schema: str, rejected: Mapping[str, str])
     assert item.view is not None
     for dependency in sorted(item.view.dependencies):
         if dependency in rejected:
-            return Problem(item.name, item.view.where(_line_of(item.view, dependency)),
+            return Problem(item.name, item.view.where(line_of(item.view, dependency)),
                            f"reads {dependency}, which MySQL rejects")
     try:
         cur.execute(f"CREATE VIEW {_q(schema)}.{_q(item.name)} AS {item.sql}")
     except pymysql.Error as exc:
         message = first_line(exc)
         missing = _MISSING_FUNCTION_RE.search(message)
-        line = _line_of(item.view, missing.group(1).split(".")[-1]) if missing else None
+        line = line_of(item.view, missing.group(1).split(".")[-1]) if missing else None
         return Problem(item.name, item.view.where(line), f"MySQL rejects the view: {message}")
     return None
 

@@ -27,7 +27,7 @@ from marketsql.core import database
 from marketsql.core.sqltext import literal, quote_ident
 from marketsql.errors import MarketsqlError
 
-from ..plan import Item, MirrorResult, Problem, _line_of, files_verdict, rejected_message, schema_names
+from ..plan import Item, MirrorResult, Problem, files_verdict, line_of, rejected_message, schema_names
 from .connection import DEFAULT_SCHEMA, PostgresError, Target, first_line
 from .copy import copy_rows, create_table_sql
 from .plan import make_plan, static_problems
@@ -261,7 +261,7 @@ def _create_view(pg: psycopg.Connection[Any], cur: psycopg.Cursor[Any], item: It
     assert item.view is not None
     for dependency in sorted(item.view.dependencies):
         if dependency in rejected:
-            return Problem(item.name, item.view.where(_line_of(item.view, dependency)),
+            return Problem(item.name, item.view.where(line_of(item.view, dependency)),
                            f"reads {dependency}, which PostgreSQL rejects")
     statement = f"CREATE VIEW {quote_ident(schema)}.{quote_ident(item.name)} AS {item.sql}"
     try:
@@ -282,7 +282,7 @@ def _rejected(item: Item, exc: psycopg.Error) -> Problem:
     message = first_line(exc)
     missing = _MISSING_FUNCTION_RE.search(message) if "does not exist" in message else None
     token = missing.group(1).split(".")[-1].strip('"') if missing else None
-    line = _line_of(item.view, token) if token else None
+    line = line_of(item.view, token) if token else None
     return Problem(item.name, item.view.where(line), f"PostgreSQL rejects the view: {message}")
 
 

@@ -11,10 +11,10 @@ from marketsql.core.views import ViewFile
 
 from .. import plan as shared
 from ..base import Dialect
-from ..plan import ROLES, Item, Plan, Problem, _line_of, schema_names
+from ..plan import ROLES, Item, Plan, Problem, line_of, schema_names
 from . import transpile
 
-__all__ = ["DIALECT", "ROLES", "Item", "Plan", "Problem", "_line_of", "make_plan", "schema_names", "static_problems"]
+__all__ = ["DIALECT", "ROLES", "Item", "Plan", "Problem", "line_of", "make_plan", "schema_names", "static_problems"]
 
 
 def _unsupported(node: exp.Expr) -> str | None:

@@ -34,8 +34,8 @@ from ..plan import (
     Item,
     MirrorResult,
     Problem,
-    _line_of,
     files_verdict,
+    line_of,
     make_plan,
     rejected_message,
     schema_names,
@@ -253,14 +253,14 @@ def _create_view(spark: Any, item: Item, schema: str, rejected: Mapping[str, str
     assert item.view is not None
     for dependency in sorted(item.view.dependencies):
         if dependency in rejected:
-            return Problem(item.name, item.view.where(_line_of(item.view, dependency)),
+            return Problem(item.name, item.view.where(line_of(item.view, dependency)),
                            f"reads {dependency}, which Spark rejects")
     try:
         spark.sql(f"CREATE VIEW {q(schema)}.{q(item.name)} AS {item.sql}")
     except Exception as exc:  # Spark's analysis error: the view is named with Spark's message
         message = first_line(exc)
         named = _NAMED_RE.search(message)  # `suffix`, `spark_catalog`.`db`.`t`.`col`: the file's line naming it
-        line = _line_of(item.view, named.group(1)) if named else None
+        line = line_of(item.view, named.group(1)) if named else None
         return Problem(item.name, item.view.where(line), f"Spark rejects the view: {message}")
     return None
 
