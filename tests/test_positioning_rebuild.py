@@ -1,6 +1,6 @@
-"""The rebuild (a refresh, marketsql/refresh.py) that follows a positioning training runs with DuckDB memory_limit 400MB when the project sets none
-(at 100 k products DuckDB's cache of the tables it writes took the process over 1 GB, bench/position.py), and
-with the project's own limit when it sets one."""
+"""The rebuild (a refresh, marketsql/refresh.py) that follows a positioning training runs with DuckDB memory_limit
+400MB when the project sets none (at 100 k products DuckDB's cache of the tables it writes took the process over
+1 GB, bench/position.py), and with the project's own limit when it sets one."""
 
 from __future__ import annotations
 
