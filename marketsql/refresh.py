@@ -117,14 +117,17 @@ def _refresh_into(con: duckdb.DuckDBPyConnection, config: ProjectConfig, views: 
         con.execute(f"SET memory_limit = {literal(limit)}")
     register(con, udfs.values())
     last = int(con.execute("SELECT max(build_id) FROM meta.builds").fetchall()[0][0])
-    before = models.active_records(con)
+    before = {r.name: r for r in Registry(con).list() if r.status == "active"}  # as compiled by build `last`
+    say("registering the model version")
     applied = [change.apply(Registry(con)) for change in changes]
     active = models.active_records(con)
     changed = {name for name in models.KINDS if _key(before.get(name)) != _key(active.get(name))}
-    model_udfs = models.model_udfs(con)
+    udfs_by_kind = {name: models.udfs_of(con, name, record) for name, record in active.items()}
+    model_udfs = [u for found in udfs_by_kind.values() for u in found]
     register(con, model_udfs)
-    owned = {f"function {u.name.lower()}" for n in changed for r in (before.get(n), active.get(n)) if r
-             for u in models.udfs_of(con, n, r)}
+    owned = {f"function {u.name.lower()}" for n in changed for u in [
+        *udfs_by_kind.get(n, []), *(models.udfs_of(con, n, before[n]) if n in before else [])]}
+    say("compiling the models")
     stable: set[str] = set()  # tables compiled by the models that did not change: the same rows again
     first = _catalog(con)
     for name in models.KINDS:
@@ -136,6 +139,7 @@ def _refresh_into(con: duckdb.DuckDBPyConnection, config: ProjectConfig, views: 
         if key.startswith("function ") and compiled.get(key) == oids:
             _drop_macro(con, key.removeprefix("function "))
             owned.add(key)
+    say("finding what reads the changed models")
     reads = _macro_reads(con)
     built = _built(con, last)
     existing = _existing(con)
@@ -162,6 +166,7 @@ def _refresh_into(con: duckdb.DuckDBPyConnection, config: ProjectConfig, views: 
         say(f"refreshing {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
         objects.append(create_object(con, view, materialized))
         recreated.append(name)
+    say("compiling what the models read of the views")
     models.compile_after_views(con)
     if any(o.name == "driver_lines" for o in objects):
         drivers.create_macro(con)
