@@ -52,7 +52,8 @@ def contents(project: marketsql.Project, path: Path) -> dict[str, Any]:
                 continue
             cursor = con.execute(f"SELECT * FROM {quote_ident(schema)}.{quote_ident(name)}")
             columns = [d[0] for d in cursor.description]
-            found[f"{schema}.{name}"] = (columns, [tuple(_value(v) for v in row) for row in cursor.fetchall()])
+            rows = [tuple(_value(v) for v in row) for row in cursor.fetchall()]
+            found[f"{schema}.{name}"] = (columns, sorted(rows, key=repr))  # a view without ORDER BY has no order
         for name, kind, definition, parameters in con.execute(
                 "SELECT function_name, function_type, macro_definition, parameters FROM duckdb_functions()"
                 " WHERE NOT internal AND database_name = current_database() AND function_type LIKE '%macro'"
