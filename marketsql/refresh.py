@@ -128,17 +128,7 @@ def _refresh_into(con: duckdb.DuckDBPyConnection, config: ProjectConfig, views: 
     owned = {f"function {u.name.lower()}" for n in changed for u in [
         *udfs_by_kind.get(n, []), *(models.udfs_of(con, n, before[n]) if n in before else [])]}
     say("compiling the models")
-    stable: set[str] = set()  # tables compiled by the models that did not change: the same rows again
-    first = _catalog(con)
-    for name in models.KINDS:
-        was = _catalog(con)
-        models.compile_kind(con, name, active.get(name))
-        (owned if name in changed else stable).update(k for k, oids in _catalog(con).items() if was.get(k) != oids)
-    compiled = _catalog(con)
-    for key, oids in first.items():  # a macro no model made again (an older version's, a stand-in): gone
-        if key.startswith("function ") and compiled.get(key) == oids:
-            _drop_macro(con, key.removeprefix("function "))
-            owned.add(key)
+    stable = _compile(con, active, changed, owned)
     say("finding what reads the changed models")
     reads = _macro_reads(con)
     built = _built(con, last)
@@ -182,6 +172,24 @@ def _refresh_into(con: duckdb.DuckDBPyConnection, config: ProjectConfig, views: 
     con.execute("INSERT INTO meta.build_refreshes VALUES (?, ?, ?, ?)", [build_id, after, last, ", ".join(recreated)])
     return BuildResult(config.database, build_id, seconds, loads, objects, quality, list(skipped.items()), applied,
                        notes, tuple(recreated))
+
+
+def _compile(con: duckdb.DuckDBPyConnection, active: Mapping[str, ModelRecord], changed: set[str],
+             owned: set[str]) -> set[str]:
+    """Compile every model as the build does; add what the changed ones made to ``owned`` (and the macros no model
+    made again, which are dropped: an older version's or a stand-in); return what the others made."""
+    stable: set[str] = set()  # made by the models that did not change: the same rows again
+    first = _catalog(con)
+    for name in models.KINDS:
+        was = _catalog(con)
+        models.compile_kind(con, name, active.get(name))
+        (owned if name in changed else stable).update(k for k, oids in _catalog(con).items() if was.get(k) != oids)
+    compiled = _catalog(con)
+    for key, oids in first.items():
+        if key.startswith("function ") and compiled.get(key) == oids:
+            _drop_macro(con, key.removeprefix("function "))
+            owned.add(key)
+    return stable
 
 
 def _key(record: ModelRecord | None) -> tuple[int, str] | None:
