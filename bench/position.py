@@ -119,10 +119,12 @@ def main() -> None:
                         help="largest size for the previous competitor search (scikit-learn's dual-tree KDTree)")
     parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit of the synthetic projects, e.g. 400MB")
     parser.add_argument("--skip-small", action="store_true", help="only the catalogue scale (4.)")
+    parser.add_argument("--train-repeat", type=int, default=2,
+                        help="trainings at each catalogue size with the full rebuild and with the refresh (best of)")
     args = parser.parse_args()
     if args.catalogue:
         scale([int(s) for s in args.catalogue.split(",")], args.all_pairs_up_to, args.old_search_up_to,
-              args.memory_limit)
+              args.memory_limit, args.train_repeat)
     if args.skip_small:
         return
 

@@ -1,15 +1,16 @@
 """Positioning at catalogue scale (``python bench/position.py --catalogue 3000,10000,100000 --skip-small``).
 
 A synthetic catalogue of N phones drawn from the real 980 (each attribute resampled from another phone with
-probability 0.3, the price scattered by a log-normal factor, sd 0.15; ids SP000001…), built in one child
-process, then ``train positioning`` in another: its seconds split into reading the data, the price candidates,
-the served price model (holdout, band, final fit), the sales model, the competitor search, and registering +
-rebuilding the views; the peak RSS of each child; R² on price of each price candidate. Then, in a third child
-on the trained catalogue's competitor space, the same process times the competitor search (``auto``: blocks where
-they prune, see blocks.py) against the previous one (SciPy's k-d tree, ``method="tree"``; and scikit-learn's
-dual-tree ``KDTree`` queries, the one before, up to --old-search-up-to products), checks both against the stored
-competitors, and times the ridge's leave-one-out against scikit-learn's ``RidgeCV`` on the same rows (best of 3 /
-of 1 at the largest sizes).
+probability 0.3, the price scattered by a log-normal factor, sd 0.15; ids SP000001…), built in one child process,
+then ``train positioning`` in another: its seconds split into reading the data, the price candidates, the served
+price model (holdout, band, final fit), the sales model, the competitor search, and registering + refreshing the
+views — and, alternating with it (best of --train-repeat), the same training with the full rebuild that `train` ran
+before the refresh (marketsql/refresh.py); the peak RSS of each child; R² on price of each price candidate. Then, in
+a third child on the trained catalogue's competitor space, the same process times the competitor search (``auto``:
+blocks where they prune, see blocks.py) against the previous one (SciPy's k-d tree, ``method="tree"``; and
+scikit-learn's dual-tree ``KDTree`` queries, the one before, up to --old-search-up-to products), checks both against the
+stored competitors, and times the ridge's leave-one-out against scikit-learn's ``RidgeCV`` on the same rows (best of
+3 / of 1 at the largest sizes).
 Beside it, up to --all-pairs-up-to, the all-pairs SQL (competitors.ALL_PAIRS_SQL, what product_competitors ran
 before) in a child of its own, and whether both give the same competitors.
 """
@@ -87,12 +88,16 @@ def build_child(root: str) -> dict:
     return {"build_seconds": time.perf_counter() - started}
 
 
-def train_child(root: str) -> dict:
+def train_child(root: str, full: bool = False) -> dict:
+    """``train positioning`` with the refresh, or (``full``) with the full rebuild it replaced: the project loaded
+    with its configuration given explicitly, which rebuilds from the sources (marketsql/refresh.py)."""
     import marketsql
+    from marketsql.core.config import load_config
 
     started = time.perf_counter()
-    trained = marketsql.Project.load(root).train("positioning")
+    trained = marketsql.Project(load_config(root), overridden=full).train("positioning")
     metrics = trained.record.metrics
+    assert trained.build is not None and (trained.build.recreated is None) == full
     return {"train_seconds": time.perf_counter() - started, "fit_seconds": trained.result.seconds,
             "parts": metrics["seconds"], "products": metrics["products"], "candidates": candidates_line(metrics)}
 
@@ -158,7 +163,20 @@ def all_pairs_child(root: str) -> dict:
     return {"all_pairs_seconds": seconds, "same": pairs == stored, "rows": len(pairs)}
 
 
-def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_limit: str = "") -> None:
+def _trainings(root: str, repeat: int) -> tuple[dict, dict]:
+    """Best of ``repeat`` trainings with the full rebuild and with the refresh, alternating; the peak RSS is the
+    largest of each way's runs."""
+    runs: dict[bool, list[dict]] = {True: [], False: []}
+    for _ in range(repeat):
+        for full in (True, False):
+            runs[full].append(child(SCRIPT, "train", root=root, full=full))
+    best = {full: dict(min(found, key=lambda r: r["train_seconds"]), peak_rss_mb=max(r["peak_rss_mb"] for r in found))
+            for full, found in runs.items()}
+    return best[True], best[False]
+
+
+def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_limit: str = "",
+          repeat: int = 2) -> None:
     """Build and train each synthetic catalogue size in children of their own; print the figures."""
     print(f"catalogue scale (load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; DuckDB memory_limit"
           f" {memory_limit or 'default'}):")
@@ -166,7 +184,7 @@ def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_
         for size in sizes:
             root = str(synthetic_project(Path(tmp) / f"c{size}", size, memory_limit=memory_limit))
             built = child(SCRIPT, "build", root=root)
-            trained = child(SCRIPT, "train", root=root)
+            full, trained = _trainings(root, repeat)
             parts = trained["parts"]
             rest = trained["train_seconds"] - trained["fit_seconds"]
             print(f"  {trained['products']:>7,} products: build {built['build_seconds']:.1f} s, peak RSS"
@@ -174,8 +192,14 @@ def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_
                   f" {trained['peak_rss_mb']:,.0f} MB\n           of it: price candidates {parts['candidates']:.1f} s,"
                   f" served price model {parts['price']:.1f} s, sales model {parts['sales']:.1f} s, competitors"
                   f" {parts['competitors']:.1f} s, the rest of the fit"
-                  f" {trained['fit_seconds'] - sum(parts.values()):.1f} s; read + register + rebuild {rest:.1f} s"
+                  f" {trained['fit_seconds'] - sum(parts.values()):.1f} s; read + register + refresh {rest:.1f} s"
                   f"\n           {trained['candidates']}", flush=True)
+            full_rest = full["train_seconds"] - full["fit_seconds"]
+            print(f"           best of {repeat}: with the full rebuild (before) train {full['train_seconds']:.1f} s,"
+                  f" read + register + rebuild {full_rest:.1f} s, peak RSS {full['peak_rss_mb']:,.0f} MB;"
+                  f" with the refresh {trained['train_seconds']:.1f} s"
+                  f" ({full['train_seconds'] / trained['train_seconds']:.2f}x), after the fit {full_rest / rest:.1f}x;"
+                  f" load average {os.getloadavg()[0]:.2f}", flush=True)
             search = child(SCRIPT, "search", root=root, old=size <= old_search_up_to)
             line = (f"           competitor search ({search['method']}, {search['blocks']:,} blocks)"
                     f" {search['search_seconds']:.2f} s vs the k-d tree {search['tree_seconds']:.2f} s"

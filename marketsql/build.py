@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from marketsql import models
-from marketsql.core import database, locations, manifest, quality
+from marketsql.core import database, locations, manifest, quality, seal
 from marketsql.core.config import ProjectConfig
 from marketsql.core.manifest import ObjectBuilt, QualityRow
 from marketsql.core.resources import resource_error
@@ -48,6 +48,7 @@ class BuildResult:
     skipped: Sequence[tuple[str, str]] = ()  # (view, why) for views waiting for a model
     models: Sequence[ModelRecord] = ()  # model versions registered or activated by this build (train, activate)
     notes: Sequence[str] = ()  # e.g. which earlier build's sources and settings a rebuild reused
+    recreated: Sequence[str] | None = None  # a refresh (marketsql/refresh.py): the objects it made again; None: a build
 
     def accounting(self) -> dict[str, str]:
         """One line per cleaned source: raw rows → where each of them went."""
@@ -92,7 +93,7 @@ def build(
         try:  # from the file's creation on: an interrupt anywhere (Ctrl-C, SIGTERM) removes it again
             con = database.create(temp)
             result = _build_into(con, config, views, order, udfs, say, changes, memory_limit)
-            con.execute("CHECKPOINT")
+            seal.finish(con, temp, result.build_id, seal.fingerprint(config, views, udfs))  # CHECKPOINT, sealed
             con.close()
             database.replace(temp, target)
             return result
@@ -138,20 +139,20 @@ def _build_into(
     skipped: dict[str, str] = {}
     for position, name in enumerate(order, 1):
         view = views[name]
-        waiting = _waiting_for(view, trained, skipped)
+        waiting = waiting_for(view, trained, skipped)
         if waiting:
             skipped[name] = waiting
             continue
         materialized = view.materialized or bool(view.functions & python_functions)
         say(f"building {'table' if materialized else 'view'} {name} ({position}/{len(order)})")
-        objects.append(_create(con, view, materialized))
+        objects.append(create_object(con, view, materialized))
     models.compile_after_views(con)  # model SQL that reads built tables
     if any(o.name == "driver_lines" for o in objects):
         drivers.create_macro(con)  # revenue_drivers(period_a, period_b), a table macro over driver_lines
     manifest.create_user_views(con, views)  # e.g. target_lists, over meta tables every build carries over
-    skipped = _explain_skips(con, skipped)
-    notes = [load.note for load in loads if load.note] + _period_notes(con, {o.name for o in objects})
-    quality = _quality(con, views, {s.name: s.rows for s in loads})
+    skipped = explain_skips(con, skipped)
+    notes = [load.note for load in loads if load.note] + period_notes(con, {o.name for o in objects})
+    quality = account_rows(con, views, {s.name: s.rows for s in loads})
     seconds = time.perf_counter() - started
     paths = {name: source.paths for name, source in config.sources.items()}
     manifest.record(con, build_id, started_at, seconds, config.root, dict(config.settings), loads, paths, objects,
@@ -182,7 +183,7 @@ def _stand_in(con: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], dec
             made.add(source)
 
 
-def _waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) -> str | None:
+def waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) -> str | None:
     """Why the view cannot be built yet (a model is not trained, or it reads a skipped view), or None."""
     missing = sorted(view.requires - trained)
     if missing:
@@ -193,7 +194,7 @@ def _waiting_for(view: ViewFile, trained: set[str], skipped: Mapping[str, str]) 
     return None
 
 
-def _period_notes(con: duckdb.DuckDBPyConnection, built: set[str]) -> list[str]:
+def period_notes(con: duckdb.DuckDBPyConnection, built: set[str]) -> list[str]:
     """A line saying which partial last month the monthly views leave out of forecasts and charts (daily data only),
     and one when the customer base is a closed cohort or shrinking (:mod:`marketsql.trends.base`)."""
     if "sales_by_month" not in built or "order_grain" not in built:
@@ -210,7 +211,7 @@ def _period_notes(con: duckdb.DuckDBPyConnection, built: set[str]) -> list[str]:
 _NEEDS = "needs a trained {kind} model — run `marketsql train {kind}`"
 
 
-def _explain_skips(con: duckdb.DuckDBPyConnection, skipped: Mapping[str, str]) -> dict[str, str]:
+def explain_skips(con: duckdb.DuckDBPyConnection, skipped: Mapping[str, str]) -> dict[str, str]:
     """Say "this data has no spend" rather than "train budget" where the model's training data is empty."""
     lacking = {kind: why for kind in TRAINED_ON if (why := _no_data_for(con, kind))}
     explained = {}
@@ -240,7 +241,7 @@ def _write_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, str])
         con.executemany("INSERT INTO raw.settings VALUES (?, ?)", [[k, v] for k, v in settings.items()])
 
 
-def _create(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) -> ObjectBuilt:
+def create_object(con: duckdb.DuckDBPyConnection, view: ViewFile, materialized: bool) -> ObjectBuilt:
     started = time.perf_counter()
     kind = "table" if materialized else "view"
     name = quote_ident(view.name)
@@ -285,7 +286,7 @@ def _sql_error(view: ViewFile, exc: duckdb.Error) -> MarketsqlError:
     return SqlError(f"{where}: {first} — fix the SQL")
 
 
-def _quality(
+def account_rows(
     con: duckdb.DuckDBPyConnection, views: Mapping[str, ViewFile], raw_rows: Mapping[str, int]
 ) -> list[QualityRow]:
     """Account for every raw row of each source that has a ``dq_<source>`` view, and check the staging

@@ -33,6 +33,7 @@ from marketsql.errors import ConfigError, ModelError
 from marketsql.models.budget.allocate import Allocation
 from marketsql.models.kind import TrainContext
 from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Registry
+from marketsql.refresh import rebuild
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,12 +156,13 @@ class Project:
         return con
 
     def train(self, name: str, progress: Progress | None = None, rebuild: bool = True, **options: Any) -> Trained:
-        """Train model ``name`` on the built database, register it as active, rebuild so marts use it.
+        """Train model ``name`` on the built database, register it as active, refresh so marts use it.
 
         One atomic step under the writer lock: the database is only read while fitting; the new version
-        is written by the rebuild into the new file, which replaces the old one only if all succeeded.
-        With ``rebuild=False`` the version is registered in place in one transaction, and the next build
-        compiles it (to train several models with one rebuild).
+        is written by the refresh (:mod:`marketsql.refresh`: a copy of the database where only what reads the
+        model is made again, on the data the last build read) into the new file, which replaces the old one
+        only if all succeeded. With ``rebuild=False`` the version is registered in place in one transaction,
+        and the next build compiles it (to train several models with one rebuild).
         """
         kind = models.kind(name)
         accepted = [option for option in inspect.signature(kind.train).parameters if option != "context"]
@@ -179,7 +181,7 @@ class Project:
             memory.give_back()  # the training's frames and the connection's cache, before the rebuild's own
             if not rebuild:
                 return Trained(result, self._commit_in_place(registry.changes)[-1], None)
-            built = self._rebuild(registry.changes, progress, kind.rebuild_memory_limit)
+            built = self._rebuild(registry.changes, progress, f"train {name}", kind.rebuild_memory_limit)
         return Trained(result, built.models[-1], built)
 
     def _commit_in_place(self, changes: Sequence[Change]) -> list[ModelRecord]:
@@ -191,11 +193,13 @@ class Project:
         finally:
             con.close()
 
-    def _rebuild(self, changes: Sequence[Change], progress: Progress | None, limit: str | None = None) -> BuildResult:
-        """Build with ``changes`` applied, from the last build's source paths and settings unless loaded with explicit
-        overrides (the notes say which were reused); ``limit``: DuckDB's memory_limit if the project sets none."""
+    def _rebuild(self, changes: Sequence[Change], progress: Progress | None, after: str,
+                 limit: str | None = None) -> BuildResult:
+        """Refresh with ``changes`` applied, or build from the last build's source paths and settings (from the
+        explicit ones when loaded with overrides; the notes say which were reused and why it was not refreshed);
+        ``after``: what asked ("train clv"); ``limit``: DuckDB's memory_limit if the project sets none."""
         config, notes = self._as_last_built() if not self.overridden else (self.config, [])
-        result = build(config, self.views, self.check(), self.udfs, progress, changes, limit)
+        result = rebuild(config, self.views, self.check(), self.udfs, progress, changes, limit, after, self.overridden)
         return dataclasses.replace(result, notes=[*notes, *result.notes])
 
     def _as_last_built(self) -> tuple[ProjectConfig, list[str]]:
@@ -292,7 +296,7 @@ class Project:
             con.close()
 
     def activate(self, name: str, version: int, progress: Progress | None = None) -> Activated:
-        """Make another version of a model the active one (roll back or forward) and rebuild, atomically."""
+        """Make another version of a model the active one (roll back or forward) and refresh, atomically."""
         models.kind(name)
         with self.writing(f"activate {name} v{version}"):
             con = database.connect(self.database, read_only=True)
@@ -301,7 +305,7 @@ class Project:
                 registry.activate(name, version)
             finally:
                 con.close()
-            built = self._rebuild(registry.changes, progress)
+            built = self._rebuild(registry.changes, progress, f"activate {name} v{version}")
         return Activated(built.models[-1], built)
 
     def report(self, path: str | Path | None = None) -> ReportResult:

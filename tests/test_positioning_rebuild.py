@@ -1,6 +1,6 @@
-"""The rebuild that follows a positioning training runs with DuckDB memory_limit 400MB when the project sets none
-(at 100 k products DuckDB's cache of the tables it writes took the process over 1 GB, bench/position.py), and
-with the project's own limit when it sets one."""
+"""The rebuild (a refresh, marketsql/refresh.py) that follows a positioning training runs with DuckDB memory_limit
+400MB when the project sets none (at 100 k products DuckDB's cache of the tables it writes took the process over
+1 GB, bench/position.py), and with the project's own limit when it sets one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from conftest import DATA, REPO
 
 import marketsql
 import marketsql.build
+import marketsql.refresh
 
 CSV = DATA / "smartphones" / "smartphones_cleaned_v6.csv"
 
@@ -47,17 +48,20 @@ def _as_duckdb_reports(limit: str | None) -> str:
 def test_rebuild_after_training_caps_duckdb_memory_unless_the_project_sets_it(tmp_path, monkeypatch, configured, used):
     project = small_project(tmp_path, configured)
     limits: list[str] = []
-    real_build_into = marketsql.build._build_into
 
-    def recording(con, *args, **kwargs):  # the real build, then the memory_limit its connection ran with
-        result = real_build_into(con, *args, **kwargs)
-        limits.append(str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
-        return result
+    def recording(real):  # the real build (or refresh), then the memory_limit its connection ran with
+        def run(con, *args, **kwargs):
+            result = real(con, *args, **kwargs)
+            limits.append(str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]))
+            return result
+        return run
 
-    monkeypatch.setattr(marketsql.build, "_build_into", recording)
+    monkeypatch.setattr(marketsql.build, "_build_into", recording(marketsql.build._build_into))
+    monkeypatch.setattr(marketsql.refresh, "_refresh_into", recording(marketsql.refresh._refresh_into))
     trained = project.train("positioning")
     assert limits == [_as_duckdb_reports(used)]
     assert trained.build is not None and trained.record.status == "active"
+    assert trained.build.recreated is not None and "product_competitors" in trained.build.recreated  # refreshed
     con = project.connect(read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM product_competitors").fetchall()[0][0] == 5 * 60

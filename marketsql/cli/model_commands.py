@@ -55,8 +55,9 @@ def train(
     source: SourceOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """Train a model on the built database, compare it with its baseline, register it, rebuild (with the
-    last build's sources and settings unless --source/--set are given), all in one atomic step."""
+    """Train a model on the built database (the data the last build read), compare it with its baseline, register
+    it and refresh the objects that read it, all in one atomic step (a full rebuild when --source/--set are given,
+    or the database or the project changed since the last build)."""
     from marketsql import models
     from marketsql.project import Project
 
@@ -172,8 +173,9 @@ def activate(
     source: SourceOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """Make another version of a model the active one (roll back or forward) and rebuild the marts, atomically
-    (with the last build's sources and settings unless --source/--set are given)."""
+    """Make another version of a model the active one (roll back or forward) and refresh the marts that read it,
+    atomically (a full rebuild when --source/--set are given, or the database or the project changed since the
+    last build)."""
     from marketsql.project import Project
 
     with status(f"activating {model} v{version}") as update:
@@ -181,7 +183,8 @@ def activate(
         activated = loaded.activate(model, version, progress=update)
     for note in activated.build.notes:
         out.print(f"Note: {note}", markup=False)
-    out.print(f"{activated.record.name} v{activated.record.version} is active; marts rebuilt")
+    done = "rebuilt" if activated.build.recreated is None else "refreshed"
+    out.print(f"{activated.record.name} v{activated.record.version} is active; marts {done}")
 
 
 

@@ -38,6 +38,10 @@ DDL = [
         build_id INTEGER, source VARCHAR, disposition VARCHAR, reason VARCHAR, rows BIGINT)""",
     # the source paths as the build was told them (globs unexpanded, --source overrides included)
     f"CREATE TABLE IF NOT EXISTS {SCHEMA}.build_source_paths (build_id INTEGER, source VARCHAR, paths VARCHAR[])",
+    # the seal of each build's file (marketsql/core/seal.py) and what each refresh after a train/activate redid
+    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.build_seals (build_id INTEGER, iteration BIGINT, project VARCHAR)",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.build_refreshes (
+        build_id INTEGER, after VARCHAR, reused_build INTEGER, recreated VARCHAR)""",
     # contact lists saved by `marketsql target` (marketsql/targeting/store.py): one row per listed customer,
     # kept here so that every build carries them over; the view main.target_lists shows them
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.target_lists (

@@ -57,12 +57,23 @@ def compile_active(con: duckdb.DuckDBPyConnection) -> set[str]:
     """
     active = active_records(con)
     for name in KINDS:
-        if name in active:
-            with _stored_version(active[name]):
-                kind(name).compile(con, active[name])
-        else:
-            kind(name).compile_untrained(con)
+        compile_kind(con, name, active.get(name))
     return set(active)
+
+
+def compile_kind(con: duckdb.DuckDBPyConnection, name: str, record: ModelRecord | None) -> None:
+    """Create the SQL of model ``name``: of its version ``record``, or its untrained stand-ins when None."""
+    if record is None:
+        kind(name).compile_untrained(con)
+        return
+    with _stored_version(record):
+        kind(name).compile(con, record)
+
+
+def udfs_of(con: duckdb.DuckDBPyConnection, name: str, record: ModelRecord) -> list[Udf]:
+    """The Python UDFs version ``record`` of model ``name`` adds to connections."""
+    with _stored_version(record):
+        return kind(name).udfs(con, record)
 
 
 def compile_after_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -85,7 +85,7 @@ class Budget(ModelKind):
 
     def training_lines(self, result: BudgetFit, record: ModelRecord) -> list[str]:
         """Per channel: the curve and the baseline on the holdout; then what was registered."""
-        return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
+        return [*result.lines(), f"Registered {record.name} v{record.version} as active; marts updated"]
 
     def train(self, context: TrainContext, holdout: int = 6, extrapolation: float = 1.25
     ) -> tuple[BudgetFit, ModelRecord]:

@@ -98,7 +98,7 @@ class CustomerValue(ModelKind):
 
     def training_lines(self, result: ClvTraining, record: ModelRecord) -> list[str]:
         """The calibration fit, the holdout against the baselines, the refit and what was registered."""
-        return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
+        return [*result.lines(), f"Registered {record.name} v{record.version} as active; marts updated"]
 
     def train(self, context: TrainContext, calibration_end: date | str | None = None, holdout_days: int | None = None,
               horizon_days: int = 365, discount: float = 0.1,

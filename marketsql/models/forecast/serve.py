@@ -127,7 +127,7 @@ class Forecast(ModelKind):
 
     def training_lines(self, result: ForecastTraining, record: ModelRecord) -> list[str]:
         """Per series: the model and the baseline (MASE, sMAPE, coverage), the winner; then what was registered."""
-        return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
+        return [*result.lines(), f"Registered {record.name} v{record.version} as active; marts updated"]
 
     def train(self, context: TrainContext, horizon: int = 6, holdout: int | None = None, level: float = 0.8,
               measures: str | Sequence[str] = MEASURES,

@@ -112,7 +112,7 @@ class Propensity(ModelKind):
 
     def training_lines(self, result: PropensityTraining, record: ModelRecord) -> list[str]:
         """The cutoffs, every candidate beside the baseline per target, what was registered."""
-        return [*result.lines(), f"Registered {record.name} v{record.version} as active; views rebuilt"]
+        return [*result.lines(), f"Registered {record.name} v{record.version} as active; marts updated"]
 
     def compile(self, con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
         """``propensity_targets()``, the linear macros and ``propensity_score`` (UDFs registered first)."""

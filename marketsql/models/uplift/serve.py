@@ -168,7 +168,7 @@ class Uplift(ModelKind):
             out.append(f"{r.arm}: top {top['share']:.0%} ({top['customers']:,} customers): "
                        f"+{top['incremental_visit']:,.0f} visits, +{top['incremental_conversion']:,.1f} conversions,"
                        f" {top['incremental_spend']:+,.0f} spend (observed on the holdout, scaled)")
-        out.append(f"Registered {record.name} v{record.version} as active; views rebuilt")
+        out.append(f"Registered {record.name} v{record.version} as active; marts updated")
         return out
 
 
