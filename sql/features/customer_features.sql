@@ -6,11 +6,14 @@
 --   avg_basket_value      revenue per order;  avg_basket_lines: lines per order
 --   avg_interpurchase_days mean days between consecutive orders (NULL with one order)
 --   return_rate           returned revenue / purchase revenue
+-- Revenue is summed as DECIMAL(38, 6), exactly: DuckDB's parallel float sums differ in the last bit from build to
+-- build (the order of the additions varies), and a model's tree split or a tie between categories must not.
 WITH as_of AS (
     SELECT analysis_date FROM analysis_date
 ),
 purchases AS (
-    SELECT l.customer_id, l.order_id, l.order_ts, l.product_id, l.quantity, l.revenue, p.category
+    SELECT l.customer_id, l.order_id, l.order_ts, l.product_id, l.quantity,
+           CAST(l.revenue AS DECIMAL(38, 6)) AS revenue, p.category
     FROM stg_order_lines AS l
     LEFT JOIN stg_products AS p ON p.product_id = l.product_id
     WHERE l.order_ts < (SELECT analysis_date FROM as_of)
@@ -33,10 +36,10 @@ gaps AS (
 per_order AS (
     SELECT customer_id,
            count(*) AS frequency,
-           sum(order_revenue) AS monetary,
+           CAST(sum(order_revenue) AS DOUBLE) AS monetary,
            min(order_ts) AS first_order_ts,
            max(order_ts) AS last_order_ts,
-           avg(order_revenue) AS avg_basket_value,
+           CAST(avg(order_revenue) AS DOUBLE) AS avg_basket_value,
            avg(lines) AS avg_basket_lines
     FROM orders
     GROUP BY customer_id
@@ -60,7 +63,7 @@ category_revenue AS (
     GROUP BY customer_id, category
 ),
 returned AS (
-    SELECT customer_id, sum(revenue) AS returned_revenue
+    SELECT customer_id, CAST(sum(CAST(revenue AS DECIMAL(38, 6))) AS DOUBLE) AS returned_revenue
     FROM stg_returns
     WHERE order_ts < (SELECT analysis_date FROM as_of)
     GROUP BY customer_id
@@ -80,7 +83,7 @@ SELECT
     g.avg_interpurchase_days,
     coalesce(r.returned_revenue, 0) / o.monetary AS return_rate,
     t.category AS top_category,
-    t.revenue / o.monetary AS top_category_share,
+    CAST(t.revenue AS DOUBLE) / o.monetary AS top_category_share,
     o.first_order_ts,
     o.last_order_ts,
     a.analysis_date
