@@ -32,6 +32,10 @@ def print_models(records: Sequence[ModelRecord], verbose: bool = False) -> None:
         if verbose:
             out.print(f"{record.name} v{record.version} ({record.kind}, created {record.created_at:%Y-%m-%d %H:%M}):",
                       markup=False)
+            sample = record.params.get("sample")
+            if isinstance(sample, dict):
+                out.print(f"  trained on a sample of {sample.get('customers', 0):,} of {sample.get('of', 0):,}"
+                          f" customers, read from {sample.get('source')} ({sample.get('rule')})", markup=False)
             for key, value in _scalars(record.metrics):
                 out.print(f"  {key} = {cell(value)}", markup=False)
 
