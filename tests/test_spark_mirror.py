@@ -198,10 +198,13 @@ def test_a_second_mirror_replaces_the_first_through_the_pointers(write_project: 
 def test_a_sample_from_spark_is_duckdbs_sample_and_trains(demo, spark_target, tmp_path):
     """`train --sample N --sample-from spark` reads the same customers and rows from the mirror as from DuckDB (the
     md5 rule computed by each engine), and the version trained on them says so in its params."""
+    import dataclasses
+
     import duckdb
 
     from marketsql.engines.spark import sample as spark_sample
     from marketsql.engines.spark.session import session
+    from marketsql.errors import ConfigError
     from marketsql.sampling import draw
 
     project, _ = demo
@@ -212,6 +215,8 @@ def test_a_sample_from_spark_is_duckdbs_sample_and_trains(demo, spark_target, tm
     assert spark_md5 == [duckdb.sql(f"SELECT md5('{w}')").fetchall()[0][0] for w in words]
     tables = list(project.config.sources)
     target = spark_sample.target({}, project.root, spark_target.master, spark_target.warehouse, "demo")
+    with pytest.raises(ConfigError, match="^--sample-from spark: no mirror 'nosuch' in the warehouse "):
+        spark_sample.draw(dataclasses.replace(target, schema="nosuch"), tables, {}, 120)
     (tmp_path / "duck").mkdir()
     (tmp_path / "spark").mkdir()
     from_duck = draw.from_duckdb(project.database, tables, {}, 120, tmp_path / "duck")
