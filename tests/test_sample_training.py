@@ -4,12 +4,20 @@ it, and what they serve for every customer of the whole data is close to what th
 
 from __future__ import annotations
 
+import doctest
+
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import marketsql
+from marketsql.core import customer_sample
 from marketsql.core.customer_sample import RULE
+
+
+def test_the_sample_rule_doctests():
+    failed, tried = doctest.testmod(customer_sample)
+    assert tried > 0 and failed == 0
 
 
 def _served(project: marketsql.Project, query: str) -> dict[str, float]:
