@@ -150,5 +150,9 @@ def print_trained(trained: Trained) -> None:
 
     for note in trained.build.notes if trained.build else ():
         out.print(f"Note: {note}", markup=False)
+    sample = trained.record.params.get("sample")
+    if isinstance(sample, dict):
+        out.print(f"Trained on a sample of {sample.get('customers', 0):,} of {sample.get('of', 0):,} customers (each"
+                  f" with its whole history), read from {sample.get('source')}", markup=False)
     for line in models.kind(trained.record.name).training_lines(trained.result, trained.record):
         out.print(line, markup=False)

@@ -86,8 +86,10 @@ def test_sigkill_during_a_sampled_train_leaves_the_database_byte_identical(small
     command = ["train", "segmentation", "--k-min", "2", "--k-max", "2", "--sample", "400"]
     timed = Path(shutil.copytree(small_shop, tmp_path / "timed"))
     started = time.monotonic()
-    code, _, stderr = finish(start_cli(*command, "-p", str(timed)))
+    code, stdout, stderr = finish(start_cli(*command, "-p", str(timed)))
     assert code == 0, stderr
+    assert "\nTrained on a sample of 400 of 800 customers (each with its whole history), read from duckdb\n" in \
+        f"\n{stdout}", stdout
     duration, rng = time.monotonic() - started, random.Random(3)
     before = sha256(small_shop / "marketsql.duckdb")
     for trial in range(3):
