@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from marketsql import models
+from marketsql import models, sampling
 from marketsql.build import BuildResult, Progress, build
 from marketsql.core import database, locations, manifest, memory
 from marketsql.core.config import ProjectConfig, find_config, load_config
@@ -31,7 +31,7 @@ from marketsql.core.views import ViewFile
 from marketsql.core.views import discover as discover_views
 from marketsql.errors import ConfigError, ModelError
 from marketsql.models.budget.allocate import Allocation
-from marketsql.models.kind import TrainContext
+from marketsql.models.kind import fit_kind
 from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Registry
 from marketsql.refresh import rebuild
 
@@ -155,33 +155,34 @@ class Project:
             raise
         return con
 
-    def train(self, name: str, progress: Progress | None = None, rebuild: bool = True, **options: Any) -> Trained:
+    def train(self, name: str, progress: Progress | None = None, rebuild: bool = True, sample: int | None = None,
+              sample_from: str | None = None, spark: Mapping[str, str | None] | None = None, **options: Any) -> Trained:
         """Train model ``name`` on the built database, register it as active, refresh so marts use it.
 
         One atomic step under the writer lock: the database is only read while fitting; the new version
         is written by the refresh (:mod:`marketsql.refresh`: a copy of the database where only what reads the
         model is made again, on the data the last build read) into the new file, which replaces the old one
         only if all succeeded. With ``rebuild=False`` the version is registered in place in one transaction,
-        and the next build compiles it (to train several models with one rebuild).
+        and the next build compiles it (to train several models with one rebuild). With ``sample`` it is trained
+        on that many customers, cut from the project database or (``sample_from="spark"``, ``spark`` = master /
+        warehouse / schema) from its Spark mirror; see :mod:`marketsql.sampling`.
         """
         kind = models.kind(name)
         accepted = [option for option in inspect.signature(kind.train).parameters if option != "context"]
         for option in options:
             if option not in accepted:
                 raise ModelError(f"{name} has no option {option} — its options: {', '.join(accepted)}")
+        sampled = sampling.plan(self.config, sample, sample_from, spark) if sample is not None or sample_from else None
+        say = progress or (lambda message: None)
         with self.writing(f"train {name}"):
-            con = database.connect(self.database, read_only=True)
-            try:
-                kind.check_reads(con)
-                registry = PendingRegistry(con)
-                context = TrainContext(con, registry, self.views, progress or (lambda message: None))
-                result, _ = kind.train(context, **options)
-            finally:
-                con.close()
+            if sampled is not None:
+                result, changes = sampling.train(self, kind, sampled, say, options)
+            else:
+                result, changes = fit_kind(self.database, kind, self.views, say, options)
             memory.give_back()  # the training's frames and the connection's cache, before the rebuild's own
             if not rebuild:
-                return Trained(result, self._commit_in_place(registry.changes)[-1], None)
-            built = self._rebuild(registry.changes, progress, f"train {name}", kind.rebuild_memory_limit)
+                return Trained(result, self._commit_in_place(changes)[-1], None)
+            built = self._rebuild(changes, progress, f"train {name}", kind.rebuild_memory_limit)
         return Trained(result, built.models[-1], built)
 
     def _commit_in_place(self, changes: Sequence[Change]) -> list[ModelRecord]:

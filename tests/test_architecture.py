@@ -10,8 +10,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "marketsql"
 # a layer may import the layers after it, never one before it (errors and version are shared leaves)
-LAYERS = ["cli", "demo", "project", "refresh", "onboard", "build", "engines", "report", "targeting", "trends", "models",
-          "core"]
+LAYERS = ["cli", "demo", "project", "sampling", "refresh", "onboard", "build", "engines", "report", "targeting",
+          "trends", "models", "core"]
 LEAVES = {"errors", "version"}
 
 

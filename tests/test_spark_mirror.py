@@ -193,3 +193,49 @@ def test_a_second_mirror_replaces_the_first_through_the_pointers(write_project: 
         ("C1", 45.0), ("C2", 10.0)]
     assert spark.sql("SELECT count(*) FROM twice.order_revenue").collect()[0][0] == 3
     assert generation != old and not (Path(spark_target.warehouse) / f"twice__g{old}.db").exists()
+
+
+def test_a_sample_from_spark_is_duckdbs_sample_and_trains(demo, spark_target, tmp_path):
+    """`train --sample N --sample-from spark` reads the same customers and rows from the mirror as from DuckDB (the
+    md5 rule computed by each engine), and the version trained on them says so in its params."""
+    import dataclasses
+
+    import duckdb
+
+    from marketsql.engines.spark import sample as spark_sample
+    from marketsql.engines.spark.session import session
+    from marketsql.errors import ConfigError
+    from marketsql.sampling import draw
+
+    project, _ = demo
+    spark = session(spark_target)
+    words = ["C00042", "Zoë", "", "12345.0"]  # both engines: md5 of the UTF-8 bytes, as lower-case hex
+    spark_md5 = [r[0] for r in spark.sql("SELECT md5(w) FROM VALUES " + ", ".join(f"('{w}')" for w in words)
+                                         + " AS t(w)").collect()]
+    assert spark_md5 == [duckdb.sql(f"SELECT md5('{w}')").fetchall()[0][0] for w in words]
+    tables = list(project.config.sources)
+    target = spark_sample.target({}, project.root, spark_target.master, spark_target.warehouse, "demo")
+    with pytest.raises(ConfigError, match="^--sample-from spark: no mirror 'nosuch' in the warehouse "):
+        spark_sample.draw(dataclasses.replace(target, schema="nosuch"), tables, {}, 120)
+    (tmp_path / "duck").mkdir()
+    (tmp_path / "spark").mkdir()
+    from_duck = draw.from_duckdb(project.database, tables, {}, 120, tmp_path / "duck")
+    pulled = spark_sample.draw(target, tables, {}, 120)
+    from_spark = draw.from_arrow(project.database, pulled.tables, pulled.population, pulled.keys, tmp_path / "spark")
+    assert from_spark.population == from_duck.population == 300 and from_spark.keys == from_duck.keys
+    assert from_spark.rows == from_duck.rows and from_duck.rows["customers"] == 120
+    assert 0 < from_duck.rows["order_lines"] < project.connect(read_only=True).execute(
+        "SELECT count(*) FROM raw.order_lines").fetchall()[0][0]
+    for table in tables:  # row for row, in _source_row order, every column with DuckDB's type
+        read = [duckdb.sql(f"SELECT * FROM read_parquet('{f.files[table]}')") for f in (from_duck, from_spark)]
+        assert read[0].types == read[1].types, table
+        assert read[0].fetchall() == read[1].fetchall(), table
+    copy = marketsql.Project.load(shutil.copytree(project.root, tmp_path / "copy"))
+    trained = copy.train("segmentation", k_min=4, k_max=4, sample=120, sample_from="spark",
+                         spark={"master": spark_target.master, "warehouse": spark_target.warehouse, "schema": "demo"})
+    sample = trained.record.params["sample"]
+    assert (sample["customers"], sample["of"], sample["source"]) == (120, 300, "spark")
+    assert sample["cut_by"] == {"campaign": "customer_id", "customers": "customer_id", "order_lines": "customer_id"}
+    assert sample["rows"] == dict(sorted(from_duck.rows.items()))
+    stored = next(r for r in copy.models() if r.name == "segmentation")
+    assert stored.params["sample"] == sample and stored.status == "active" and stored.version == trained.record.version

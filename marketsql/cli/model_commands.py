@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import ProjectDir, SetOpt, SourceOpt, amounts, app, out, pairs, status
+from .app import MasterOpt, ProjectDir, SchemaOpt, SetOpt, SourceOpt, WarehouseOpt, amounts, app, out, pairs, status
 from .render import print_models, print_table, print_trained
 
 
@@ -52,6 +52,14 @@ def train(
              " (the better on the holdout is served).")] = None,
     outcome: Annotated[str | None, typer.Option(help="uplift: outcome of campaign_customers, visit (default) or"
                                                      " conversion.")] = None,
+    sample: Annotated[int | None, typer.Option(
+        help="Train on this many customers (each with its whole history), not on the whole data.")] = None,
+    sample_from: Annotated[str | None, typer.Option(
+        help="Where --sample is read: duckdb (the project database, default) or spark (its Spark mirror, see"
+             " --master/--warehouse/--schema).")] = None,
+    master: MasterOpt = None,
+    warehouse: WarehouseOpt = None,
+    schema: SchemaOpt = None,
     source: SourceOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -69,7 +77,8 @@ def train(
     options: dict[str, Any] = {name: given[name] for name in models.kind(model).options if given[name] is not None}
     with status(f"training {model}") as update:
         loaded = Project.load(project, pairs(source, "--source"), pairs(set_, "--set"))
-        trained = loaded.train(model, progress=update, **options)
+        spark = {"master": master, "warehouse": warehouse, "schema": schema}
+        trained = loaded.train(model, progress=update, sample=sample, sample_from=sample_from, spark=spark, **options)
     print_trained(trained)
     note = trained.record.baseline_note()
     if note:

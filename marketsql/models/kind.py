@@ -33,11 +33,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 
+from marketsql.core import database
 from marketsql.core.sqltext import quote_ident
 from marketsql.errors import ModelError
-from marketsql.models.registry import ModelRecord, Registry, json_safe, untrained
+from marketsql.models.registry import Change, ModelRecord, PendingRegistry, Registry, json_safe, untrained
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     import pandas as pd
 
@@ -138,6 +141,20 @@ class ModelKind:
         missing = [view for view in self.reads if view not in present]
         if missing:
             raise ModelError(f"no {missing[0]} view in this database — run `marketsql build` first")
+
+
+def fit_kind(path: Path, kind: ModelKind, views: Mapping[str, ViewFile], progress: Callable[[str], None],
+             options: Mapping[str, Any]) -> tuple[Any, list[Change]]:
+    """Train ``kind`` on the database at ``path`` (opened read-only): (the training's result, the registry changes
+    the caller writes — the new version lands with the rebuild or refresh that follows)."""
+    con = database.connect(path, read_only=True)
+    try:
+        kind.check_reads(con)
+        registry = PendingRegistry(con)
+        result, _ = kind.train(TrainContext(con, registry, views, progress), **options)
+        return result, list(registry.changes)
+    finally:
+        con.close()
 
 
 def fingerprint(*frames: pd.DataFrame) -> str:
