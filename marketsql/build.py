@@ -85,23 +85,34 @@ def build(
     target = config.database
     locations.prepare_database_folder(target)  # a folder in the way or a read-only place: say so before any work
     with database.writer_lock(target, "build"):
-        database.ensure_unlocked(target)
-        database.remove_stale_temps(target)
-        temp = database.temp_path(target)
-        database.discard(temp)
-        con = None
-        try:  # from the file's creation on: an interrupt anywhere (Ctrl-C, SIGTERM) removes it again
-            con = database.create(temp)
-            result = _build_into(con, config, views, order, udfs, say, changes, memory_limit)
-            seal.finish(con, temp, result.build_id, seal.fingerprint(config, views, udfs))  # CHECKPOINT, sealed
+        return replace_database(config, views, udfs, database.create,
+                                lambda con: _build_into(con, config, views, order, udfs, say, changes, memory_limit))
+
+
+def replace_database(config: ProjectConfig, views: Mapping[str, ViewFile], udfs: Mapping[str, Udf],
+                     open_new: Callable[[Path], duckdb.DuckDBPyConnection],
+                     fill: Callable[[duckdb.DuckDBPyConnection], BuildResult]) -> BuildResult:
+    """Write the project database anew — at the build's temporary path, opened by ``open_new`` and filled by
+    ``fill`` — then seal it (CHECKPOINT) and swap it in atomically. The caller holds the writer lock. From the
+    temporary file's creation on, an interrupt anywhere (Ctrl-C, SIGTERM) removes it again."""
+    target = config.database
+    database.ensure_unlocked(target)
+    database.remove_stale_temps(target)
+    temp = database.temp_path(target)
+    database.discard(temp)
+    con = None
+    try:
+        con = open_new(temp)
+        result = fill(con)
+        seal.finish(con, temp, result.build_id, seal.fingerprint(config, views, udfs))
+        con.close()
+        database.replace(temp, target)
+        return result
+    except BaseException:
+        if con is not None:
             con.close()
-            database.replace(temp, target)
-            return result
-        except BaseException:
-            if con is not None:
-                con.close()
-            database.discard(temp)
-            raise
+        database.discard(temp)
+        raise
 
 
 def _build_into(

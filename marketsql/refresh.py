@@ -32,6 +32,7 @@ from marketsql.build import (
     create_object,
     explain_skips,
     period_notes,
+    replace_database,
     waiting_for,
 )
 from marketsql.core import database, manifest, seal
@@ -84,28 +85,21 @@ def _refusal(config: ProjectConfig, views: Mapping[str, ViewFile], udfs: Mapping
 
 def _refresh(config: ProjectConfig, views: Mapping[str, ViewFile], order: Sequence[str], udfs: Mapping[str, Udf],
              say: Progress, changes: Sequence[Change], memory_limit: str | None, after: str) -> BuildResult:
-    target = config.database
-    database.ensure_unlocked(target)
-    database.remove_stale_temps(target)
-    temp = database.temp_path(target)
-    database.discard(temp)
-    con = None
-    try:  # from the copy's creation on: an interrupt anywhere removes it again, the database is only read
+    def copy(temp: Path) -> duckdb.DuckDBPyConnection:  # the database itself is only read
         say("copying the database")
-        shutil.copyfile(target, temp)
+        shutil.copyfile(config.database, temp)
         con = duckdb.connect(":memory:")
-        con.execute(f"ATTACH {literal(str(temp))} AS project")
-        con.execute("USE project")
-        result = _refresh_into(con, config, views, order, udfs, say, changes, memory_limit, after)
-        seal.finish(con, temp, result.build_id, seal.fingerprint(config, views, udfs))
-        con.close()
-        database.replace(temp, target)
-        return result
-    except BaseException:
-        if con is not None:
+        try:
+            con.execute(f"ATTACH {literal(str(temp))} AS project")
+            con.execute("USE project")
+        except BaseException:
             con.close()
-        database.discard(temp)
-        raise
+            raise
+        return con
+
+    return replace_database(config, views, udfs, copy,
+                            lambda con: _refresh_into(con, config, views, order, udfs, say, changes, memory_limit,
+                                                      after))
 
 
 def _refresh_into(con: duckdb.DuckDBPyConnection, config: ProjectConfig, views: Mapping[str, ViewFile],
