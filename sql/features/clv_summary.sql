@@ -11,11 +11,13 @@
 -- and their holdout actuals, after calibration_end up to observation_end (clv_settings):
 --   frequency_holdout    purchase days in the holdout (lifetimes' frequency_holdout; every day counts)
 --   revenue_holdout      revenue in the holdout
+-- Revenue is summed as DECIMAL(38, 6), exactly (see customer_features): a float sum's last bit would vary from
+-- build to build.
 WITH settings AS (
     SELECT calibration_end, observation_end, holdout_days FROM clv_settings
 ),
 purchase_days AS (
-    SELECT customer_id, CAST(order_ts AS DATE) AS day, sum(revenue) AS revenue
+    SELECT customer_id, CAST(order_ts AS DATE) AS day, sum(CAST(revenue AS DECIMAL(38, 6))) AS revenue
     FROM stg_order_lines
     WHERE order_ts < (SELECT analysis_date FROM analysis_date)
     GROUP BY customer_id, CAST(order_ts AS DATE)
@@ -50,17 +52,17 @@ SELECT
     w.frequency,
     date_diff('day', w.first_day, w.last_day) AS recency_days,
     date_diff('day', w.first_day, s.observation_end) AS age_days,
-    w.monetary_value,
-    w.revenue,  -- all purchase revenue, the first day included
+    CAST(w.monetary_value AS DOUBLE) AS monetary_value,
+    CAST(w.revenue AS DOUBLE) AS revenue,  -- all purchase revenue, the first day included
     w.first_day AS first_purchase_day,
     w.last_day AS last_purchase_day,
     c.frequency AS frequency_cal,
     date_diff('day', w.first_day, c.last_day) AS recency_cal_days,
     CASE WHEN c.customer_id IS NOT NULL THEN date_diff('day', w.first_day, s.calibration_end) END AS age_cal_days,
-    c.monetary_value AS monetary_value_cal,
-    c.revenue AS revenue_cal,
+    CAST(c.monetary_value AS DOUBLE) AS monetary_value_cal,
+    CAST(c.revenue AS DOUBLE) AS revenue_cal,
     CASE WHEN c.customer_id IS NOT NULL THEN coalesce(h.frequency, 0) END AS frequency_holdout,
-    CASE WHEN c.customer_id IS NOT NULL THEN coalesce(h.revenue, 0) END AS revenue_holdout,
+    CASE WHEN c.customer_id IS NOT NULL THEN CAST(coalesce(h.revenue, 0) AS DOUBLE) END AS revenue_holdout,
     s.calibration_end,
     s.observation_end,
     s.holdout_days

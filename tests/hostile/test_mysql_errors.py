@@ -177,5 +177,5 @@ def test_cli_check_and_build_target_mysql_end_to_end(write_project: WriteProject
     assert checked.returncode == 0, checked.stderr
     assert "view   marketsql.order_revenue" in checked.stdout and "transpiled to a MySQL view" in checked.stdout
     assert "table  marketsql.customer_revenue" in checked.stdout and "materialised: rows copied" in checked.stdout
-    assert "(dry run, in a scratch database, dropped)" in checked.stdout and "All 10 objects can be mirrored" \
+    assert "(dry run, in a scratch database, dropped)" in checked.stdout and "All 12 objects can be mirrored" \
         in checked.stdout
