@@ -47,11 +47,11 @@ def test_sampled_segmentation_and_clv_serve_close_to_the_whole_data_models(shop)
     assert sorted(after) == ids
     ari = adjusted_rand_score([before[c] for c in ids], [after[c] for c in ids])
     assert ari > 0.7, ari  # measured 0.883 here, 0.865 at 500 of 2,000 customers (README)
-    project.train("clv", sample=400)
+    project.train("clv", sample=500)
     clv_after = _served(project, values)
     w, s = (np.array([d[c] for c in sorted(clv_before)]) for d in (clv_before, clv_after))
     correlation, total = float(np.corrcoef(w, s)[0, 1]), float(s.sum() / w.sum() - 1)
-    assert correlation > 0.99 and abs(total) < 0.05, (correlation, total)  # measured 0.9995, +1.3 %
+    assert correlation > 0.99 and abs(total) < 0.05, (correlation, total)  # measured 0.9997, +1.2 % (500 of 800)
     ran = invoke("models", "-p", str(shop), "--verbose")
     assert ran.code == 0, ran.stderr
     assert ("  trained on a sample of 400 of 800 customers, read from duckdb (first N customers by"
