@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from processes import child  # bench/processes.py
+from processes import alternating, child  # bench/processes.py
 from timing import best_and_result  # bench/timing.py
 
 REPO = Path(__file__).resolve().parents[1]
@@ -163,18 +163,6 @@ def all_pairs_child(root: str) -> dict:
     return {"all_pairs_seconds": seconds, "same": pairs == stored, "rows": len(pairs)}
 
 
-def _trainings(root: str, repeat: int) -> tuple[dict, dict]:
-    """Best of ``repeat`` trainings with the full rebuild and with the refresh, alternating; the peak RSS is the
-    largest of each way's runs."""
-    runs: dict[bool, list[dict]] = {True: [], False: []}
-    for _ in range(repeat):
-        for full in (True, False):
-            runs[full].append(child(SCRIPT, "train", root=root, full=full))
-    best = {full: dict(min(found, key=lambda r: r["train_seconds"]), peak_rss_mb=max(r["peak_rss_mb"] for r in found))
-            for full, found in runs.items()}
-    return best[True], best[False]
-
-
 def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_limit: str = "",
           repeat: int = 2) -> None:
     """Build and train each synthetic catalogue size in children of their own; print the figures."""
@@ -184,7 +172,7 @@ def scale(sizes: list[int], all_pairs_up_to: int, old_search_up_to: int, memory_
         for size in sizes:
             root = str(synthetic_project(Path(tmp) / f"c{size}", size, memory_limit=memory_limit))
             built = child(SCRIPT, "build", root=root)
-            full, trained = _trainings(root, repeat)
+            full, trained = alternating(SCRIPT, "train", repeat, "train_seconds", root=root)
             parts = trained["parts"]
             rest = trained["train_seconds"] - trained["fit_seconds"]
             print(f"  {trained['products']:>7,} products: build {built['build_seconds']:.1f} s, peak RSS"

@@ -28,6 +28,19 @@ def child(script: str, name: str, **kwargs: object) -> dict:
     return {"seconds": seconds, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
+def alternating(script: str, name: str, repeat: int, by: str, **kwargs: object) -> tuple[dict, dict]:
+    """``repeat`` runs of child ``name`` with ``full=True`` and ``full=False``, alternating (so the machine's load
+    falls on both alike): the best of each by ``by`` (seconds), with the largest peak RSS of that way's runs.
+    Returns (full, not full)."""
+    runs: dict[bool, list[dict]] = {True: [], False: []}
+    for _ in range(repeat):
+        for full in (True, False):
+            runs[full].append(child(script, name, full=full, **kwargs))
+    best = {full: dict(min(found, key=lambda r: r[by]), peak_rss_mb=max(r["peak_rss_mb"] for r in found))
+            for full, found in runs.items()}
+    return best[True], best[False]
+
+
 def run_child(children: dict[str, Callable[..., dict]], name: str, kwargs: str) -> None:
     """The child's side: run the measurement and print its result with the peak RSS."""
     result = children[name](**json.loads(kwargs))

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from processes import child, run_child  # bench/processes.py
+from processes import alternating, child, run_child  # bench/processes.py
 
 SCRIPT = str(Path(__file__).resolve())
 
@@ -59,18 +59,6 @@ def train_child(root: str, kind: str, full: bool) -> dict:
             "objects": len(trained.build.objects)}
 
 
-def compare(root: str, kind: str, repeat: int) -> tuple[dict, dict]:
-    """Best (by seconds) of ``repeat`` trainings each way, alternating full and refresh."""
-    runs: dict[bool, list[dict]] = {True: [], False: []}
-    for _ in range(repeat):
-        for full in (True, False):
-            runs[full].append(child(SCRIPT, "train", root=root, kind=kind, full=full))
-    pick = {full: min(found, key=lambda r: r["seconds"]) for full, found in runs.items()}
-    for full, found in runs.items():  # the peak RSS: the largest of the runs
-        pick[full]["peak_rss_mb"] = max(r["peak_rss_mb"] for r in found)
-    return pick[True], pick[False]
-
-
 def line(label: str, full: dict, refresh: dict) -> str:
     """`label: full X s (rebuild Y s), RSS; refresh X s (Y s), RSS; ratio`."""
     def part(run: dict) -> str:
@@ -99,7 +87,7 @@ def main() -> None:
         built = child(SCRIPT, "prepare", root=root, customers=args.customers)
         print(f"demo, {args.customers:,} customers: build {built['build_seconds']:.1f} s ({built['objects']} objects),"
               f" load average {os.getloadavg()[0]:.2f}", flush=True)
-        full, refresh = compare(root, args.kind, args.repeat)
+        full, refresh = alternating(SCRIPT, "train", args.repeat, "seconds", root=root, kind=args.kind)
         print(line(f"train {args.kind}, best of {args.repeat}", full, refresh), flush=True)
 
 

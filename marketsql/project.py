@@ -196,14 +196,17 @@ class Project:
 
     def _rebuild(self, changes: Sequence[Change], progress: Progress | None, after: str,
                  limit: str | None = None) -> BuildResult:
-        """Refresh with ``changes`` applied, or build from the last build's source paths and settings (from the
-        explicit ones when loaded with overrides; the notes say which were reused and why it was not refreshed);
-        ``after``: what asked ("train clv"); ``limit``: DuckDB's memory_limit if the project sets none."""
-        config, notes = self._as_last_built() if not self.overridden else (self.config, [])
+        """Refresh with ``changes`` applied, or build in full, from :meth:`rebuild_inputs` (the notes say why not
+        refreshed); ``after``: what asked ("train clv"); ``limit``: DuckDB's memory_limit if the project sets none."""
+        config, notes = self.rebuild_inputs()
         result = rebuild(config, self.views, self.check(), self.udfs, progress, changes, limit, after, self.overridden)
         return dataclasses.replace(result, notes=[*notes, *result.notes])
 
-    def _as_last_built(self) -> tuple[ProjectConfig, list[str]]:
+    def rebuild_inputs(self) -> tuple[ProjectConfig, list[str]]:
+        """The config a rebuild (or a sampled training) reads: the last build's source paths and settings, unless
+        the project was loaded with explicit overrides; and notes saying which were reused."""
+        if self.overridden:
+            return self.config, []
         con = database.connect(self.database, read_only=True)
         try:
             last = manifest.last_inputs(con)

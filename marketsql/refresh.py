@@ -88,14 +88,7 @@ def _refresh(config: ProjectConfig, views: Mapping[str, ViewFile], order: Sequen
     def copy(temp: Path) -> duckdb.DuckDBPyConnection:  # the database itself is only read
         say("copying the database")
         shutil.copyfile(config.database, temp)
-        con = duckdb.connect(":memory:")
-        try:
-            con.execute(f"ATTACH {literal(str(temp))} AS project")
-            con.execute("USE project")
-        except BaseException:
-            con.close()
-            raise
-        return con
+        return database.attach(temp)
 
     return replace_database(config, views, udfs, copy,
                             lambda con: _refresh_into(con, config, views, order, udfs, say, changes, memory_limit,

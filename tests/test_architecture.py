@@ -1,5 +1,6 @@
-"""The architecture, checked from the source (AST, no imports run): imports point one way — cli → project → refresh →
-build / engines / report → targeting → trends → models → core — with no circle, lazy imports included."""
+"""The architecture, checked from the source (AST, no imports run): imports point one way — cli → project →
+sampling → refresh → build / engines / report → targeting → trends → models → core — with no circle, lazy imports
+included."""
 
 from __future__ import annotations
 

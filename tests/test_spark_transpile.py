@@ -10,11 +10,11 @@ from conftest import REPO
 
 import marketsql
 from marketsql.engines.plan import static_problems
-from marketsql.engines.spark import functions, load, sample, session, transpile
+from marketsql.engines.spark import functions, load, session, transpile
 from marketsql.engines.spark.mirror import DIALECT
 
 
-@pytest.mark.parametrize("module", [transpile, functions, load, sample])
+@pytest.mark.parametrize("module", [transpile, functions, load])
 def test_doctests(module):
     failed, tried = doctest.testmod(module)
     assert tried > 0 and failed == 0

@@ -32,10 +32,9 @@ def print_models(records: Sequence[ModelRecord], verbose: bool = False) -> None:
         if verbose:
             out.print(f"{record.name} v{record.version} ({record.kind}, created {record.created_at:%Y-%m-%d %H:%M}):",
                       markup=False)
-            sample = record.params.get("sample")
-            if isinstance(sample, dict):
-                out.print(f"  trained on a sample of {sample.get('customers', 0):,} of {sample.get('of', 0):,}"
-                          f" customers, read from {sample.get('source')} ({sample.get('rule')})", markup=False)
+            sample = _sample(record)
+            if sample:
+                out.print(f"  trained on {sample[0]}, read from {sample[1]} ({sample[2]})", markup=False)
             for key, value in _scalars(record.metrics):
                 out.print(f"  {key} = {cell(value)}", markup=False)
 
@@ -150,9 +149,17 @@ def print_trained(trained: Trained) -> None:
 
     for note in trained.build.notes if trained.build else ():
         out.print(f"Note: {note}", markup=False)
-    sample = trained.record.params.get("sample")
-    if isinstance(sample, dict):
-        out.print(f"Trained on a sample of {sample.get('customers', 0):,} of {sample.get('of', 0):,} customers (each"
-                  f" with its whole history), read from {sample.get('source')}", markup=False)
+    sample = _sample(trained.record)
+    if sample:
+        out.print(f"Trained on {sample[0]} (each with its whole history), read from {sample[1]}", markup=False)
     for line in models.kind(trained.record.name).training_lines(trained.result, trained.record):
         out.print(line, markup=False)
+
+
+def _sample(record: ModelRecord) -> tuple[str, str, str] | None:
+    """("a sample of N of M customers", source, rule) when the version was trained on a sample, else None."""
+    sample = record.params.get("sample")
+    if not isinstance(sample, dict):
+        return None
+    return (f"a sample of {sample.get('customers', 0):,} of {sample.get('of', 0):,} customers",
+            str(sample.get("source")), str(sample.get("rule")))

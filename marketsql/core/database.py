@@ -57,10 +57,16 @@ def _progress_bar_only_on_a_terminal(con: duckdb.DuckDBPyConnection) -> None:
 
 def create(path: Path) -> duckdb.DuckDBPyConnection:
     """Create a new database file readable by older DuckDB clients and return a connection to it."""
+    return attach(path, f" (STORAGE_VERSION '{STORAGE_VERSION}')")
+
+
+def attach(path: Path, options: str = "") -> duckdb.DuckDBPyConnection:
+    """A connection to the database file ``path`` (created if missing) under the catalog name every build uses
+    (``project``; the file's own name, e.g. ``marketsql.duckdb.building-42``, would be another each time)."""
     con = duckdb.connect(":memory:")
     try:
         _progress_bar_only_on_a_terminal(con)
-        con.execute(f"ATTACH '{_escape(path)}' AS project (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f"ATTACH '{_escape(path)}' AS project{options}")
         con.execute("USE project")
     except BaseException:
         con.close()

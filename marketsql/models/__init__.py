@@ -103,11 +103,7 @@ def _stored_version(record: ModelRecord) -> Iterator[None]:
 
 def model_udfs(con: duckdb.DuckDBPyConnection) -> list[Udf]:
     """The Python UDFs of every active model."""
-    udfs: list[Udf] = []
-    for name, record in active_records(con).items():
-        with _stored_version(record):
-            udfs += kind(name).udfs(con, record)
-    return udfs
+    return [udf for name, record in active_records(con).items() for udf in udfs_of(con, name, record)]
 
 
 def postgres_functions(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:

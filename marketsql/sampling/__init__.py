@@ -60,7 +60,7 @@ def train(project: Any, kind: ModelKind, chosen: SamplePlan, progress: Callable[
     """Train ``kind`` on the sample of ``project`` (a Project, whose writer lock the caller holds): (the training's
     result, the registry changes with the sample in the params). The sources and settings are those of the last
     build, as the rebuild that follows uses them, unless the project was loaded with explicit overrides."""
-    config = project.config if project.overridden else project._as_last_built()[0]
+    config = project.rebuild_inputs()[0]
     with tempfile.TemporaryDirectory(prefix="marketsql-sample-") as tmp:
         folder = Path(tmp)
         drawn = _draw(project.database, config, chosen, folder, progress)

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import marketsql
@@ -75,3 +77,21 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     """Wait for a started command; return (exit code, stdout, stderr)."""
     stdout, stderr = process.communicate(timeout=300)
     return process.returncode, stdout, stderr
+
+
+def wait_for(process: subprocess.Popen[str], ready: Callable[[], bool], seconds: float = 120) -> None:
+    """Poll until ``ready()`` while ``process`` runs (its output if it ends first), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the command never got there"
+        time.sleep(0.01)
+
+
+def scalar(root: Path, sql: str) -> int:
+    """The one integer ``sql`` gives on the project database of ``root`` (read-only)."""
+    con = marketsql.connect(root, read_only=True)
+    try:
+        return int(con.execute(sql).fetchall()[0][0])
+    finally:
+        con.close()

@@ -11,7 +11,7 @@ from conftest import run_cli
 
 import marketsql
 
-from .shop import assert_consistent
+from .shop import assert_consistent, scalar
 
 TRAIN = ["train", "segmentation", "--k-min", "2", "--k-max", "2"]
 
@@ -28,11 +28,7 @@ def _inputs(root: Path) -> tuple[int, str | None]:
 
 
 def _last_build(root: Path) -> int:
-    con = marketsql.connect(root, read_only=True)
-    try:
-        return int(con.execute("SELECT max(build_id) FROM meta.builds").fetchall()[0][0])
-    finally:
-        con.close()
+    return scalar(root, "SELECT max(build_id) FROM meta.builds")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from conftest import run_cli, sha256
 
 import marketsql
 
-from .shop import assert_consistent, finish, kill, leftovers, start_cli
+from .shop import assert_consistent, finish, kill, leftovers, scalar, start_cli, wait_for
 
 DB = "marketsql.duckdb"
 TRAIN = ["train", "segmentation", "--k-min", "2", "--k-max", "2"]
@@ -44,20 +43,8 @@ def _refreshing(root: Path) -> Callable[[], bool]:
     return lambda: any(p.name.startswith(f"{DB}.building-") for p in root.iterdir())
 
 
-def _wait_for(process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 300
-    while not ready():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the refresh never started"
-        time.sleep(0.01)
-
-
 def _refreshes(root: Path) -> int:
-    con = marketsql.connect(root, read_only=True)
-    try:
-        return int(con.execute("SELECT count(*) FROM meta.build_refreshes").fetchall()[0][0])
-    finally:
-        con.close()
+    return scalar(root, "SELECT count(*) FROM meta.build_refreshes")
 
 
 @pytest.mark.slow
@@ -67,7 +54,7 @@ def test_sigkill_during_the_refresh_leaves_the_old_file_and_the_next_train_works
         root = Path(shutil.copytree(slow_shop, tmp_path / f"trial{trial}"))
         digest = sha256(root / DB)
         process = start_cli(*TRAIN, "-p", str(root))
-        _wait_for(process, _refreshing(root))
+        wait_for(process, _refreshing(root), 300)
         time.sleep(rng.uniform(0.0, 2.0))
         code, _, _ = kill(process, signal.SIGKILL)
         assert code == -signal.SIGKILL, "the refresh ended before the kill: make SLOW slower"
@@ -86,7 +73,7 @@ def test_sigkill_during_the_refresh_leaves_the_old_file_and_the_next_train_works
 def test_a_build_during_the_refresh_is_refused_with_the_trainings_pid(slow_shop: Path, tmp_path: Path):
     root = Path(shutil.copytree(slow_shop, tmp_path / "shop"))
     process = start_cli(*TRAIN, "-p", str(root))
-    _wait_for(process, _refreshing(root))
+    wait_for(process, _refreshing(root), 300)
     refused = run_cli("build", "-p", str(root))
     assert _refreshing(root)(), "the refresh ended before the build tried: make SLOW slower"
     code, _, stderr = finish(process)

@@ -6,29 +6,20 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import run_cli, sha256
 
-from .shop import assert_consistent, finish, kill, leftovers, start_cli, versions
+from .shop import assert_consistent, finish, kill, leftovers, start_cli, versions, wait_for
 
 DB = "marketsql.duckdb"
-
-
-def _wait_for(process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 120
-    while not ready():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the command never got there"
-        time.sleep(0.02)
 
 
 def _start_build(shop: Path) -> subprocess.Popen[str]:
     """A real build, returned once it is writing its new file (it holds the writer lock then)."""
     build = start_cli("build", "-p", str(shop))
-    _wait_for(build, lambda: any(p.name.startswith(f"{DB}.building-") for p in shop.iterdir()))
+    wait_for(build, lambda: any(p.name.startswith(f"{DB}.building-") for p in shop.iterdir()))
     return build
 
 
@@ -42,7 +33,7 @@ def test_writer_while_another_writes_is_refused_with_the_holders_pid(shop, attac
     """The holder is a `sql --write` whose query runs until interrupted, so the lock is held for sure."""
     before, digest = versions(shop), sha256(shop / DB)
     holder = start_cli("sql", "--write", "-p", str(shop), "SELECT sum(range * range % 7) FROM range(1000000000000)")
-    _wait_for(holder, lambda: (shop / f"{DB}.lock").exists() and (shop / f"{DB}.lock").read_text().strip() != "")
+    wait_for(holder, lambda: (shop / f"{DB}.lock").exists() and (shop / f"{DB}.lock").read_text().strip() != "")
     refused = run_cli(*attacker, "-p", str(shop))
     code, _, holder_err = kill(holder, signal.SIGINT)
     assert (code, holder_err) == (130, "Interrupted — the previous database is unchanged\n")

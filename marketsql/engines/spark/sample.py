@@ -17,6 +17,7 @@ from marketsql.core import customer_sample as rule
 from marketsql.errors import ConfigError
 
 from ..plan import schema_names
+from .load import q
 from .session import SparkError, Target, first_line, preflight, resolve, session
 
 
@@ -47,7 +48,7 @@ def draw(chosen: Target, tables: Sequence[str], settings: Mapping[str, str], siz
     spark = session(chosen)
     raw = schema_names(chosen.schema)["raw"]
     try:
-        present = {row.tableName for row in spark.sql(f"SHOW TABLES IN {_q(raw)}").collect()}
+        present = {row.tableName for row in spark.sql(f"SHOW TABLES IN {q(raw)}").collect()}
     except Exception as exc:  # no such database: the warehouse holds other mirrors, not this one
         raise ConfigError(f"--sample-from spark: no mirror {chosen.schema!r} in the warehouse {chosen.warehouse}"
                           f" ({first_line(exc)}) — mirror the project first (marketsql build --target spark"
@@ -57,18 +58,18 @@ def draw(chosen: Target, tables: Sequence[str], settings: Mapping[str, str], siz
         raise ConfigError(f"--sample-from spark: the mirror {chosen.schema!r} has no raw table {missing[0]} — mirror"
                           " the project again (marketsql build --target spark)")
     try:
-        columns = {t: spark.table(f"{_q(raw)}.{_q(t)}").columns for t in tables}
+        columns = {t: spark.table(f"{q(raw)}.{q(t)}").columns for t in tables}
         keys = rule.find_keys(columns, settings)
-        customers = rule.customers_sql(keys, lambda t: f"{_q(raw)}.{_q(t)}", _q, "STRING")
+        customers = rule.customers_sql(keys, lambda t: f"{q(raw)}.{q(t)}", q, "STRING")
         population = int(spark.sql(f"SELECT count(*) AS n FROM ({customers}) AS p").collect()[0][0])
         rule.check_population(size, population)
         spark.sql(f"CACHE TABLE marketsql_sampled_customers AS {rule.sample_sql(customers, size)}")
         pulled = {}
         for table in tables:
             key = keys.keys.get(table)
-            where = (f" WHERE CAST({_q(key)} AS STRING) IN (SELECT c FROM marketsql_sampled_customers)"
+            where = (f" WHERE CAST({q(key)} AS STRING) IN (SELECT c FROM marketsql_sampled_customers)"
                      if key else "")
-            pulled[table] = spark.sql(f"SELECT * FROM {_q(raw)}.{_q(table)}{where} ORDER BY _source_row").toArrow()
+            pulled[table] = spark.sql(f"SELECT * FROM {q(raw)}.{q(table)}{where} ORDER BY _source_row").toArrow()
     except (ConfigError, SparkError):
         raise
     except Exception as exc:  # pyspark's and py4j's errors: one line of Spark's message
@@ -78,11 +79,3 @@ def draw(chosen: Target, tables: Sequence[str], settings: Mapping[str, str], siz
         spark.catalog.dropTempView("marketsql_sampled_customers")
     return SparkSample(pulled, population, keys)
 
-
-def _q(name: str) -> str:
-    """A Spark identifier in backquotes.
-
-    >>> _q("a`b")
-    '`a``b`'
-    """
-    return "`" + name.replace("`", "``") + "`"
